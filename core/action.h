@@ -1,0 +1,29 @@
+// What the core asks the shell to do.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "requests.h"
+
+namespace courier::core {
+
+// Publish `payload` on `topic` at QoS 1, not retained, as the broker.
+struct Publish {
+  std::string topic;
+  std::string payload;  // serialized Message or Signal
+};
+
+// The answer to one inbound publish.
+struct Decision {
+  // False for topics Courier does not own: the broker routes them as usual.
+  // True means the publish is consumed and never relayed as it is.
+  bool consumed = false;
+  // Publishes that need no storage (errors, activity); send them at once.
+  std::vector<Publish> publish;
+  // Storage work, in order. Its completions produce the remaining publishes,
+  // which the shell sends only after the store made them durable.
+  std::vector<storage::Request> requests;
+};
+
+}  // namespace courier::core

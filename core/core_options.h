@@ -1,0 +1,25 @@
+// Limits and names the protocol core works with. Defaults are the plugin's
+// defaults; every field is a plugin_opt_ of the same name.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace courier::core {
+
+struct CoreOptions {
+  // First topic level(s) of every Courier topic. No wildcards, no leading or
+  // trailing '/'.
+  std::string topic_prefix = "msg";
+  // Largest payload + encrypted of one Message, in bytes.
+  uint32_t max_payload_bytes = 64 * 1024;
+  // Longest Message.id, in bytes.
+  uint32_t max_id_bytes = 128;
+  // Longest user name or client id that may use Courier topics, in bytes.
+  uint32_t max_name_bytes = 128;
+  // Entries sent for a PULL whose limit is 0, and the most any PULL gets.
+  uint32_t default_pull_limit = 100;
+  uint32_t max_pull_limit = 1000;
+};
+
+}  // namespace courier::core

@@ -1,0 +1,31 @@
+#include "error_code.h"
+
+namespace courier::core {
+
+std::string_view Name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kBadPayload: return "bad_payload";
+    case ErrorCode::kMissingId: return "missing_id";
+    case ErrorCode::kIdTooLong: return "id_too_long";
+    case ErrorCode::kMissingRecipient: return "missing_recipient";
+    case ErrorCode::kInvalidRecipient: return "invalid_recipient";
+    case ErrorCode::kPayloadTooLarge: return "payload_too_large";
+    case ErrorCode::kIdConflict: return "id_conflict";
+    case ErrorCode::kUnknownOffset: return "unknown_offset";
+    case ErrorCode::kBadSignal: return "bad_signal";
+    case ErrorCode::kInvalidStatus: return "invalid_status";
+    case ErrorCode::kNotAuthorized: return "not_authorized";
+    case ErrorCode::kUnknownGroup: return "unknown_group";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kStoreFull: return "store_full";
+    case ErrorCode::kStoreUnavailable: return "store_unavailable";
+  }
+  return "internal";
+}
+
+bool IsTransient(ErrorCode code) {
+  return code == ErrorCode::kStoreFull || code == ErrorCode::kStoreUnavailable;
+}
+
+}  // namespace courier::core

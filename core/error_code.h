@@ -1,0 +1,33 @@
+// Error codes sent to clients in Signal.error as "code: detail".
+// The names are part of the wire contract: never rename one.
+#pragma once
+
+#include <string_view>
+
+namespace courier::core {
+
+enum class ErrorCode {
+  // permanent: the client must not retry the same message
+  kBadPayload,        // the payload is not a valid protobuf of the topic's type
+  kMissingId,         // Message.id is empty
+  kIdTooLong,         // Message.id exceeds max_id_bytes
+  kMissingRecipient,  // Message.to names no user and no group
+  kInvalidRecipient,  // the recipient name cannot be a topic level
+  kPayloadTooLarge,   // payload + encrypted exceed max_payload_bytes
+  kIdConflict,        // the id was used before for a different message
+  kUnknownOffset,     // a receipt names an offset the user's log does not have
+  kBadSignal,         // a Signal that is no receipt, pull, push or activity
+  kInvalidStatus,     // an activity status outside 1..8
+  kNotAuthorized,     // the topic's user is not the publisher
+  kUnknownGroup,      // Message.to.group names no group this server knows
+  kUnsupported,       // a feature this server does not offer
+  kInternal,          // a bug: the request could not be applied
+  // transient: the client retries the same message later
+  kStoreFull,         // the store reached its size limit
+  kStoreUnavailable,  // the store failed (disk error); nothing was written
+};
+
+std::string_view Name(ErrorCode code);
+bool IsTransient(ErrorCode code);
+
+}  // namespace courier::core

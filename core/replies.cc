@@ -1,0 +1,62 @@
+#include "replies.h"
+
+#include "wire.h"
+
+namespace courier::core {
+
+using courier::v1::Message;
+using courier::v1::Signal;
+
+Signal SenderAck(const Message& device_copy) {
+  Signal s;
+  s.set_id(device_copy.id());
+  s.set_signal_offset(device_copy.signal_offset());
+  s.set_user_offset(device_copy.user_offset());
+  s.set_timestamp(device_copy.server_timestamp());
+  *s.mutable_from() = device_copy.from();
+  *s.mutable_to() = device_copy.to();
+  s.set_type(wire::kResponse);
+  s.set_signal_type(wire::kSender);
+  s.set_signal_offset_state(true);
+  *s.mutable_signal_ack_state() = device_copy.signal_ack_state();
+  s.mutable_signal_ack_state()->set_send(true);
+  return s;
+}
+
+Signal ReceiptNotice(const Message& copy, int signal_type, const courier::v1::Identity& reader) {
+  Signal s;
+  s.set_id(copy.id());
+  s.set_signal_offset(copy.signal_offset());
+  s.set_user_offset(copy.user_offset());
+  *s.mutable_from() = reader;
+  *s.mutable_to() = copy.from();
+  s.set_type(wire::kResponse);
+  s.set_signal_type(signal_type);
+  s.set_signal_offset_state(true);
+  *s.mutable_signal_ack_state() = copy.signal_ack_state();
+  return s;
+}
+
+Signal PullResponse(std::string_view id, int32_t head, uint32_t count) {
+  Signal s;
+  s.set_id(std::string(id));
+  s.set_signal_offset(head);
+  s.set_type(wire::kResponse);
+  s.set_signal_request(wire::kPull);
+  s.set_limit(count);
+  s.set_signal_offset_state(true);
+  return s;
+}
+
+Signal ErrorSignal(std::string_view id, ErrorCode code, std::string_view detail) {
+  Signal s;
+  s.set_id(std::string(id));
+  std::string text(Name(code));
+  if (!detail.empty()) text.append(": ").append(detail);
+  s.set_error(std::move(text));
+  s.set_type(IsTransient(code) ? wire::kResponse : wire::kError);
+  s.set_signal_offset_state(false);
+  return s;
+}
+
+}  // namespace courier::core

@@ -1,0 +1,28 @@
+// Builders of the Signals the server sends. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "error_code.h"
+#include "messaging.pb.h"
+
+namespace courier::core {
+
+// SENDER ack for a stored message, from the sender's own (DEVICE) copy.
+courier::v1::Signal SenderAck(const courier::v1::Message& device_copy);
+
+// A receipt as the sender (signal_type RECEIVER) or the reader's other
+// devices (signal_type DEVICE) see it. `copy` is the copy in the log of the
+// user the Signal goes to; `reader` is who sent the receipt.
+courier::v1::Signal ReceiptNotice(const courier::v1::Message& copy, int signal_type,
+                                  const courier::v1::Identity& reader);
+
+// The RESPONSE that ends a PULL: the log's head and how many entries were sent.
+courier::v1::Signal PullResponse(std::string_view id, int32_t head, uint32_t count);
+
+// An error about message or request `id`: type ERROR for permanent codes,
+// RESPONSE with signal_offset_state false for transient ones.
+courier::v1::Signal ErrorSignal(std::string_view id, ErrorCode code, std::string_view detail);
+
+}  // namespace courier::core

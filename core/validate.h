@@ -1,0 +1,37 @@
+// Checks of inbound Messages and Signals. Pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "error_code.h"
+#include "messaging.pb.h"
+#include "core_options.h"
+
+namespace courier::core {
+
+struct Rejection {
+  ErrorCode code;
+  std::string detail;
+};
+
+// nullopt when `m` may be stored as a message from a user.
+std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const CoreOptions& options);
+
+// What an inbound Signal asks for.
+enum class SignalKind {
+  kActivity,  // status set: forward to the recipient, store nothing
+  kReceipt,   // ack state received or read on an offset of the sender's own log
+  kPull,      // REQUEST with signal_request PULL
+  kPush,      // REQUEST with signal_request PUSH: answered with the log head
+};
+
+std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
+                                                   const CoreOptions& options);
+
+// True when two messages with the same id carry the same message: same
+// recipient and content. Timestamps, expiry and priority may differ on retry.
+bool SameContent(const courier::v1::Message& a, const courier::v1::Message& b);
+
+}  // namespace courier::core

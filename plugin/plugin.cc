@@ -1,0 +1,124 @@
+// The C entry points Mosquitto looks up in mosquitto_courier.so.
+// No exception crosses this boundary: every callback catches, logs and
+// returns a MOSQ_ERR_* code.
+extern "C" {
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+}
+
+#include <exception>
+#include <memory>
+
+#include "lmdb_store.h"
+#include "plugin_options.h"
+#include "shell.h"
+
+namespace {
+
+using courier::plugin::Shell;
+
+mosquitto_plugin_id_t* g_id = nullptr;
+
+template <typename Fn>
+int Guarded(const char* where, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s: %s", where, e.what());
+  } catch (...) {
+    mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s: unknown exception", where);
+  }
+  return MOSQ_ERR_UNKNOWN;
+}
+
+int OnMessage(int, void* event, void* userdata) {
+  int rc = Guarded("message", [&] {
+    return static_cast<Shell*>(userdata)->OnMessage(static_cast<mosquitto_evt_message*>(event));
+  });
+  // Any code but success and ACL_DENIED disconnects the client; a bug of
+  // ours must not cost the client its connection.
+  return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_SUCCESS : rc;
+}
+
+int OnAclCheck(int, void* event, void* userdata) {
+  int rc = Guarded("acl", [&] {
+    return static_cast<Shell*>(userdata)->OnAclCheck(static_cast<mosquitto_evt_acl_check*>(event));
+  });
+  return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_ACL_DENIED : rc;
+}
+
+int OnTick(int, void*, void* userdata) {
+  return Guarded("tick", [&] { return static_cast<Shell*>(userdata)->OnTick(); });
+}
+
+}  // namespace
+
+// The library is built with hidden visibility; only these are exported.
+#define COURIER_EXPORT __attribute__((visibility("default")))
+
+extern "C" {
+
+COURIER_EXPORT int mosquitto_plugin_version(int supported_version_count, const int* supported_versions) {
+  for (int i = 0; i < supported_version_count; ++i) {
+    if (supported_versions[i] == 5) return 5;
+  }
+  return -1;
+}
+
+COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
+                          struct mosquitto_opt* opts, int opt_count) {
+  return Guarded("init", [&]() -> int {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (int i = 0; i < opt_count; ++i) {
+      pairs.emplace_back(opts[i].key ? opts[i].key : "", opts[i].value ? opts[i].value : "");
+    }
+    auto parsed = courier::plugin::ParseOptions(pairs);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: %s", err->c_str());
+      return MOSQ_ERR_INVAL;
+    }
+    auto options = std::get<courier::plugin::PluginOptions>(std::move(parsed));
+    std::unique_ptr<courier::storage::LmdbStore> store;
+    auto status = courier::storage::LmdbStore::Open(options.store, &store);
+    if (!status.ok()) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: %s", status.ToString().c_str());
+      return MOSQ_ERR_UNKNOWN;
+    }
+    auto shell = std::make_unique<Shell>(options, std::move(store));
+    g_id = identifier;
+    int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_TICK, OnTick, nullptr, shell.get());
+    if (rc != MOSQ_ERR_SUCCESS) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: cannot register callbacks: %s",
+                           mosquitto_strerror(rc));
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
+      return rc;
+    }
+    mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s",
+                         options.store.path.c_str(), options.core.topic_prefix.c_str(),
+                         options.store.sync == courier::storage::SyncMode::kFull ? "full" : "os");
+    *userdata = shell.release();
+    return MOSQ_ERR_SUCCESS;
+  });
+}
+
+COURIER_EXPORT int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt*, int) {
+  return Guarded("cleanup", [&] {
+    auto* shell = static_cast<Shell*>(userdata);
+    if (!shell) return MOSQ_ERR_SUCCESS;
+    shell->FlushNow();  // durable even though its publishes will not go out
+    if (g_id) {
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
+    }
+    delete shell;
+    return MOSQ_ERR_SUCCESS;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,101 @@
+#include "plugin_options.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace courier::plugin {
+namespace {
+
+using Setter = std::function<std::string(PluginOptions&, const std::string&)>;
+
+// Setter for an unsigned integer option within [min, max].
+Setter Number(uint64_t min, uint64_t max, std::function<void(PluginOptions&, uint64_t)> set) {
+  return [=](PluginOptions& o, const std::string& v) -> std::string {
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) {
+      return "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    set(o, n);
+    return "";
+  };
+}
+
+std::string CheckPrefix(const std::string& p) {
+  if (p.empty()) return "must not be empty";
+  if (p.front() == '/' || p.back() == '/') return "must not start or end with '/'";
+  if (p.front() == '$') return "must not start with '$'";
+  if (p.find("//") != std::string::npos) return "must not have empty levels";
+  if (p.find_first_of(std::string("+#\0", 3)) != std::string::npos) return "must not contain '+', '#' or NUL";
+  return "";
+}
+
+const std::map<std::string, Setter>& Setters() {
+  static const std::map<std::string, Setter> setters = {
+      {"db_path",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         o.store.path = v;
+         return "";
+       }},
+      {"topic_prefix",
+       [](PluginOptions& o, const std::string& v) {
+         std::string err = CheckPrefix(v);
+         if (err.empty()) o.core.topic_prefix = v;
+         return err;
+       }},
+      {"sync",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         if (v == "full") o.store.sync = storage::SyncMode::kFull;
+         else if (v == "os") o.store.sync = storage::SyncMode::kOs;
+         else return "must be 'full' or 'os'";
+         return "";
+       }},
+      {"other_topics",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         if (v == "defer") o.other_topics = OtherTopics::kDefer;
+         else if (v == "allow") o.other_topics = OtherTopics::kAllow;
+         else return "must be 'defer' or 'allow'";
+         return "";
+       }},
+      {"map_size_mb", Number(1, 1 << 24,
+                             [](PluginOptions& o, uint64_t n) { o.store.map_size_mb = n; })},
+      {"max_map_size_mb", Number(1, 1 << 24,
+                                 [](PluginOptions& o, uint64_t n) { o.store.max_map_size_mb = n; })},
+      {"max_payload_bytes", Number(1, 256u << 20,
+                                   [](PluginOptions& o, uint64_t n) { o.core.max_payload_bytes = uint32_t(n); })},
+      {"max_id_bytes", Number(1, 4096,
+                              [](PluginOptions& o, uint64_t n) { o.core.max_id_bytes = uint32_t(n); })},
+      {"max_name_bytes", Number(1, 4096,
+                                [](PluginOptions& o, uint64_t n) { o.core.max_name_bytes = uint32_t(n); })},
+      {"default_pull_limit", Number(1, 100000,
+                                    [](PluginOptions& o, uint64_t n) { o.core.default_pull_limit = uint32_t(n); })},
+      {"max_pull_limit", Number(1, 100000,
+                                [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
+  };
+  return setters;
+}
+
+}  // namespace
+
+std::variant<PluginOptions, std::string> ParseOptions(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  PluginOptions o;
+  for (const auto& [key, value] : pairs) {
+    auto it = Setters().find(key);
+    if (it == Setters().end()) return "unknown option plugin_opt_" + key;
+    std::string err = it->second(o, value);
+    if (!err.empty()) return "plugin_opt_" + key + " '" + value + "' " + err;
+  }
+  if (o.store.path.empty()) return "plugin_opt_db_path is required";
+  if (o.store.max_map_size_mb < o.store.map_size_mb) {
+    return "plugin_opt_max_map_size_mb must be at least plugin_opt_map_size_mb";
+  }
+  if (o.core.default_pull_limit > o.core.max_pull_limit) {
+    return "plugin_opt_default_pull_limit must not exceed plugin_opt_max_pull_limit";
+  }
+  return o;
+}
+
+}  // namespace courier::plugin

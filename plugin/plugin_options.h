@@ -1,0 +1,30 @@
+// The plugin's options: every `plugin_opt_<name> <value>` line of
+// mosquitto.conf. Parsing is pure so it is tested without a broker.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "lmdb_store.h"
+#include "core_options.h"
+
+namespace courier::plugin {
+
+enum class OtherTopics {
+  kDefer,  // topics outside the prefix go to the broker's other security
+  kAllow,  // topics outside the prefix are allowed (a broker with no ACL)
+};
+
+struct PluginOptions {
+  core::CoreOptions core;
+  storage::LmdbOptions store;
+  OtherTopics other_topics = OtherTopics::kDefer;
+};
+
+// Returns the options, or one line naming the bad option and why.
+std::variant<PluginOptions, std::string> ParseOptions(
+    const std::vector<std::pair<std::string, std::string>>& pairs);
+
+}  // namespace courier::plugin

@@ -1,0 +1,46 @@
+// Shell: adapts Mosquitto's callbacks to the Engine and the Store, and
+// carries out the Engine's actions. Holds no protocol logic.
+//
+// Thread: every method runs on the broker thread (Mosquitto calls plugins
+// from its single main loop). Errors: methods return MOSQ_ERR_* codes and
+// never throw; the C entry points in plugin.cc also catch everything.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "engine.h"
+#include "plugin_options.h"
+#include "store.h"
+
+struct mosquitto_evt_message;
+struct mosquitto_evt_acl_check;
+struct mosquitto_evt_tick;
+
+namespace courier::plugin {
+
+class Shell {
+ public:
+  Shell(PluginOptions options, std::unique_ptr<storage::Store> store);
+  ~Shell();
+
+  int OnMessage(mosquitto_evt_message* ev);
+  int OnAclCheck(mosquitto_evt_acl_check* ev);
+  // Commits the batch gathered since the last tick, then publishes what it caused.
+  int OnTick();
+  // Commits what is still queued; used at shutdown.
+  void FlushNow();
+
+ private:
+  void Flush();
+  void Publish(const std::vector<core::Publish>& publishes);
+
+  PluginOptions options_;
+  core::Engine engine_;
+  std::unique_ptr<storage::Store> store_;
+  std::chrono::steady_clock::time_point last_tick_;
+  bool warned_no_tick_ = false;
+};
+
+}  // namespace courier::plugin

@@ -1,0 +1,90 @@
+// Thin RAII wrappers over the LMDB C API, private to storage/.
+// Errors from LMDB are thrown as LmdbError and caught inside LmdbStore,
+// which turns them into Status values; they never leave storage/.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace courier::storage {
+
+class LmdbError : public std::runtime_error {
+ public:
+  LmdbError(int rc, const std::string& what);
+  int rc() const { return rc_; }
+
+ private:
+  int rc_;
+};
+
+// Throws LmdbError unless rc is MDB_SUCCESS.
+void Check(int rc, const char* what);
+
+// Owns an MDB_env. Not copyable.
+class Env {
+ public:
+  Env();
+  ~Env();
+  Env(const Env&) = delete;
+  Env& operator=(const Env&) = delete;
+  MDB_env* get() const { return env_; }
+
+ private:
+  MDB_env* env_ = nullptr;
+};
+
+// Owns one transaction; aborts it on destruction unless Commit() succeeded.
+class Txn {
+ public:
+  Txn(MDB_env* env, bool read_only);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  MDB_txn* get() const { return txn_; }
+  void Commit();
+  void Abort();
+
+  // Returns the value stored at key, or nullopt. The view stays valid until
+  // the next write in this transaction or its end.
+  std::optional<std::string_view> Get(MDB_dbi dbi, std::string_view key) const;
+  void Put(MDB_dbi dbi, std::string_view key, std::string_view value);
+  // Returns false when the key did not exist.
+  bool Del(MDB_dbi dbi, std::string_view key);
+
+ private:
+  MDB_txn* txn_ = nullptr;
+};
+
+// Owns a cursor inside a transaction.
+class Cursor {
+ public:
+  Cursor(const Txn& txn, MDB_dbi dbi);
+  ~Cursor();
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  // Positions at the first key >= key. False when there is none.
+  bool Seek(std::string_view key);
+  bool Next();
+  std::string_view key() const;
+  std::string_view value() const;
+
+ private:
+  MDB_cursor* cursor_ = nullptr;
+  MDB_val key_{}, value_{};
+};
+
+inline MDB_val ToVal(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+inline std::string_view FromVal(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+}  // namespace courier::storage

@@ -1,0 +1,87 @@
+// LmdbStore: the Store on one LMDB environment in one directory.
+//
+// Every Flush() applies the queued requests in one write transaction and
+// commits it once (group commit), so the cost of a durable commit is shared
+// by everything that arrived since the last flush.
+//
+// Thread: single-threaded, like Store. Ownership: owns the environment; the
+// directory must not be opened by another writer process at the same time.
+#pragma once
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "lmdb_env.h"
+#include "store.h"
+
+namespace courier::storage {
+
+enum class SyncMode {
+  kFull,  // fsync on every commit: a commit survives power loss
+  kOs,    // commits reach the OS page cache only: they survive a crash of the
+          // broker process, but a power loss can take back the last seconds
+};
+
+struct LmdbOptions {
+  // Directory of the store. Created (mode 0700) when missing; its parent must exist.
+  std::string path;
+  // Initial size of the memory map. LMDB reserves address space, not disk.
+  uint64_t map_size_mb = 1024;
+  // The map doubles when full, up to this size. Past it, appends fail with
+  // a kFull status (transient) until space is freed or the limit is raised.
+  uint64_t max_map_size_mb = 65536;
+  SyncMode sync = SyncMode::kFull;
+};
+
+struct LmdbStats {
+  uint64_t commits = 0;           // write transactions committed
+  uint64_t requests = 0;          // requests applied in committed transactions
+  uint64_t failed_batches = 0;    // batches failed as a whole
+  uint64_t map_grows = 0;
+  uint64_t last_commit_us = 0;    // duration of the last Flush's commit
+  uint64_t map_size_bytes = 0;
+};
+
+class LmdbStore final : public Store {
+ public:
+  // Opens (or creates) the store at options.path. On failure returns a
+  // non-ok status that says what is wrong in one line, and leaves *out empty.
+  static Status Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* out);
+
+  ~LmdbStore() override;
+
+  void Submit(Request request) override;
+  std::vector<Completion> Flush() override;
+  size_t pending() const override { return queue_.size(); }
+
+  const LmdbStats& stats() const { return stats_; }
+
+ private:
+  struct Tables {
+    MDB_dbi meta, log, heads, dedup, convs, cursors;
+  };
+
+  explicit LmdbStore(const LmdbOptions& options);
+  Status OpenEnv();
+  struct Applied {
+    Status status;
+    Result result;
+  };
+  // Applies one request inside txn. Expected failures come back as a status;
+  // LMDB failures throw LmdbError and fail the whole batch.
+  Applied Apply(Txn& txn, const Request& request);
+  bool GrowMap();
+
+  LmdbOptions options_;
+  Env env_;
+  Tables tables_{};
+  uint64_t map_size_ = 0;
+  std::deque<Request> queue_;
+  LmdbStats stats_;
+};
+
+}  // namespace courier::storage
