@@ -1,5 +1,5 @@
 // Wire-level vocabulary of the Courier protocol as the CLI uses it: topic
-// names, enum values (see /spec protocol.md, section 1 and 2), and builders
+// names, enum values (docs/protocol.md, sections 1 and 2), and builders
 // for the few payloads a client publishes. Pure functions, no I/O, no state;
 // safe to call from any thread.
 #pragma once
