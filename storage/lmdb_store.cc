@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -24,7 +25,7 @@ constexpr uint64_t kMiB = 1024 * 1024;
 bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 
 Status FromLmdbError(const LmdbError& e) {
-  if (e.rc() == MDB_MAP_FULL) return Status::Full(e.what());
+  if (e.rc() == MDB_MAP_FULL || e.rc() == ENOSPC) return Status::Full(e.what());
   return Status::IoError(e.what());
 }
 
@@ -75,7 +76,8 @@ bool MergeAck(Message* m, bool received, bool read) {
 
 }  // namespace
 
-LmdbStore::LmdbStore(const LmdbOptions& options) : options_(options) {}
+LmdbStore::LmdbStore(const LmdbOptions& options)
+    : options_(options), env_(std::make_unique<Env>()) {}
 LmdbStore::~LmdbStore() = default;
 
 Status LmdbStore::Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* out) {
@@ -102,9 +104,9 @@ Status LmdbStore::Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* o
 }
 
 Status LmdbStore::OpenEnv() {
-  MDB_env* env = env_.get();
+  MDB_env* env = env_->get();
   Check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
-  Check(mdb_env_set_mapsize(env, options_.map_size_mb * kMiB), "mdb_env_set_mapsize");
+  Check(mdb_env_set_mapsize(env, std::max(options_.map_size_mb * kMiB, map_size_)), "mdb_env_set_mapsize");
   unsigned flags = MDB_NOTLS;
   if (options_.sync == SyncMode::kOs) flags |= MDB_NOSYNC;
   Check(mdb_env_open(env, options_.path.c_str(), flags, 0600), "mdb_env_open");
@@ -137,13 +139,22 @@ Status LmdbStore::OpenEnv() {
   return Status::Ok();
 }
 
+void LmdbStore::Reopen() {
+  try {
+    env_ = std::make_unique<Env>();
+    if (OpenEnv().ok()) ++stats_.reopens;
+  } catch (const LmdbError&) {
+    // Still broken: the next Flush fails again and retries the reopen.
+  }
+}
+
 void LmdbStore::Submit(Request request) { queue_.push_back(std::move(request)); }
 
 bool LmdbStore::GrowMap() {
   uint64_t max = options_.max_map_size_mb * kMiB;
   if (map_size_ >= max) return false;
   uint64_t next = std::min(map_size_ * 2, max);
-  if (mdb_env_set_mapsize(env_.get(), next) != MDB_SUCCESS) return false;
+  if (mdb_env_set_mapsize(env_->get(), next) != MDB_SUCCESS) return false;
   map_size_ = next;
   stats_.map_size_bytes = next;
   ++stats_.map_grows;
@@ -156,7 +167,7 @@ std::vector<Completion> LmdbStore::Flush() {
   Status failure;
   for (;;) {
     try {
-      Txn txn(env_.get(), false);
+      Txn txn(env_->get(), false);
       std::vector<Applied> applied;
       applied.reserve(queue_.size());
       for (const auto& request : queue_) applied.push_back(Apply(txn, request));
@@ -177,6 +188,7 @@ std::vector<Completion> LmdbStore::Flush() {
       // The transaction was aborted, so nothing of this batch is stored.
       if (e.rc() == MDB_MAP_FULL && GrowMap()) continue;
       failure = FromLmdbError(e);
+      if (e.rc() == MDB_PANIC) Reopen();
       break;
     }
   }

@@ -42,6 +42,7 @@ struct LmdbStats {
   uint64_t requests = 0;          // requests applied in committed transactions
   uint64_t failed_batches = 0;    // batches failed as a whole
   uint64_t map_grows = 0;
+  uint64_t reopens = 0;            // environment reopened after a fatal LMDB error
   uint64_t last_commit_us = 0;    // duration of the last Flush's commit
   uint64_t map_size_bytes = 0;
 };
@@ -67,6 +68,9 @@ class LmdbStore final : public Store {
 
   explicit LmdbStore(const LmdbOptions& options);
   Status OpenEnv();
+  // Closes and reopens the environment: after a failed write LMDB may refuse
+  // every later transaction (MDB_PANIC) until it is reopened.
+  void Reopen();
   struct Applied {
     Status status;
     Result result;
@@ -77,7 +81,7 @@ class LmdbStore final : public Store {
   bool GrowMap();
 
   LmdbOptions options_;
-  Env env_;
+  std::unique_ptr<Env> env_;
   Tables tables_{};
   uint64_t map_size_ = 0;
   std::deque<Request> queue_;
