@@ -51,4 +51,48 @@ CourierDevice* CourierTest::Online(const std::string& user, const std::string& d
   return ::testing::AssertionSuccess();
 }
 
+std::optional<v1::Signal> SendAndWaitAck(CourierDevice& d, const v1::Message& m) {
+  auto sent = d.Send(m);
+  if (!sent) {
+    ADD_FAILURE() << sent.message();
+    return std::nullopt;
+  }
+  return d.NextEvent(SenderAckFor(m.id()));
+}
+
+namespace {
+
+::testing::AssertionResult GotError(CourierDevice& d, const std::string& id,
+                                    const std::string& code, bool transient) {
+  auto s = d.NextDeviceEvent(AnyError());
+  if (!s) {
+    return ::testing::AssertionFailure() << "no error Signal on " << d.device_events()
+                                         << " (expected " << code << " for id '" << id
+                                         << "'); still queued:\n"
+                                         << d.Pending();
+  }
+  const int want_type = transient ? kResponse : kError;
+  const std::string prefix = code + ":";
+  if (s->type() != want_type || s->id() != id || !s->has_error() ||
+      s->error().compare(0, prefix.size(), prefix) != 0 ||
+      (transient && s->signal_offset_state())) {
+    return ::testing::AssertionFailure()
+           << "expected " << (transient ? "transient" : "permanent") << " error type=" << want_type
+           << " id='" << id << "' error='" << prefix << " ...', got " << Describe(*s);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace
+
+::testing::AssertionResult GotPermanentError(CourierDevice& d, const std::string& id,
+                                             const std::string& code) {
+  return GotError(d, id, code, false);
+}
+
+::testing::AssertionResult GotTransientError(CourierDevice& d, const std::string& id,
+                                             const std::string& code) {
+  return GotError(d, id, code, true);
+}
+
 }  // namespace courier::it

@@ -56,4 +56,34 @@ inline auto SignalWithId(std::string id, int type) {
   };
 }
 
+inline auto SenderAckFor(std::string id) {
+  return [id = std::move(id)](const v1::Signal& s) {
+    return s.id() == id && s.type() == kResponse && s.signal_type() == kSender;
+  };
+}
+inline auto NoticeFor(std::string id, int signal_type) {
+  return [id = std::move(id), signal_type](const v1::Signal& s) {
+    return s.id() == id && s.type() == kResponse && s.signal_type() == signal_type;
+  };
+}
+inline auto PullResponse() {
+  return [](const v1::Signal& s) {
+    return s.type() == kResponse && s.signal_request() == kPull && !s.has_error();
+  };
+}
+inline auto AnyError() {
+  return [](const v1::Signal& s) { return s.has_error() || s.type() == kError; };
+}
+
+// Publishes `m` from `d` and waits for the SENDER ack on the user's events.
+std::optional<v1::Signal> SendAndWaitAck(CourierDevice& d, const v1::Message& m);
+
+// Waits for the next error Signal on `d`'s own events topic and checks it is
+// a permanent error (type ERROR) about `id` with error "code: ...".
+::testing::AssertionResult GotPermanentError(CourierDevice& d, const std::string& id,
+                                             const std::string& code);
+// Same for a transient error: type RESPONSE, signal_offset_state false.
+::testing::AssertionResult GotTransientError(CourierDevice& d, const std::string& id,
+                                             const std::string& code);
+
 }  // namespace courier::it
