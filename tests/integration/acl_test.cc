@@ -62,5 +62,42 @@ TEST_F(AclTest, CannotSendOrSignalAsAnotherUser) {
   }
 }
 
+TEST_F(AclTest, WildcardsAcrossUsersAreRefusedOwnAreFine) {
+  auto* a1 = Online("alice", "a1");
+  ASSERT_TRUE(a1);
+  TestClient& c = a1->client();
+  for (const char* filter : {"msg/#", "msg/+/inbox", "msg/bob/#", "#", "msg/alice/devices/a2/inbox",
+                             "msg/alice/send", "msg/alice/signal"}) {
+    int granted = -1;
+    ASSERT_TRUE(c.SubscribeGranted(filter, 1, &granted));
+    EXPECT_EQ(granted, 0x80) << filter << " should be refused";
+  }
+  ASSERT_TRUE(c.Subscribe("msg/alice/#"));
+  ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("own", "alice", "x")));
+  auto got = c.WaitFor([](const Received& r) { return r.topic == "msg/alice/inbox"; });
+  ASSERT_TRUE(got) << a1->Pending();
+}
+
+TEST_F(AclTest, ClientWithoutUsernameGetsNoCourierAccess) {
+  auto* b1 = Online("bob", "b1");
+  ASSERT_TRUE(b1);
+  TestClient anon;
+  ASSERT_TRUE(anon.Connect(broker().port(), "", "anon1"));
+  int granted = -1;
+  ASSERT_TRUE(anon.SubscribeGranted(InboxTopic("bob"), 1, &granted));
+  EXPECT_EQ(granted, 0x80);
+  ASSERT_TRUE(anon.SubscribeGranted(DeviceEventsTopic("", "anon1"), 1, &granted));
+  EXPECT_EQ(granted, 0x80);
+  // A send without a user creates nothing for bob. Sentinel: a real message.
+  ASSERT_TRUE(anon.Publish("msg//send", Bytes(NewMessage("anon", "bob", "?"))));
+  auto* a1 = Online("alice", "a1");
+  ASSERT_TRUE(a1);
+  ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("real", "bob", "x")));
+  auto copy = b1->NextInbox(WithId("real"));
+  ASSERT_TRUE(copy) << b1->Pending();
+  EXPECT_EQ(copy->signal_offset(), 1);
+  anon.Disconnect();
+}
+
 }  // namespace
 }  // namespace courier::it

@@ -30,6 +30,22 @@ TEST_F(ActivityTest, TypingIsForwardedWithAuthenticatedSender) {
   }
 }
 
+TEST_F(ActivityTest, TimestampIsTheClientsOrTheServers) {
+  auto* a1 = Online("alice", "a1");
+  auto* b1 = Online("bob", "b1");
+  ASSERT_TRUE(a1 && b1);
+  v1::Signal with = Activity("bob", 2);
+  with.set_timestamp(42);
+  ASSERT_TRUE(a1->Signal(with));
+  auto s = b1->NextEvent([](const v1::Signal& s) { return s.status() == 2; });
+  ASSERT_TRUE(s) << b1->Pending();
+  EXPECT_EQ(s->timestamp(), 42);
+  ASSERT_TRUE(a1->Signal(Activity("bob", 5)));
+  s = b1->NextEvent([](const v1::Signal& s) { return s.status() == 5; });
+  ASSERT_TRUE(s) << b1->Pending();
+  EXPECT_GT(s->timestamp(), 1600000000000) << "server time when the client sent 0";
+}
+
 TEST_F(ActivityTest, EveryStatusIsForwardedInOrder) {
   auto* a1 = Online("alice", "a1");
   auto* b1 = Online("bob", "b1");

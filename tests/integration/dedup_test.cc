@@ -1,6 +1,8 @@
 // Dedup (protocol.md §3 "Dedup"): the key is (sender user, id), from any of
 // the sender's devices; a repeat returns the original SENDER ack and creates
 // nothing; the same id for a different message is id_conflict.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "support/fixture.h"
@@ -53,6 +55,33 @@ TEST_F(DedupTest, ResendFromAnyDeviceReturnsOriginalAckAndNoNewCopies) {
   ASSERT_TRUE(a2->NextInbox(WithId("next"))) << a2->Pending();
   for (const auto& c : b1->DrainInbox()) EXPECT_NE(c.id(), "dup") << Describe(c);
   for (const auto& c : a2->DrainInbox()) EXPECT_NE(c.id(), "dup") << Describe(c);
+}
+
+TEST_F(DedupTest, SameIdTwiceInOneBurstStoresOnce) {
+  auto* a1 = Online("alice", "a1");
+  auto* a2 = Online("alice", "a2");
+  auto* b1 = Online("bob", "b1");
+  ASSERT_TRUE(a1 && a2 && b1);
+  // QoS 0 publishes, back to back from two devices: very likely one batch.
+  const std::string bytes = Bytes(NewMessage("burst", "bob", "same"));
+  ASSERT_TRUE(a1->client().Publish(SendTopic("alice"), bytes, 0));
+  ASSERT_TRUE(a2->client().Publish(SendTopic("alice"), bytes, 0));
+  ASSERT_TRUE(a1->client().Publish(SendTopic("alice"), bytes, 0));
+  for (int i = 0; i < 3; ++i) {
+    auto ack = a1->NextEvent(SenderAckFor("burst"));
+    ASSERT_TRUE(ack) << "ack #" << i << "\n" << a1->Pending();
+    EXPECT_EQ(ack->signal_offset(), 1);
+    EXPECT_EQ(ack->user_offset(), 1);
+  }
+  auto next = SendAndWaitAck(*a1, NewMessage("after-burst", "bob", "x"));
+  ASSERT_TRUE(next) << a1->Pending();
+  EXPECT_EQ(next->signal_offset(), 2);
+  ASSERT_TRUE(b1->NextInbox(WithId("after-burst"))) << b1->Pending();
+  auto copies = b1->DrainInbox();
+  EXPECT_EQ(std::count_if(copies.begin(), copies.end(),
+                          [](const v1::Message& m) { return m.id() == "burst"; }),
+            1)
+      << "bob must get exactly one copy";
 }
 
 TEST_F(DedupTest, SameIdDifferentContentIsIdConflict) {

@@ -87,6 +87,32 @@ TEST_F(ErrorsTest, InvalidRecipient) {
   ExpectNothingStored();
 }
 
+TEST_F(ErrorsTest, InvalidRecipientLongerThanMaxNameBytes) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  ASSERT_TRUE(a1->Send(NewMessage("longname", std::string(129, 'u'), "x")));
+  EXPECT_TRUE(GotPermanentError(*a1, "longname", "invalid_recipient"));
+  ExpectNothingStored();
+}
+
+TEST_F(ErrorsTest, UnknownGroup) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  v1::Message m = NewMessage("grp", "", "to a group");
+  m.mutable_to()->clear_user();
+  m.mutable_to()->set_group("friends");
+  ASSERT_TRUE(a1->Send(m));
+  EXPECT_TRUE(GotPermanentError(*a1, "grp", "unknown_group"));
+  ExpectNothingStored();
+}
+
+TEST_F(ErrorsTest, TransientMessagesAreUnsupported) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  v1::Message m = NewMessage("fnf", "bob", "fire and forget");
+  m.set_transient(true);
+  ASSERT_TRUE(a1->Send(m));
+  EXPECT_TRUE(GotPermanentError(*a1, "fnf", "unsupported"));
+  ExpectNothingStored();
+}
+
 TEST_F(ErrorsTest, IdConflict) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("same", "bob", "first")));
@@ -107,6 +133,33 @@ TEST_F(ErrorsTest, UnknownOffsetReceipt) {
   ASSERT_TRUE(b1->Signal(ok));
   ASSERT_TRUE(a1->NextEvent(NoticeFor("m1", kReceiver))) << a1->Pending();
   for (const auto& e : a1->DrainEvents()) EXPECT_NE(e.id(), "m7") << Describe(e);
+}
+
+TEST_F(ErrorsTest, UnknownOffsetBelowOne) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("m1", "bob", "x")));
+  for (int offset : {0, -1, -5}) {
+    v1::Signal r = Receipt(offset, true, false);
+    r.set_id("z" + std::to_string(offset));
+    ASSERT_TRUE(b1->Signal(r));
+    EXPECT_TRUE(GotPermanentError(*b1, r.id(), "unknown_offset")) << "offset " << offset;
+  }
+}
+
+TEST_F(ErrorsTest, BadSignalPullBelowMinusOne) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  v1::Signal p = PullRequest(-2, 0);
+  p.set_id("pull-2");
+  ASSERT_TRUE(b1->Signal(p));
+  EXPECT_TRUE(GotPermanentError(*b1, "pull-2", "bad_signal"));
+}
+
+TEST_F(ErrorsTest, MissingRecipientOnActivity) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  v1::Signal s = Activity("", kTyping);
+  s.set_id("act");
+  ASSERT_TRUE(a1->Signal(s));
+  EXPECT_TRUE(GotPermanentError(*a1, "act", "missing_recipient"));
 }
 
 TEST_F(ErrorsTest, BadSignal) {
@@ -161,6 +214,19 @@ TEST_F(LimitsTest, IdTooLongHonoursMaxIdBytes) {
   ASSERT_TRUE(a1->Send(NewMessage("123456789", "bob", "p")));
   EXPECT_TRUE(GotPermanentError(*a1, "123456789", "id_too_long"));
   auto ack = SendAndWaitAck(*a1, NewMessage("12345678", "bob", "p"));
+  ASSERT_TRUE(ack) << a1->Pending();
+  EXPECT_EQ(ack->signal_offset(), 1);
+}
+
+TEST_F(LimitsTest, PayloadTooLargeCountsEncryptedToo) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  v1::Message m = NewMessage("enc", "bob", std::string(10, 'p'));
+  m.set_encrypted(std::string(7, 'e'));
+  ASSERT_TRUE(a1->Send(m));
+  EXPECT_TRUE(GotPermanentError(*a1, "enc", "payload_too_large"));
+  m.set_id("enc-ok");
+  m.set_encrypted(std::string(6, 'e'));
+  auto ack = SendAndWaitAck(*a1, m);
   ASSERT_TRUE(ack) << a1->Pending();
   EXPECT_EQ(ack->signal_offset(), 1);
 }

@@ -64,6 +64,10 @@ TEST_F(SendTest, OneToOneDeliversReceiverCopyDeviceCopyAndSenderAck) {
   EXPECT_TRUE(ack->signal_offset_state());
   EXPECT_TRUE(ack->signal_ack_state().send());
   EXPECT_FALSE(ack->has_error());
+  EXPECT_EQ(ack->timestamp(), rc->server_timestamp()) << "ack timestamp is the server's";
+  EXPECT_EQ(ack->from().user(), "alice");
+  EXPECT_EQ(ack->from().device(), "a1");
+  EXPECT_EQ(ack->to().user(), "bob");
   // Every device of the sender sees the ack.
   EXPECT_TRUE(a2->NextEvent(SenderAckFor("m1"))) << a2->Pending();
 }
