@@ -1,0 +1,195 @@
+#include "plugin_options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace courier::plugin {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// Parses `pairs` plus a db_path; fails the test when they are refused.
+PluginOptions Good(Pairs pairs) {
+  pairs.insert(pairs.begin(), {"db_path", "/var/lib/courier"});
+  auto r = ParseOptions(pairs);
+  if (auto* err = std::get_if<std::string>(&r)) {
+    ADD_FAILURE() << "refused: " << *err;
+    return {};
+  }
+  return std::get<PluginOptions>(r);
+}
+
+// Parses `pairs` plus a db_path; returns the error ("" when accepted).
+std::string Bad(Pairs pairs) {
+  pairs.insert(pairs.begin(), {"db_path", "/var/lib/courier"});
+  auto r = ParseOptions(pairs);
+  if (auto* err = std::get_if<std::string>(&r)) return *err;
+  return "";
+}
+
+void ExpectRefused(const std::string& name, const std::string& value, Pairs extra = {}) {
+  extra.emplace_back(name, value);
+  std::string err = Bad(extra);
+  EXPECT_FALSE(err.empty()) << name << "='" << value << "' was accepted";
+  EXPECT_NE(err.find("plugin_opt_" + name), std::string::npos) << name << "='" << value << "': " << err;
+}
+
+TEST(PluginOptions, Defaults) {
+  auto r = ParseOptions({{"db_path", "/data/courier"}});
+  ASSERT_TRUE(std::holds_alternative<PluginOptions>(r)) << std::get<std::string>(r);
+  const PluginOptions& o = std::get<PluginOptions>(r);
+  EXPECT_EQ(o.store.path, "/data/courier");
+  EXPECT_EQ(o.store.map_size_mb, 1024u);
+  EXPECT_EQ(o.store.max_map_size_mb, 65536u);
+  EXPECT_EQ(o.store.sync, storage::SyncMode::kFull);
+  EXPECT_EQ(o.other_topics, OtherTopics::kDefer);
+  EXPECT_EQ(o.core.topic_prefix, "msg");
+  EXPECT_EQ(o.core.max_payload_bytes, 64u * 1024);
+  EXPECT_EQ(o.core.max_id_bytes, 128u);
+  EXPECT_EQ(o.core.max_name_bytes, 128u);
+  EXPECT_EQ(o.core.default_pull_limit, 100u);
+  EXPECT_EQ(o.core.max_pull_limit, 1000u);
+}
+
+TEST(PluginOptions, DbPathIsRequired) {
+  auto r = ParseOptions({});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_NE(std::get<std::string>(r).find("plugin_opt_db_path"), std::string::npos);
+  r = ParseOptions({{"topic_prefix", "chat"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_NE(std::get<std::string>(r).find("plugin_opt_db_path"), std::string::npos);
+  ExpectRefused("db_path", "");
+}
+
+TEST(PluginOptions, UnknownOptionIsRefused) {
+  std::string err = Bad({{"no_such_option", "1"}});
+  EXPECT_NE(err.find("no_such_option"), std::string::npos) << err;
+  err = Bad({{"DB_PATH", "/x"}});
+  EXPECT_NE(err.find("DB_PATH"), std::string::npos) << err;
+  err = Bad({{"", "x"}});
+  EXPECT_FALSE(err.empty());
+}
+
+TEST(PluginOptions, DbPath) {
+  EXPECT_EQ(Good({{"db_path", "/srv/courier db"}}).store.path, "/srv/courier db");  // the last one wins
+}
+
+TEST(PluginOptions, TopicPrefix) {
+  EXPECT_EQ(Good({{"topic_prefix", "chat"}}).core.topic_prefix, "chat");
+  EXPECT_EQ(Good({{"topic_prefix", "a/b"}}).core.topic_prefix, "a/b");
+  EXPECT_EQ(Good({{"topic_prefix", "app/v1/msg"}}).core.topic_prefix, "app/v1/msg");
+  for (const std::string& bad : {std::string(""), std::string("/msg"), std::string("msg/"), std::string("/"),
+                                std::string("a//b"), std::string("$SYS"), std::string("$msg"), std::string("msg/+"),
+                                std::string("+"), std::string("#"), std::string("a/#"), std::string("a\0b", 3)}) {
+    ExpectRefused("topic_prefix", bad);
+  }
+}
+
+TEST(PluginOptions, Sync) {
+  EXPECT_EQ(Good({{"sync", "full"}}).store.sync, storage::SyncMode::kFull);
+  EXPECT_EQ(Good({{"sync", "os"}}).store.sync, storage::SyncMode::kOs);
+  for (const char* bad : {"", "FULL", "none", "fsync", "os "}) ExpectRefused("sync", bad);
+}
+
+TEST(PluginOptions, OtherTopics) {
+  EXPECT_EQ(Good({{"other_topics", "defer"}}).other_topics, OtherTopics::kDefer);
+  EXPECT_EQ(Good({{"other_topics", "allow"}}).other_topics, OtherTopics::kAllow);
+  for (const char* bad : {"", "deny", "Allow", "yes"}) ExpectRefused("other_topics", bad);
+}
+
+// Values no number option accepts.
+const char* const kNotNumbers[] = {"", "x", "-1", "1x", " 5", "5 ", "+5", "1.5", "0x10", "99999999999999999999999"};
+
+TEST(PluginOptions, MapSizes) {
+  PluginOptions o = Good({{"map_size_mb", "1"}});
+  EXPECT_EQ(o.store.map_size_mb, 1u);
+  o = Good({{"map_size_mb", "2048"}, {"max_map_size_mb", "4096"}});
+  EXPECT_EQ(o.store.map_size_mb, 2048u);
+  EXPECT_EQ(o.store.max_map_size_mb, 4096u);
+  o = Good({{"max_map_size_mb", "1048576"}});
+  EXPECT_EQ(o.store.max_map_size_mb, 1048576u);
+  o = Good({{"map_size_mb", "16"}, {"max_map_size_mb", "16"}});  // equal: no growth
+  EXPECT_EQ(o.store.max_map_size_mb, 16u);
+  for (const char* bad : kNotNumbers) {
+    ExpectRefused("map_size_mb", bad);
+    ExpectRefused("max_map_size_mb", bad);
+  }
+  ExpectRefused("map_size_mb", "0");
+  ExpectRefused("max_map_size_mb", "0");
+  ExpectRefused("map_size_mb", std::to_string((1u << 24) + 1), {{"max_map_size_mb", std::to_string(1u << 24)}});
+  ExpectRefused("max_map_size_mb", std::to_string((1u << 24) + 1));
+  // The maximum must not be below the initial size (default 1024).
+  ExpectRefused("max_map_size_mb", "512");
+  ExpectRefused("max_map_size_mb", "8", {{"map_size_mb", "16"}});
+}
+
+struct NumberCase {
+  const char* name;
+  uint64_t min, max;
+  uint32_t core::CoreOptions::*field;
+};
+
+TEST(PluginOptions, CoreNumbers) {
+  const NumberCase cases[] = {
+      {"max_payload_bytes", 1, 256u << 20, &core::CoreOptions::max_payload_bytes},
+      {"max_id_bytes", 1, 4096, &core::CoreOptions::max_id_bytes},
+      {"max_name_bytes", 1, 4096, &core::CoreOptions::max_name_bytes},
+      {"default_pull_limit", 1, 1000, &core::CoreOptions::default_pull_limit},  // max: max_pull_limit
+      {"max_pull_limit", 100, 100000, &core::CoreOptions::max_pull_limit},      // min: default_pull_limit
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(Good({{c.name, std::to_string(c.min)}}).core.*c.field, c.min);
+    EXPECT_EQ(Good({{c.name, std::to_string(c.max)}}).core.*c.field, c.max);
+    EXPECT_EQ(Good({{c.name, "100"}}).core.*c.field, 100u);
+    for (const char* bad : kNotNumbers) ExpectRefused(c.name, bad);
+    ExpectRefused(c.name, "0");
+  }
+  ExpectRefused("max_payload_bytes", std::to_string((256u << 20) + 1));
+  ExpectRefused("max_id_bytes", "4097");
+  ExpectRefused("max_name_bytes", "4097");
+  ExpectRefused("default_pull_limit", "100001", {{"max_pull_limit", "100000"}});
+  ExpectRefused("max_pull_limit", "100001");
+  // The default pull must not exceed the maximum.
+  ExpectRefused("default_pull_limit", "1001");
+  ExpectRefused("max_pull_limit", "99");
+  PluginOptions o = Good({{"default_pull_limit", "5000"}, {"max_pull_limit", "10000"}});
+  EXPECT_EQ(o.core.default_pull_limit, 5000u);
+  EXPECT_EQ(o.core.max_pull_limit, 10000u);
+}
+
+TEST(PluginOptions, EveryOptionTogether) {
+  PluginOptions o = Good({{"topic_prefix", "chat/v1"},
+                          {"sync", "os"},
+                          {"other_topics", "allow"},
+                          {"map_size_mb", "64"},
+                          {"max_map_size_mb", "128"},
+                          {"max_payload_bytes", "1000"},
+                          {"max_id_bytes", "64"},
+                          {"max_name_bytes", "32"},
+                          {"default_pull_limit", "10"},
+                          {"max_pull_limit", "20"}});
+  EXPECT_EQ(o.store.path, "/var/lib/courier");
+  EXPECT_EQ(o.core.topic_prefix, "chat/v1");
+  EXPECT_EQ(o.store.sync, storage::SyncMode::kOs);
+  EXPECT_EQ(o.other_topics, OtherTopics::kAllow);
+  EXPECT_EQ(o.store.map_size_mb, 64u);
+  EXPECT_EQ(o.store.max_map_size_mb, 128u);
+  EXPECT_EQ(o.core.max_payload_bytes, 1000u);
+  EXPECT_EQ(o.core.max_id_bytes, 64u);
+  EXPECT_EQ(o.core.max_name_bytes, 32u);
+  EXPECT_EQ(o.core.default_pull_limit, 10u);
+  EXPECT_EQ(o.core.max_pull_limit, 20u);
+}
+
+TEST(PluginOptions, ErrorQuotesTheValue) {
+  std::string err = Bad({{"sync", "sometimes"}});
+  EXPECT_NE(err.find("plugin_opt_sync"), std::string::npos) << err;
+  EXPECT_NE(err.find("sometimes"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace courier::plugin
