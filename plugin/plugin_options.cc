@@ -7,6 +7,9 @@
 namespace courier::plugin {
 namespace {
 
+constexpr uint32_t kMaxNameBytes = 254;
+constexpr uint32_t kMaxNamePlusIdBytes = 510;
+
 using Setter = std::function<std::string(PluginOptions&, const std::string&)>;
 
 // Setter for an unsigned integer option within [min, max].
@@ -65,9 +68,9 @@ const std::map<std::string, Setter>& Setters() {
                                  [](PluginOptions& o, uint64_t n) { o.store.max_map_size_mb = n; })},
       {"max_payload_bytes", Number(1, 256u << 20,
                                    [](PluginOptions& o, uint64_t n) { o.core.max_payload_bytes = uint32_t(n); })},
-      {"max_id_bytes", Number(1, 4096,
+      {"max_id_bytes", Number(1, kMaxNamePlusIdBytes - 1,
                               [](PluginOptions& o, uint64_t n) { o.core.max_id_bytes = uint32_t(n); })},
-      {"max_name_bytes", Number(1, 4096,
+      {"max_name_bytes", Number(1, kMaxNameBytes,
                                 [](PluginOptions& o, uint64_t n) { o.core.max_name_bytes = uint32_t(n); })},
       {"default_pull_limit", Number(1, 100000,
                                     [](PluginOptions& o, uint64_t n) { o.core.default_pull_limit = uint32_t(n); })},
@@ -91,6 +94,15 @@ std::variant<PluginOptions, std::string> ParseOptions(
   if (o.store.path.empty()) return "plugin_opt_db_path is required";
   if (o.store.max_map_size_mb < o.store.map_size_mb) {
     return "plugin_opt_max_map_size_mb must be at least plugin_opt_map_size_mb";
+  }
+  // Store keys hold a pair of names (conversations, cursors) or a name and an
+  // id (dedup); LMDB keys are at most 511 bytes.
+  if (o.core.max_name_bytes > kMaxNameBytes) {
+    return "plugin_opt_max_name_bytes must be at most " + std::to_string(kMaxNameBytes);
+  }
+  if (o.core.max_name_bytes + o.core.max_id_bytes > kMaxNamePlusIdBytes) {
+    return "plugin_opt_max_name_bytes + plugin_opt_max_id_bytes must be at most " +
+           std::to_string(kMaxNamePlusIdBytes);
   }
   if (o.core.default_pull_limit > o.core.max_pull_limit) {
     return "plugin_opt_default_pull_limit must not exceed plugin_opt_max_pull_limit";

@@ -24,6 +24,16 @@ constexpr uint64_t kMiB = 1024 * 1024;
 
 bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 
+// LMDB's key limit (511 bytes in Debian's build). A request whose keys do
+// not fit fails alone, before it writes anything.
+bool KeysFit(MDB_env* env, std::initializer_list<size_t> sizes) {
+  const size_t max = static_cast<size_t>(mdb_env_get_maxkeysize(env));
+  for (size_t n : sizes) {
+    if (n > max) return false;
+  }
+  return true;
+}
+
 Status FromLmdbError(const LmdbError& e) {
   if (e.rc() == MDB_MAP_FULL || e.rc() == ENOSPC) return Status::Full(e.what());
   return Status::IoError(e.what());
@@ -205,14 +215,20 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
       c.status = Status::Invalid("append needs a sender, an id and a conversation");
       return c;
     }
+    size_t longest_user = r->sender.size();
     for (const auto& u : r->receivers) {
       if (!ValidName(u) || u == r->sender) {
         c.status = Status::Invalid("bad receiver");
         return c;
       }
+      longest_user = std::max(longest_user, u.size());
     }
     AppendResult out;
     const std::string dkey = keys::DedupKey(r->sender, r->message.id());
+    if (!KeysFit(env_->get(), {dkey.size(), r->conversation.size(), longest_user + 5})) {
+      c.status = Status::Invalid("names or id too long for the store's keys");
+      return c;
+    }
     if (auto v = txn.Get(tables_.dedup, dkey)) {
       auto offset = keys::DecodeCounter(*v);
       auto entry = offset ? ReadEntry(txn, tables_.log, r->sender, *offset) : std::nullopt;
@@ -253,6 +269,10 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
   }
 
   if (auto* r = std::get_if<ReceiptRequest>(&request)) {
+    if (!KeysFit(env_->get(), {r->user.size() + 1 + r->device.size(), r->user.size() + 5})) {
+      c.status = Status::Invalid("names too long for the store's keys");
+      return c;
+    }
     auto entry = ReadEntry(txn, tables_.log, r->user, r->offset);
     if (r->offset <= 0 || !entry) {
       c.status = Status::NotFound("no entry at offset " + std::to_string(r->offset));
@@ -282,6 +302,10 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
   }
 
   const auto& r = std::get<PullRequest>(request);
+  if (!KeysFit(env_->get(), {r.user.size() + 1 + r.device.size(), r.user.size() + 5})) {
+    c.status = Status::Invalid("names too long for the store's keys");
+    return c;
+  }
   PullResult out;
   out.head = ReadCounter(txn, tables_.heads, r.user);
   int32_t after = r.after >= 0 ? r.after : ReadCounter(txn, tables_.cursors, keys::CursorKey(r.user, r.device));

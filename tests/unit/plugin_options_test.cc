@@ -135,8 +135,9 @@ struct NumberCase {
 TEST(PluginOptions, CoreNumbers) {
   const NumberCase cases[] = {
       {"max_payload_bytes", 1, 256u << 20, &core::CoreOptions::max_payload_bytes},
-      {"max_id_bytes", 1, 4096, &core::CoreOptions::max_id_bytes},
-      {"max_name_bytes", 1, 4096, &core::CoreOptions::max_name_bytes},
+      // Store keys are at most 511 bytes: names <= 254, name + id <= 510.
+      {"max_id_bytes", 1, 382, &core::CoreOptions::max_id_bytes},
+      {"max_name_bytes", 1, 254, &core::CoreOptions::max_name_bytes},
       {"default_pull_limit", 1, 1000, &core::CoreOptions::default_pull_limit},  // max: max_pull_limit
       {"max_pull_limit", 100, 100000, &core::CoreOptions::max_pull_limit},      // min: default_pull_limit
   };
@@ -149,8 +150,10 @@ TEST(PluginOptions, CoreNumbers) {
     ExpectRefused(c.name, "0");
   }
   ExpectRefused("max_payload_bytes", std::to_string((256u << 20) + 1));
-  ExpectRefused("max_id_bytes", "4097");
-  ExpectRefused("max_name_bytes", "4097");
+  ExpectRefused("max_id_bytes", "383");
+  ExpectRefused("max_name_bytes", "255");
+  ExpectRefused("max_id_bytes", "300", {{"max_name_bytes", "250"}});
+  EXPECT_EQ(Good({{"max_id_bytes", "410"}, {"max_name_bytes", "100"}}).core.max_id_bytes, 410u);
   ExpectRefused("default_pull_limit", "100001", {{"max_pull_limit", "100000"}});
   ExpectRefused("max_pull_limit", "100001");
   // The default pull must not exceed the maximum.
