@@ -20,6 +20,16 @@ struct CoreOptions {
   // Entries sent for a PULL whose limit is 0, and the most any PULL gets.
   uint32_t default_pull_limit = 100;
   uint32_t max_pull_limit = 1000;
+  // How far Message.timestamp may be ahead of the server's clock, in seconds.
+  uint32_t max_clock_skew_s = 86400;
+  // Publishes per second one client id may make to send and signal topics;
+  // 0 turns the limit off. The bucket holds rate_limit_burst publishes
+  // (0 means twice the rate, at least 1).
+  uint32_t rate_limit_per_s = 0;
+  uint32_t rate_limit_burst = 0;
+  // Entries a user's log may hold that no device of the user has received;
+  // a send that would exceed it is refused (transient). 0 turns it off.
+  uint32_t max_undelivered = 0;
 };
 
 }  // namespace courier::core

@@ -37,6 +37,7 @@ courier::v1::Identity Identity(std::string_view user, std::string_view device) {
 
 ErrorCode CodeFor(const storage::Status& s) {
   if (s.code() == storage::Status::Code::kFull) return ErrorCode::kStoreFull;
+  if (s.code() == storage::Status::Code::kLimit) return ErrorCode::kQuotaExceeded;
   if (s.transient() || s.code() == storage::Status::Code::kCorruption) {
     return ErrorCode::kStoreUnavailable;
   }
@@ -66,6 +67,22 @@ Decision Engine::OnPublish(const Inbound& in) const {
                                                "publish to your own user's topics only"))});
     return d;
   }
+  if (in.rate_limited) {
+    // Echo the id when the payload has one, so the client knows what to retry.
+    std::string id;
+    if (parsed->kind == Topics::Inbound::kSend) {
+      Message m;
+      if (m.ParseFromArray(in.payload.data(), static_cast<int>(in.payload.size()))) id = m.id();
+    } else {
+      Signal s;
+      if (s.ParseFromArray(in.payload.data(), static_cast<int>(in.payload.size()))) id = s.id();
+    }
+    d.publish.push_back({topics_.DeviceEvents(in.user, in.client_id),
+                         Serialize(ErrorSignal(id, ErrorCode::kRateLimited,
+                                               "more than " + std::to_string(options_.rate_limit_per_s) +
+                                                   " publishes per second"))});
+    return d;
+  }
   return parsed->kind == Topics::Inbound::kSend ? OnSend(in) : OnSignal(in);
 }
 
@@ -78,7 +95,7 @@ Decision Engine::OnSend(const Inbound& in) const {
                                                        "not a courier.v1.Message"))});
     return d;
   }
-  if (auto bad = ValidateMessage(m, options_)) {
+  if (auto bad = ValidateMessage(m, options_, in.now_ms)) {
     d.publish.push_back({events, Serialize(ErrorSignal(m.id(), bad->code, bad->detail))});
     return d;
   }
@@ -97,6 +114,7 @@ Decision Engine::OnSend(const Inbound& in) const {
   req.sender = std::string(in.user);
   if (m.to().user() != in.user) req.receivers.push_back(m.to().user());
   req.conversation = DirectConversation(in.user, m.to().user());
+  req.max_undelivered = options_.max_undelivered;
   req.message = std::move(m);
   d.requests.emplace_back(std::move(req));
   return d;

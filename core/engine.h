@@ -27,6 +27,7 @@ struct Inbound {
   std::string_view user;       // MQTT username; empty when the client has none
   std::string_view client_id;  // MQTT client id
   int64_t now_ms = 0;          // wall clock, epoch ms
+  bool rate_limited = false;   // the shell's RateLimiter refused this client
 };
 
 class Engine {

@@ -14,18 +14,25 @@ std::string_view Name(ErrorCode code) {
     case ErrorCode::kUnknownOffset: return "unknown_offset";
     case ErrorCode::kBadSignal: return "bad_signal";
     case ErrorCode::kInvalidStatus: return "invalid_status";
+    case ErrorCode::kInvalidEncryptionType: return "invalid_encryption_type";
+    case ErrorCode::kInvalidEncrypted: return "invalid_encrypted";
+    case ErrorCode::kInvalidSignature: return "invalid_signature";
+    case ErrorCode::kInvalidTimestamp: return "invalid_timestamp";
     case ErrorCode::kNotAuthorized: return "not_authorized";
     case ErrorCode::kUnknownGroup: return "unknown_group";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kStoreFull: return "store_full";
     case ErrorCode::kStoreUnavailable: return "store_unavailable";
+    case ErrorCode::kRateLimited: return "rate_limited";
+    case ErrorCode::kQuotaExceeded: return "quota_exceeded";
   }
   return "internal";
 }
 
 bool IsTransient(ErrorCode code) {
-  return code == ErrorCode::kStoreFull || code == ErrorCode::kStoreUnavailable;
+  return code == ErrorCode::kStoreFull || code == ErrorCode::kStoreUnavailable ||
+         code == ErrorCode::kRateLimited || code == ErrorCode::kQuotaExceeded;
 }
 
 }  // namespace courier::core

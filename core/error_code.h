@@ -18,6 +18,10 @@ enum class ErrorCode {
   kUnknownOffset,     // a receipt names an offset the user's log does not have
   kBadSignal,         // a Signal that is no receipt, pull, push or activity
   kInvalidStatus,     // an activity status outside 1..8
+  kInvalidEncryptionType,  // encryption_type is not one the protocol names
+  kInvalidEncrypted,  // encrypted is not base64
+  kInvalidSignature,  // signature is not base64
+  kInvalidTimestamp,  // timestamp negative or too far in the future
   kNotAuthorized,     // the topic's user is not the publisher
   kUnknownGroup,      // Message.to.group names no group this server knows
   kUnsupported,       // a feature this server does not offer
@@ -25,6 +29,8 @@ enum class ErrorCode {
   // transient: the client retries the same message later
   kStoreFull,         // the store reached its size limit
   kStoreUnavailable,  // the store failed (disk error); nothing was written
+  kRateLimited,       // this client publishes faster than rate_limit_per_s
+  kQuotaExceeded,     // a receiver has max_undelivered entries nobody received
 };
 
 std::string_view Name(ErrorCode code);

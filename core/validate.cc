@@ -5,7 +5,21 @@
 
 namespace courier::core {
 
-std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const CoreOptions& options) {
+bool IsBase64(std::string_view s) {
+  if (s.size() % 4 != 0) return false;
+  size_t pad = 0;
+  while (pad < 2 && pad < s.size() && s[s.size() - 1 - pad] == '=') ++pad;
+  for (size_t i = 0; i < s.size() - pad; ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const CoreOptions& options,
+                                         int64_t now_ms) {
   if (m.id().empty()) return Rejection{ErrorCode::kMissingId, "id is empty"};
   if (m.id().size() > options.max_id_bytes) {
     return Rejection{ErrorCode::kIdTooLong,
@@ -27,6 +41,23 @@ std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const Co
                      "payload has " + std::to_string(size) + " bytes, limit " +
                          std::to_string(options.max_payload_bytes)};
   }
+  const std::string& enc = m.encryption_type();
+  if (!(enc.empty() || enc == "none" || enc == "AES256" || enc == "E2E" || enc == "CUSTOM")) {
+    return Rejection{ErrorCode::kInvalidEncryptionType,
+                     "encryption_type must be none, AES256, E2E or CUSTOM"};
+  }
+  if (!IsBase64(m.encrypted())) {
+    return Rejection{ErrorCode::kInvalidEncrypted, "encrypted must be padded base64"};
+  }
+  if (!IsBase64(m.signature())) {
+    return Rejection{ErrorCode::kInvalidSignature, "signature must be padded base64"};
+  }
+  const int64_t max_ahead_ms = int64_t{options.max_clock_skew_s} * 1000;
+  if (m.timestamp() < 0 || (m.timestamp() > now_ms && m.timestamp() - now_ms > max_ahead_ms)) {
+    return Rejection{ErrorCode::kInvalidTimestamp,
+                     "timestamp must be epoch ms, at most " + std::to_string(options.max_clock_skew_s) +
+                         " s ahead of the server"};
+  }
   if (m.transient()) {
     return Rejection{ErrorCode::kUnsupported, "transient messages are not enabled"};
   }
@@ -35,6 +66,12 @@ std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const Co
 
 std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
                                                    const CoreOptions& options) {
+  if (s.type() < 0 || s.type() > wire::kError) {
+    return Rejection{ErrorCode::kBadSignal, "type must be 1, 2 or 3"};
+  }
+  if (s.signal_request() < 0 || s.signal_request() > wire::kPush) {
+    return Rejection{ErrorCode::kBadSignal, "signal_request must be 1 (PULL) or 2 (PUSH)"};
+  }
   if (s.status() != 0) {
     if (s.status() < wire::kStatusMin || s.status() > wire::kStatusMax) {
       return Rejection{ErrorCode::kInvalidStatus,

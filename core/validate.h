@@ -17,7 +17,12 @@ struct Rejection {
 };
 
 // nullopt when `m` may be stored as a message from a user.
-std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const CoreOptions& options);
+// `now_ms` is the server's clock, for the timestamp check.
+std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const CoreOptions& options,
+                                         int64_t now_ms);
+
+// RFC 4648 base64, standard alphabet, padded to a multiple of 4. Empty is valid.
+bool IsBase64(std::string_view s);
 
 // What an inbound Signal asks for.
 enum class SignalKind {

@@ -17,10 +17,19 @@ namespace {
 // nothing would ever commit; past this silence the shell commits in the
 // message callback instead.
 constexpr auto kTickSilence = std::chrono::seconds(2);
+// How often idle rate-limit buckets are dropped.
+constexpr auto kSweepInterval = std::chrono::seconds(10);
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The rate limiter's clock: monotonic, so a clock change cannot refill buckets.
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -32,7 +41,9 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store)
     : options_(std::move(options)),
       engine_(options_.core),
       store_(std::move(store)),
-      last_tick_(std::chrono::steady_clock::now()) {}
+      limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
+      last_sweep_(std::chrono::steady_clock::now()),
+      last_tick_(last_sweep_) {}
 
 Shell::~Shell() = default;
 
@@ -42,6 +53,9 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
                    .user = OrEmpty(mosquitto_client_username(ev->client)),
                    .client_id = OrEmpty(mosquitto_client_id(ev->client)),
                    .now_ms = NowMs()};
+  if (engine_.topics().ParseInbound(in.topic)) {
+    in.rate_limited = !limiter_.Allow(in.client_id, SteadyMs());
+  }
   core::Decision d = engine_.OnPublish(in);
   if (!d.consumed) return MOSQ_ERR_SUCCESS;
   // The publish itself goes nowhere: the ACL lets nobody read send and
@@ -84,6 +98,10 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
 int Shell::OnTick() {
   last_tick_ = std::chrono::steady_clock::now();
   Flush();
+  if (last_tick_ - last_sweep_ > kSweepInterval) {
+    limiter_.Sweep(SteadyMs());
+    last_sweep_ = last_tick_;
+  }
   return MOSQ_ERR_SUCCESS;
 }
 

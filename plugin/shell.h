@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "rate_limiter.h"
 #include "plugin_options.h"
 #include "store.h"
 
@@ -39,6 +40,8 @@ class Shell {
   PluginOptions options_;
   core::Engine engine_;
   std::unique_ptr<storage::Store> store_;
+  core::RateLimiter limiter_;
+  std::chrono::steady_clock::time_point last_sweep_;
   std::chrono::steady_clock::time_point last_tick_;
   bool warned_no_tick_ = false;
 };

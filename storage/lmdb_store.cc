@@ -53,6 +53,13 @@ int32_t Increment(Txn& txn, MDB_dbi dbi, const std::string& key) {
   return next;
 }
 
+void Decrement(Txn& txn, MDB_dbi dbi, const std::string& key) {
+  if (auto v = txn.Get(dbi, key)) {
+    auto cur = keys::DecodeCounter(*v);
+    if (cur && *cur > 0) txn.Put(dbi, key, keys::EncodeCounter(*cur - 1));
+  }
+}
+
 int32_t ReadCounter(const Txn& txn, MDB_dbi dbi, const std::string& key) {
   auto v = txn.Get(dbi, key);
   if (!v) return 0;
@@ -115,7 +122,7 @@ Status LmdbStore::Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* o
 
 Status LmdbStore::OpenEnv() {
   MDB_env* env = env_->get();
-  Check(mdb_env_set_maxdbs(env, 8), "mdb_env_set_maxdbs");
+  Check(mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs");
   Check(mdb_env_set_mapsize(env, std::max(options_.map_size_mb * kMiB, map_size_)), "mdb_env_set_mapsize");
   unsigned flags = MDB_NOTLS;
   if (options_.sync == SyncMode::kOs) flags |= MDB_NOSYNC;
@@ -131,7 +138,8 @@ Status LmdbStore::OpenEnv() {
     Check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &dbi), name);
     return dbi;
   };
-  tables_ = Tables{open("meta"), open("log"), open("heads"), open("dedup"), open("convs"), open("cursors")};
+  tables_ = Tables{open("meta"), open("log"),     open("heads"),
+                   open("dedup"), open("convs"), open("cursors"), open("undelivered")};
   auto version = txn.Get(tables_.meta, kSchemaVersionKey);
   if (!version) {
     MDB_stat st{};
@@ -238,6 +246,15 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
       c.result = std::move(out);
       return c;
     }
+    if (r->max_undelivered > 0) {
+      for (const auto& u : r->receivers) {
+        const int32_t waiting = ReadCounter(txn, tables_.undelivered, u);
+        if (waiting >= static_cast<int64_t>(r->max_undelivered)) {
+          c.status = Status::Limit(u + " has " + std::to_string(waiting) + " undelivered entries");
+          return c;
+        }
+      }
+    }
     const int32_t user_offset = Increment(txn, tables_.convs, r->conversation);
     Entry device;
     *device.mutable_message() = r->message;
@@ -254,6 +271,7 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
       copy.set_peer_user(r->sender);
       copy.set_peer_offset(sender_offset);
       WriteEntry(txn, tables_.log, u, copy);
+      Increment(txn, tables_.undelivered, u);
       out.receivers.push_back(u);
       out.receiver_copies.push_back(copy.message());
     }
@@ -284,7 +302,11 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
     }
     ReceiptResult out;
     if (entry->message().signal_type() == kSignalTypeReceiver) {
+      const bool was_received = entry->message().signal_ack_state().received();
       out.changed = MergeAck(entry->mutable_message(), r->received, r->read);
+      if (!was_received && entry->message().signal_ack_state().received()) {
+        Decrement(txn, tables_.undelivered, r->user);
+      }
       if (out.changed) WriteEntry(txn, tables_.log, r->user, *entry);
       if (!entry->peer_user().empty()) {
         out.peer_user = entry->peer_user();

@@ -63,7 +63,7 @@ class LmdbStore final : public Store {
 
  private:
   struct Tables {
-    MDB_dbi meta, log, heads, dedup, convs, cursors;
+    MDB_dbi meta, log, heads, dedup, convs, cursors, undelivered;
   };
 
   explicit LmdbStore(const LmdbOptions& options);

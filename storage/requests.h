@@ -22,6 +22,9 @@ struct AppendRequest {
   std::vector<std::string> receivers;  // users that get a RECEIVER copy; never the sender
   std::string conversation;            // opaque key of the user_offset counter
   courier::v1::Message message;        // validated template: from, to, content, server_timestamp
+  // When > 0: fail with kLimit, writing nothing, if a receiver already has
+  // this many entries that no device of it has received.
+  uint32_t max_undelivered = 0;
 };
 
 struct AppendResult {

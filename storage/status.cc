@@ -11,6 +11,7 @@ std::string Status::ToString() const {
     case Code::kFull: name = "full"; break;
     case Code::kIoError: name = "io error"; break;
     case Code::kCorruption: name = "corruption"; break;
+    case Code::kLimit: name = "limit"; break;
   }
   return message_.empty() ? name : std::string(name) + ": " + message_;
 }

@@ -16,6 +16,7 @@ class Status {
     kFull,         // the store reached its size limit; retry may succeed later
     kIoError,      // the disk failed; retry may succeed later
     kCorruption,   // the store is not in a state this build understands
+    kLimit,        // a limit set in the request was reached; retry later
   };
 
   Status() = default;
@@ -25,13 +26,16 @@ class Status {
   static Status Full(std::string msg) { return {Code::kFull, std::move(msg)}; }
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
+  static Status Limit(std::string msg) { return {Code::kLimit, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   // A failure of the store itself rather than of the request: the same
   // request may succeed later.
-  bool transient() const { return code_ == Code::kFull || code_ == Code::kIoError; }
+  bool transient() const {
+    return code_ == Code::kFull || code_ == Code::kIoError || code_ == Code::kLimit;
+  }
   std::string ToString() const;
 
  private:

@@ -221,11 +221,11 @@ TEST_F(LimitsTest, IdTooLongHonoursMaxIdBytes) {
 TEST_F(LimitsTest, PayloadTooLargeCountsEncryptedToo) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   v1::Message m = NewMessage("enc", "bob", std::string(10, 'p'));
-  m.set_encrypted(std::string(7, 'e'));
+  m.set_encrypted(std::string(8, 'e'));  // valid base64; 10 + 8 > 16
   ASSERT_TRUE(a1->Send(m));
   EXPECT_TRUE(GotPermanentError(*a1, "enc", "payload_too_large"));
   m.set_id("enc-ok");
-  m.set_encrypted(std::string(6, 'e'));
+  m.set_encrypted(std::string(4, 'e'));  // 10 + 4 <= 16
   auto ack = SendAndWaitAck(*a1, m);
   ASSERT_TRUE(ack) << a1->Pending();
   EXPECT_EQ(ack->signal_offset(), 1);

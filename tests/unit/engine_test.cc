@@ -667,3 +667,49 @@ TEST_F(EngineTest, EmptyPullOnlyResponds) {
 
 }  // namespace
 }  // namespace courier::core
+
+namespace courier::core {
+namespace {
+
+TEST_F(EngineTest, RateLimitedPublishIsATransientErrorAndStoresNothing) {
+  for (const bool is_send : {true, false}) {
+    std::string payload = is_send ? Msg("m9", "bob").SerializeAsString()
+                                  : courier::testing::Receipt("r9", 1, false).SerializeAsString();
+    Decision d = engine_.OnPublish(Inbound{.topic = is_send ? "msg/alice/send" : "msg/alice/signal",
+                                           .payload = payload,
+                                           .user = "alice",
+                                           .client_id = "phone",
+                                           .now_ms = kNow,
+                                           .rate_limited = true});
+    EXPECT_TRUE(d.consumed);
+    EXPECT_TRUE(d.requests.empty());
+    ASSERT_EQ(d.publish.size(), 1u);
+    EXPECT_EQ(d.publish[0].topic, "msg/alice/devices/phone/events");
+    Signal s = AsSignal(d.publish[0]);
+    EXPECT_EQ(s.id(), is_send ? "m9" : "r9");
+    EXPECT_EQ(s.type(), 2);
+    EXPECT_FALSE(s.signal_offset_state());
+    EXPECT_EQ(s.error().rfind("rate_limited: ", 0), 0u) << s.error();
+  }
+}
+
+TEST_F(EngineTest, QuotaLimitIsPassedToTheStoreAndItsRefusalIsTransient) {
+  CoreOptions o;
+  o.max_undelivered = 7;
+  Engine e(o);
+  Message m = Msg("m1", "bob");
+  Decision d = e.OnPublish(Inbound{.topic = "msg/alice/send", .payload = m.SerializeAsString(), .user = "alice",
+                                   .client_id = "phone", .now_ms = kNow});
+  ASSERT_EQ(d.requests.size(), 1u);
+  auto req = std::get<AppendRequest>(d.requests[0]);
+  EXPECT_EQ(req.max_undelivered, 7u);
+  auto out = e.OnCompletion(storage::Completion{req, Status::Limit("bob has 7 undelivered entries"), {}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "msg/alice/devices/phone/events");
+  Signal s = AsSignal(out[0]);
+  EXPECT_EQ(s.type(), 2);
+  EXPECT_EQ(s.error().rfind("quota_exceeded: ", 0), 0u) << s.error();
+}
+
+}  // namespace
+}  // namespace courier::core

@@ -734,3 +734,38 @@ TEST(StoreMap, FullStoreFailsTheWholeBatchAndKeepsEarlierData) {
 
 }  // namespace
 }  // namespace courier::storage
+
+namespace courier::storage {
+namespace {
+
+// ---------------------------------------------------------------- quota
+
+TEST_F(StoreTest, QuotaRefusesWhenTheReceiverHasTooManyUndelivered) {
+  auto limited = [](AppendRequest r) {
+    r.max_undelivered = 2;
+    return r;
+  };
+  Appended(limited(Append("alice", "bob", "m1")));
+  Appended(limited(Append("carol", "bob", "m2")));
+  Completion over = Run(limited(Append("alice", "bob", "m3")));
+  EXPECT_EQ(over.status.code(), Status::Code::kLimit) << over.status.ToString();
+  EXPECT_TRUE(over.status.transient());
+  EXPECT_EQ(Offsets(Log("bob")), (V{1, 2})) << "a refused append wrote something";
+  EXPECT_EQ(Offsets(Log("alice")), (V{1})) << "a refused append wrote a DEVICE copy";
+
+  // A repeat of an accepted id is answered even over the quota.
+  EXPECT_TRUE(Appended(limited(Append("alice", "bob", "m1"))).duplicate);
+
+  // bob's device receives one: there is room again. Read after received
+  // does not count twice.
+  Receipted(Receipt("bob", "phone", 1, false));
+  Receipted(Receipt("bob", "phone", 1, true));
+  Receipted(Receipt("bob", "tablet", 1, false));
+  Appended(limited(Append("alice", "bob", "m3")));
+  EXPECT_EQ(Run(limited(Append("alice", "bob", "m4"))).status.code(), Status::Code::kLimit);
+  // Without a limit nothing is refused.
+  Appended(Append("alice", "bob", "m4"));
+}
+
+}  // namespace
+}  // namespace courier::storage

@@ -14,9 +14,11 @@ using courier::testing::Msg;
 using courier::v1::Message;
 using courier::v1::Signal;
 
+constexpr int64_t kNowMs = 1800000000000;  // the server clock in these tests
+
 // The code of a rejection, or "accepted".
 std::string Verdict(const Message& m, const CoreOptions& o = CoreOptions{}) {
-  auto r = ValidateMessage(m, o);
+  auto r = ValidateMessage(m, o, kNowMs);
   if (!r) return "accepted";
   EXPECT_FALSE(r->detail.empty()) << Name(r->code) << " has no detail";
   return std::string(Name(r->code));
@@ -276,6 +278,74 @@ TEST(SameContent, DetectsEveryContentDifference) {
   EXPECT_TRUE(differs([](Message& m) { m.set_encrypted("other"); }));
   EXPECT_TRUE(differs([](Message& m) { m.set_signature(""); }));
   EXPECT_TRUE(differs([](Message& m) { m.set_type(8); }));
+}
+
+}  // namespace
+}  // namespace courier::core
+
+namespace courier::core {
+namespace {
+
+TEST(ValidateMessage, EncryptionType) {
+  for (const char* ok : {"", "none", "AES256", "E2E", "CUSTOM"}) {
+    Message m = Msg("m1", "bob");
+    m.set_encryption_type(ok);
+    EXPECT_EQ(Verdict(m), "accepted") << ok;
+  }
+  for (const char* bad : {"aes256", "NONE", "rot13", " E2E"}) {
+    Message m = Msg("m1", "bob");
+    m.set_encryption_type(bad);
+    EXPECT_EQ(Verdict(m), "invalid_encryption_type") << bad;
+  }
+}
+
+TEST(ValidateMessage, EncryptedAndSignatureMustBeBase64) {
+  for (const char* ok : {"", "QQ==", "QUI=", "QUJD", "aGVsbG8gd29ybGQ=", "+/+/"}) {
+    EXPECT_TRUE(IsBase64(ok)) << ok;
+    Message m = Msg("m1", "bob");
+    m.set_encrypted(ok);
+    m.set_signature(ok);
+    EXPECT_EQ(Verdict(m), "accepted") << ok;
+  }
+  for (const char* bad : {"QQ", "Q===", "QUJ", "QU=D", "QUJD!", "QUJD\n", "===="}) {
+    EXPECT_FALSE(IsBase64(bad)) << bad;
+    Message enc = Msg("m1", "bob");
+    enc.set_encrypted(bad);
+    EXPECT_EQ(Verdict(enc), "invalid_encrypted") << bad;
+    Message sig = Msg("m1", "bob");
+    sig.set_signature(bad);
+    EXPECT_EQ(Verdict(sig), "invalid_signature") << bad;
+  }
+}
+
+TEST(ValidateMessage, TimestampNotNegativeNorFarAhead) {
+  CoreOptions o;
+  o.max_clock_skew_s = 60;
+  Message m = Msg("m1", "bob");
+  m.set_timestamp(kNowMs + 60'000);
+  EXPECT_EQ(Verdict(m, o), "accepted");
+  m.set_timestamp(kNowMs + 60'001);
+  EXPECT_EQ(Verdict(m, o), "invalid_timestamp");
+  m.set_timestamp(0);
+  EXPECT_EQ(Verdict(m, o), "accepted");
+  m.set_timestamp(-1);
+  EXPECT_EQ(Verdict(m, o), "invalid_timestamp");
+  m.set_timestamp(1);  // long ago is fine: devices queue offline
+  EXPECT_EQ(Verdict(m, o), "accepted");
+}
+
+TEST(ClassifySignal, UnknownTypeOrRequestIsBadSignal) {
+  Signal s = courier::testing::PullSignal("p", 0, 1);
+  s.set_type(4);
+  EXPECT_EQ(Kind(s), "bad_signal");
+  s.set_type(-1);
+  EXPECT_EQ(Kind(s), "bad_signal");
+  s = courier::testing::PullSignal("p", 0, 1);
+  s.set_signal_request(3);
+  EXPECT_EQ(Kind(s), "bad_signal");
+  s = courier::testing::Receipt("r", 1, false);
+  s.set_signal_request(-5);
+  EXPECT_EQ(Kind(s), "bad_signal");
 }
 
 }  // namespace
