@@ -1,5 +1,7 @@
 #include "acl.h"
 
+#include "admin.h"
+
 namespace courier::core {
 namespace {
 
@@ -28,6 +30,15 @@ bool SubscribableFilter(const std::vector<std::string_view>& rest, std::string_v
 
 Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::string_view user,
                     std::string_view client_id, std::string_view topic, Access access) {
+  // The admin API: anyone with a name may ask (non-admins get an error
+  // reply); replies go to the asking client only, so the reply topic is open.
+  if (topic == kAdminTopic || topic == kAdminResponseTopic) {
+    if (access == Access::kUnsubscribe) return Verdict::kAllow;
+    if (!IsValidName(user, options.max_name_bytes)) return Verdict::kDeny;
+    const bool asks = topic == kAdminTopic && access == Access::kWrite;
+    const bool listens = topic == kAdminResponseTopic && access != Access::kWrite;
+    return asks || listens ? Verdict::kAllow : Verdict::kDeny;
+  }
   auto levels = topics.Levels(topic);
   if (!levels) return Verdict::kDefer;
   if (access == Access::kUnsubscribe) return Verdict::kAllow;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace courier::core {
 
@@ -30,6 +31,14 @@ struct CoreOptions {
   // Entries a user's log may hold that no device of the user has received;
   // a send that would exceed it is refused (transient). 0 turns it off.
   uint32_t max_undelivered = 0;
+  // Seconds an entry may wait for its receiver when Message.expiry is 0, and
+  // the most any message may ask for. 0 means no expiry / no cap.
+  uint32_t default_expiry_s = 30 * 86400;
+  uint32_t max_expiry_s = 30 * 86400;
+  // Members a group may have.
+  uint32_t max_group_members = 256;
+  // Users allowed to use the $CONTROL/courier/v1 admin API.
+  std::vector<std::string> admin_users;
 };
 
 }  // namespace courier::core

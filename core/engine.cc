@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "admin.h"
 #include "replies.h"
 #include "validate.h"
 #include "wire.h"
@@ -11,6 +12,10 @@ namespace {
 
 using courier::v1::Message;
 using courier::v1::Signal;
+
+// Work done per housekeeping call: small enough never to stall the broker.
+constexpr uint32_t kExpireSlice = 1000;
+constexpr uint32_t kTrimSlice = 1000;
 
 template <typename Proto>
 std::string Serialize(const Proto& p) {
@@ -36,18 +41,30 @@ courier::v1::Identity Identity(std::string_view user, std::string_view device) {
 }
 
 ErrorCode CodeFor(const storage::Status& s) {
-  if (s.code() == storage::Status::Code::kFull) return ErrorCode::kStoreFull;
-  if (s.code() == storage::Status::Code::kLimit) return ErrorCode::kQuotaExceeded;
-  if (s.transient() || s.code() == storage::Status::Code::kCorruption) {
-    return ErrorCode::kStoreUnavailable;
+  using Code = storage::Status::Code;
+  switch (s.code()) {
+    case Code::kFull: return ErrorCode::kStoreFull;
+    case Code::kLimit: return ErrorCode::kQuotaExceeded;
+    case Code::kIoError:
+    case Code::kCorruption: return ErrorCode::kStoreUnavailable;
+    case Code::kNotFound: return ErrorCode::kUnknownOffset;
+    case Code::kForbidden: return ErrorCode::kNotMember;
+    case Code::kOk:
+    case Code::kInvalid: break;
   }
-  if (s.code() == storage::Status::Code::kNotFound) return ErrorCode::kUnknownOffset;
   return ErrorCode::kInternal;
 }
 
 }  // namespace
 
-Engine::Engine(CoreOptions options) : options_(std::move(options)), topics_(options_.topic_prefix) {}
+Engine::Engine(CoreOptions options, Stats* stats)
+    : options_(std::move(options)), topics_(options_.topic_prefix), stats_(stats) {}
+
+Publish Engine::Error(std::string_view user, std::string_view device, std::string_view id, ErrorCode code,
+                      std::string_view detail) const {
+  if (stats_) stats_->CountError(code);
+  return {topics_.DeviceEvents(user, device), Serialize(ErrorSignal(id, code, detail)), {}};
+}
 
 Decision Engine::OnPublish(const Inbound& in) const {
   auto parsed = topics_.ParseInbound(in.topic);
@@ -62,9 +79,8 @@ Decision Engine::OnPublish(const Inbound& in) const {
     return d;  // no topic of ours can reach this client: drop
   }
   if (parsed->user != in.user) {
-    d.publish.push_back({topics_.DeviceEvents(in.user, in.client_id),
-                         Serialize(ErrorSignal("", ErrorCode::kNotAuthorized,
-                                               "publish to your own user's topics only"))});
+    d.publish.push_back(Error(in.user, in.client_id, "", ErrorCode::kNotAuthorized,
+                              "publish to your own user's topics only"));
     return d;
   }
   if (in.rate_limited) {
@@ -77,26 +93,44 @@ Decision Engine::OnPublish(const Inbound& in) const {
       Signal s;
       if (s.ParseFromArray(in.payload.data(), static_cast<int>(in.payload.size()))) id = s.id();
     }
-    d.publish.push_back({topics_.DeviceEvents(in.user, in.client_id),
-                         Serialize(ErrorSignal(id, ErrorCode::kRateLimited,
-                                               "more than " + std::to_string(options_.rate_limit_per_s) +
-                                                   " publishes per second"))});
+    d.publish.push_back(Error(in.user, in.client_id, id, ErrorCode::kRateLimited,
+                              "more than " + std::to_string(options_.rate_limit_per_s) + " publishes per second"));
     return d;
   }
   return parsed->kind == Topics::Inbound::kSend ? OnSend(in) : OnSignal(in);
 }
 
+Decision Engine::OnControl(const Inbound& in) const {
+  Decision d{.consumed = true, .publish = {}, .requests = {}};
+  if (in.client_id.empty()) return d;
+  const auto& admins = options_.admin_users;
+  const bool authorized =
+      !in.user.empty() && std::find(admins.begin(), admins.end(), in.user) != admins.end();
+  storage::AdminRequest req = ParseAdminRequest(in.payload, authorized, options_, in.now_ms);
+  req.client_id = std::string(in.client_id);
+  const bool needs_store = std::any_of(req.ops.begin(), req.ops.end(), [](const storage::AdminOp& op) {
+    return op.kind != storage::AdminOp::Kind::kNone;
+  });
+  if (needs_store) {
+    d.requests.emplace_back(std::move(req));
+  } else {
+    // Nothing to read or write: answer at once (errors, getStats).
+    storage::AdminResult empty;
+    empty.results.resize(req.ops.size());
+    d.publish.push_back({std::string(kAdminResponseTopic), AdminResponse(req, &empty, "", stats_), req.client_id});
+  }
+  return d;
+}
+
 Decision Engine::OnSend(const Inbound& in) const {
   Decision d{.consumed = true, .publish = {}, .requests = {}};
-  const std::string events = topics_.DeviceEvents(in.user, in.client_id);
   Message m;
   if (!m.ParseFromArray(in.payload.data(), static_cast<int>(in.payload.size()))) {
-    d.publish.push_back({events, Serialize(ErrorSignal("", ErrorCode::kBadPayload,
-                                                       "not a courier.v1.Message"))});
+    d.publish.push_back(Error(in.user, in.client_id, "", ErrorCode::kBadPayload, "not a courier.v1.Message"));
     return d;
   }
   if (auto bad = ValidateMessage(m, options_, in.now_ms)) {
-    d.publish.push_back({events, Serialize(ErrorSignal(m.id(), bad->code, bad->detail))});
+    d.publish.push_back(Error(in.user, in.client_id, m.id(), bad->code, bad->detail));
     return d;
   }
   // What the client set in server-owned fields is discarded.
@@ -109,12 +143,41 @@ Decision Engine::OnSend(const Inbound& in) const {
   m.mutable_signal_ack_state()->Clear();
   m.mutable_signal_ack_state()->set_send(true);
   m.set_server_timestamp(in.now_ms);
+  const std::string group = m.to().group();
+
+  if (m.transient()) {
+    // Fire-and-forget: relayed now to whoever is online, never stored.
+    m.clear_expiry();
+    if (!group.empty()) {
+      storage::MembersRequest req{.id = m.id(), .user = std::string(in.user), .device = std::string(in.client_id),
+                                  .group = group, .activity = {}, .transient = m, .is_activity = false};
+      d.requests.emplace_back(std::move(req));
+      return d;
+    }
+    if (stats_) ++stats_->relayed;
+    m.set_signal_type(wire::kReceiver);
+    if (m.to().user() != in.user) d.publish.push_back({topics_.Inbox(m.to().user()), Serialize(m), {}});
+    d.publish.push_back({topics_.Events(in.user), Serialize(TransientAck(m)), {}});
+    return d;
+  }
+
+  uint32_t expiry = m.expiry() != 0 ? m.expiry() : options_.default_expiry_s;
+  if (options_.max_expiry_s != 0 && (expiry == 0 || expiry > options_.max_expiry_s)) {
+    expiry = options_.max_expiry_s;
+  }
+  m.set_expiry(expiry);
 
   storage::AppendRequest req;
   req.sender = std::string(in.user);
-  if (m.to().user() != in.user) req.receivers.push_back(m.to().user());
-  req.conversation = DirectConversation(in.user, m.to().user());
+  if (!group.empty()) {
+    req.group = group;
+    req.conversation = GroupConversation(group);
+  } else {
+    if (m.to().user() != in.user) req.receivers.push_back(m.to().user());
+    req.conversation = DirectConversation(in.user, m.to().user());
+  }
   req.max_undelivered = options_.max_undelivered;
+  req.expires_ms = expiry != 0 ? in.now_ms + int64_t{expiry} * 1000 : 0;
   req.message = std::move(m);
   d.requests.emplace_back(std::move(req));
   return d;
@@ -122,138 +185,219 @@ Decision Engine::OnSend(const Inbound& in) const {
 
 Decision Engine::OnSignal(const Inbound& in) const {
   Decision d{.consumed = true, .publish = {}, .requests = {}};
-  const std::string events = topics_.DeviceEvents(in.user, in.client_id);
   Signal s;
   if (!s.ParseFromArray(in.payload.data(), static_cast<int>(in.payload.size()))) {
-    d.publish.push_back({events, Serialize(ErrorSignal("", ErrorCode::kBadPayload,
-                                                       "not a courier.v1.Signal"))});
+    d.publish.push_back(Error(in.user, in.client_id, "", ErrorCode::kBadPayload, "not a courier.v1.Signal"));
     return d;
   }
   auto kind = ClassifySignal(s, options_);
   if (auto* bad = std::get_if<Rejection>(&kind)) {
-    d.publish.push_back({events, Serialize(ErrorSignal(s.id(), bad->code, bad->detail))});
+    d.publish.push_back(Error(in.user, in.client_id, s.id(), bad->code, bad->detail));
     return d;
   }
   auto pull_limit = [&](uint32_t asked) {
     return asked == 0 ? options_.default_pull_limit : std::min(asked, options_.max_pull_limit);
   };
+  const std::string user(in.user), device(in.client_id);
   switch (std::get<SignalKind>(kind)) {
     case SignalKind::kActivity: {
       Signal out;
+      out.set_id(s.id());
       out.set_status(s.status());
       out.set_timestamp(s.timestamp() != 0 ? s.timestamp() : in.now_ms);
       *out.mutable_from() = Identity(in.user, in.client_id);
-      out.mutable_to()->set_user(s.to().user());
+      *out.mutable_to() = s.to();
+      out.mutable_to()->clear_device();
       out.set_type(wire::kRequest);
-      d.publish.push_back({topics_.Events(s.to().user()), Serialize(out)});
+      if (!s.to().group().empty()) {
+        d.requests.emplace_back(storage::MembersRequest{.id = s.id(), .user = user, .device = device,
+                                                        .group = s.to().group(), .activity = out,
+                                                        .transient = {}, .is_activity = true});
+      } else {
+        if (stats_) ++stats_->relayed;
+        d.publish.push_back({topics_.Events(s.to().user()), Serialize(out), {}});
+      }
       break;
     }
     case SignalKind::kReceipt: {
-      const bool read = s.signal_ack_state().read();
-      d.requests.emplace_back(storage::ReceiptRequest{.id = s.id(),
-                                                      .user = std::string(in.user),
-                                                      .device = std::string(in.client_id),
-                                                      .offset = s.signal_offset(),
-                                                      .received = true,
-                                                      .read = read});
+      d.requests.emplace_back(storage::ReceiptRequest{.id = s.id(), .user = user, .device = device,
+                                                      .offset = s.signal_offset(), .received = true,
+                                                      .read = s.signal_ack_state().read()});
       if (s.signal_request() == wire::kPull) {
-        d.requests.emplace_back(storage::PullRequest{.id = s.id(),
-                                                     .user = std::string(in.user),
-                                                     .device = std::string(in.client_id),
+        d.requests.emplace_back(storage::PullRequest{.id = s.id(), .user = user, .device = device,
                                                      .after = s.signal_offset(),
-                                                     .limit = s.limit() == 0 ? 1 : pull_limit(s.limit())});
+                                                     .limit = s.limit() == 0 ? 1 : pull_limit(s.limit()),
+                                                     .now_ms = in.now_ms});
       }
       break;
     }
     case SignalKind::kPull:
     case SignalKind::kPush: {
       const bool push = std::get<SignalKind>(kind) == SignalKind::kPush;
-      d.requests.emplace_back(storage::PullRequest{.id = s.id(),
-                                                   .user = std::string(in.user),
-                                                   .device = std::string(in.client_id),
+      d.requests.emplace_back(storage::PullRequest{.id = s.id(), .user = user, .device = device,
                                                    .after = push ? -1 : s.signal_offset(),
-                                                   .limit = push ? 0 : pull_limit(s.limit())});
+                                                   .limit = push ? 0 : pull_limit(s.limit()),
+                                                   .now_ms = in.now_ms});
       break;
     }
   }
   return d;
 }
 
-std::vector<Publish> Engine::OnCompletion(const storage::Completion& done) const {
-  std::string id, user, device;
-  std::visit(
-      [&](const auto& r) {
-        using T = std::decay_t<decltype(r)>;
-        if constexpr (std::is_same_v<T, storage::AppendRequest>) {
-          id = r.message.id();
-          user = r.sender;
-          device = r.message.from().device();
-        } else {
-          id = r.id;
-          user = r.user;
-          device = r.device;
-        }
-      },
-      done.request);
-  if (!done.status.ok()) {
-    return {{topics_.DeviceEvents(user, device),
-             Serialize(ErrorSignal(id, CodeFor(done.status), done.status.message()))}};
+std::vector<storage::Request> Engine::Housekeeping(int64_t now_ms, int64_t retention_ms) const {
+  std::vector<storage::Request> out;
+  out.emplace_back(storage::ExpireRequest{.now_ms = now_ms, .max_entries = kExpireSlice});
+  if (retention_ms > 0) {
+    out.emplace_back(storage::TrimRequest{.older_than_ms = now_ms - retention_ms, .max_entries = kTrimSlice});
   }
-  if (auto* r = std::get_if<storage::AppendRequest>(&done.request)) {
-    return Appended(*r, std::get<storage::AppendResult>(done.result));
-  }
-  if (auto* r = std::get_if<storage::ReceiptRequest>(&done.request)) {
-    return Receipted(*r, std::get<storage::ReceiptResult>(done.result));
-  }
-  return Pulled(std::get<storage::PullRequest>(done.request),
-                std::get<storage::PullResult>(done.result));
+  return out;
 }
 
-std::vector<Publish> Engine::Appended(const storage::AppendRequest& req,
-                                      const storage::AppendResult& res) const {
+std::vector<Publish> Engine::OnCompletion(const storage::Completion& done) const {
+  if (!done.status.ok()) return Failed(done);
+  return std::visit(
+      [&](const auto& req) -> std::vector<Publish> {
+        using T = std::decay_t<decltype(req)>;
+        using R = std::conditional_t<
+            std::is_same_v<T, storage::AppendRequest>, storage::AppendResult,
+            std::conditional_t<
+                std::is_same_v<T, storage::ReceiptRequest>, storage::ReceiptResult,
+                std::conditional_t<
+                    std::is_same_v<T, storage::PullRequest>, storage::PullResult,
+                    std::conditional_t<
+                        std::is_same_v<T, storage::MembersRequest>, storage::MembersResult,
+                        std::conditional_t<std::is_same_v<T, storage::ExpireRequest>, storage::ExpireResult,
+                                           std::conditional_t<std::is_same_v<T, storage::TrimRequest>,
+                                                              storage::TrimResult, storage::AdminResult>>>>>>;
+        const R* res = std::get_if<R>(&done.result);
+        if (!res) return {};  // a store bug; nothing sensible to publish
+        return Done(req, *res);
+      },
+      done.request);
+}
+
+std::vector<Publish> Engine::Failed(const storage::Completion& done) const {
+  const ErrorCode code = CodeFor(done.status);
+  const std::string& detail = done.status.message();
+  if (auto* r = std::get_if<storage::AppendRequest>(&done.request)) {
+    ErrorCode c = code;
+    if (!r->group.empty() && done.status.code() == storage::Status::Code::kNotFound) c = ErrorCode::kUnknownGroup;
+    return {Error(r->sender, r->message.from().device(), r->message.id(), c, detail)};
+  }
+  if (auto* r = std::get_if<storage::ReceiptRequest>(&done.request)) {
+    return {Error(r->user, r->device, r->id, code, detail)};
+  }
+  if (auto* r = std::get_if<storage::PullRequest>(&done.request)) {
+    return {Error(r->user, r->device, r->id, code, detail)};
+  }
+  if (auto* r = std::get_if<storage::MembersRequest>(&done.request)) {
+    ErrorCode c = done.status.code() == storage::Status::Code::kNotFound ? ErrorCode::kUnknownGroup : code;
+    return {Error(r->user, r->device, r->id, c, detail)};
+  }
+  if (auto* r = std::get_if<storage::AdminRequest>(&done.request)) {
+    if (stats_) stats_->CountError(code);
+    return {{std::string(kAdminResponseTopic), AdminResponse(*r, nullptr, done.status.ToString(), stats_),
+             r->client_id}};
+  }
+  return {};  // housekeeping failed: it runs again on a later tick
+}
+
+std::vector<Publish> Engine::Done(const storage::AppendRequest& req, const storage::AppendResult& res) const {
   std::vector<Publish> out;
   if (res.duplicate) {
     if (!SameContent(res.device_copy, req.message)) {
-      out.push_back({topics_.DeviceEvents(req.sender, req.message.from().device()),
-                     Serialize(ErrorSignal(req.message.id(), ErrorCode::kIdConflict,
-                                           "id was used for a different message"))});
+      out.push_back(Error(req.sender, req.message.from().device(), req.message.id(), ErrorCode::kIdConflict,
+                          "id was used for a different message"));
     } else {
-      out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy))});
+      if (stats_) ++stats_->duplicates;
+      out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}});
     }
     return out;
   }
-  for (size_t i = 0; i < res.receiver_copies.size(); ++i) {
-    out.push_back({topics_.Inbox(res.receivers[i]), Serialize(res.receiver_copies[i])});
+  if (stats_) {
+    ++stats_->accepted;
+    stats_->deliveries += res.receiver_copies.size() + 1;
   }
-  out.push_back({topics_.Inbox(req.sender), Serialize(res.device_copy)});
-  out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy))});
+  for (size_t i = 0; i < res.receiver_copies.size(); ++i) {
+    out.push_back({topics_.Inbox(res.receivers[i]), Serialize(res.receiver_copies[i]), {}});
+  }
+  out.push_back({topics_.Inbox(req.sender), Serialize(res.device_copy), {}});
+  out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}});
   return out;
 }
 
-std::vector<Publish> Engine::Receipted(const storage::ReceiptRequest& req,
-                                       const storage::ReceiptResult& res) const {
+std::vector<Publish> Engine::Done(const storage::ReceiptRequest& req, const storage::ReceiptResult& res) const {
   std::vector<Publish> out;
   if (!res.changed) return out;  // a repeated receipt changes nothing and says nothing
+  if (stats_) ++stats_->receipts;
   const auto reader = Identity(req.user, req.device);
   if (res.peer) {
-    out.push_back({topics_.Events(res.peer_user),
-                   Serialize(ReceiptNotice(*res.peer, wire::kReceiver, reader))});
+    Signal notice = ReceiptNotice(*res.peer, wire::kReceiver, reader);
+    if (res.recipients > 0) {
+      // The sender copy's state is the whole group's; this receipt is one member's.
+      *notice.mutable_signal_ack_state() = res.entry.signal_ack_state();
+      SetGroupCounts(&notice, res.recipients, res.received_count, res.read_count);
+    }
+    out.push_back({topics_.Events(res.peer_user), Serialize(notice), {}});
   }
-  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, wire::kDevice, reader))});
+  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, wire::kDevice, reader)), {}});
   return out;
 }
 
-std::vector<Publish> Engine::Pulled(const storage::PullRequest& req,
-                                    const storage::PullResult& res) const {
+std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage::PullResult& res) const {
   std::vector<Publish> out;
   const std::string inbox = topics_.DeviceInbox(req.user, req.device);
-  for (auto m : res.entries) {
+  // Within one batch, higher priority (lower number) first; offsets unchanged.
+  std::vector<const Message*> order;
+  for (const auto& m : res.entries) order.push_back(&m);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Message* a, const Message* b) { return a->priority() < b->priority(); });
+  for (const Message* e : order) {
+    Message m = *e;
     m.set_signal_request(wire::kPull);
-    out.push_back({inbox, Serialize(m)});
+    out.push_back({inbox, Serialize(m), {}});
   }
+  if (stats_) stats_->deliveries += res.entries.size();
   out.push_back({topics_.DeviceEvents(req.user, req.device),
-                 Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size())))});
+                 Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size()))),
+                 {}});
   return out;
+}
+
+std::vector<Publish> Engine::Done(const storage::MembersRequest& req, const storage::MembersResult& res) const {
+  std::vector<Publish> out;
+  if (stats_) ++stats_->relayed;
+  for (const auto& member : res.members) {
+    if (member == req.user) continue;
+    if (req.is_activity) {
+      out.push_back({topics_.Events(member), Serialize(req.activity), {}});
+    } else {
+      Message m = req.transient;
+      m.set_signal_type(wire::kReceiver);
+      out.push_back({topics_.Inbox(member), Serialize(m), {}});
+    }
+  }
+  if (!req.is_activity) out.push_back({topics_.Events(req.user), Serialize(TransientAck(req.transient)), {}});
+  return out;
+}
+
+std::vector<Publish> Engine::Done(const storage::ExpireRequest&, const storage::ExpireResult& res) const {
+  std::vector<Publish> out;
+  for (const auto& x : res.expired) {
+    if (stats_) ++stats_->expired;
+    out.push_back({topics_.Events(x.entry.from().user()),
+                   Serialize(ExpiredNotice(x.entry, x.receiver, x.sender_offset)), {}});
+  }
+  return out;
+}
+
+std::vector<Publish> Engine::Done(const storage::TrimRequest&, const storage::TrimResult& res) const {
+  if (stats_) stats_->trimmed += res.removed;
+  return {};
+}
+
+std::vector<Publish> Engine::Done(const storage::AdminRequest& req, const storage::AdminResult& res) const {
+  return {{std::string(kAdminResponseTopic), AdminResponse(req, &res, "", stats_), req.client_id}};
 }
 
 }  // namespace courier::core

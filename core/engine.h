@@ -4,9 +4,11 @@
 // and storage requests. OnCompletion turns one finished storage request into
 // the publishes it causes (deliveries, acks, receipts, errors). The shell
 // sends those only after the store has made the request durable.
+// Housekeeping() gives the periodic storage work (expiry, retention).
 //
-// Thread: const and stateless after construction; safe to call from any
-// thread. Never throws for bad input: bad input becomes an error Signal.
+// Thread: const after construction; it only writes to the Stats it was given
+// (may be null). Use from one thread. Never throws for bad input: bad input
+// becomes an error Signal.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "action.h"
 #include "core_options.h"
 #include "requests.h"
+#include "stats.h"
 #include "topics.h"
 
 namespace courier::core {
@@ -32,10 +35,15 @@ struct Inbound {
 
 class Engine {
  public:
-  explicit Engine(CoreOptions options);
+  explicit Engine(CoreOptions options, Stats* stats = nullptr);
 
   Decision OnPublish(const Inbound& in) const;
+  // A publish on the admin topic $CONTROL/courier/v1.
+  Decision OnControl(const Inbound& in) const;
   std::vector<Publish> OnCompletion(const storage::Completion& done) const;
+  // Storage work to run now: expiry of undelivered copies and, when
+  // retention_s is set, a retention slice. Bounded per call.
+  std::vector<storage::Request> Housekeeping(int64_t now_ms, int64_t retention_ms) const;
 
   const Topics& topics() const { return topics_; }
   const CoreOptions& options() const { return options_; }
@@ -43,14 +51,20 @@ class Engine {
  private:
   Decision OnSend(const Inbound& in) const;
   Decision OnSignal(const Inbound& in) const;
-  std::vector<Publish> Appended(const storage::AppendRequest& req,
-                                const storage::AppendResult& res) const;
-  std::vector<Publish> Receipted(const storage::ReceiptRequest& req,
-                                 const storage::ReceiptResult& res) const;
-  std::vector<Publish> Pulled(const storage::PullRequest& req, const storage::PullResult& res) const;
+  Publish Error(std::string_view user, std::string_view device, std::string_view id, ErrorCode code,
+                std::string_view detail) const;
+  std::vector<Publish> Failed(const storage::Completion& done) const;
+  std::vector<Publish> Done(const storage::AppendRequest& req, const storage::AppendResult& res) const;
+  std::vector<Publish> Done(const storage::ReceiptRequest& req, const storage::ReceiptResult& res) const;
+  std::vector<Publish> Done(const storage::PullRequest& req, const storage::PullResult& res) const;
+  std::vector<Publish> Done(const storage::MembersRequest& req, const storage::MembersResult& res) const;
+  std::vector<Publish> Done(const storage::ExpireRequest& req, const storage::ExpireResult& res) const;
+  std::vector<Publish> Done(const storage::TrimRequest& req, const storage::TrimResult& res) const;
+  std::vector<Publish> Done(const storage::AdminRequest& req, const storage::AdminResult& res) const;
 
   CoreOptions options_;
   Topics topics_;
+  Stats* stats_;
 };
 
 }  // namespace courier::core

@@ -20,12 +20,16 @@ std::string_view Name(ErrorCode code) {
     case ErrorCode::kInvalidTimestamp: return "invalid_timestamp";
     case ErrorCode::kNotAuthorized: return "not_authorized";
     case ErrorCode::kUnknownGroup: return "unknown_group";
+    case ErrorCode::kNotMember: return "not_member";
+    case ErrorCode::kInvalidPriority: return "invalid_priority";
+    case ErrorCode::kExpired: return "expired";
     case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kStoreFull: return "store_full";
     case ErrorCode::kStoreUnavailable: return "store_unavailable";
     case ErrorCode::kRateLimited: return "rate_limited";
     case ErrorCode::kQuotaExceeded: return "quota_exceeded";
+    case ErrorCode::kCount: break;
   }
   return "internal";
 }

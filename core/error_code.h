@@ -24,13 +24,17 @@ enum class ErrorCode {
   kInvalidTimestamp,  // timestamp negative or too far in the future
   kNotAuthorized,     // the topic's user is not the publisher
   kUnknownGroup,      // Message.to.group names no group this server knows
+  kNotMember,         // the sender is not a member of the group
+  kInvalidPriority,   // priority above 15
   kUnsupported,       // a feature this server does not offer
   kInternal,          // a bug: the request could not be applied
+  kExpired,           // (to the sender) a copy expired before its receiver got it
   // transient: the client retries the same message later
   kStoreFull,         // the store reached its size limit
   kStoreUnavailable,  // the store failed (disk error); nothing was written
   kRateLimited,       // this client publishes faster than rate_limit_per_s
   kQuotaExceeded,     // a receiver has max_undelivered entries nobody received
+  kCount,             // number of codes, not a code
 };
 
 std::string_view Name(ErrorCode code);

@@ -37,6 +37,40 @@ Signal ReceiptNotice(const Message& copy, int signal_type, const courier::v1::Id
   return s;
 }
 
+void SetGroupCounts(Signal* s, uint32_t recipients, uint32_t received, uint32_t read) {
+  s->set_recipients(recipients);
+  s->set_received_count(received);
+  s->set_read_count(read);
+}
+
+Signal ExpiredNotice(const Message& receiver_copy, std::string_view receiver, int32_t sender_offset) {
+  Signal s;
+  s.set_id(receiver_copy.id());
+  s.set_signal_offset(sender_offset);
+  s.set_user_offset(receiver_copy.user_offset());
+  s.mutable_from()->set_user(std::string(receiver));
+  *s.mutable_to() = receiver_copy.from();
+  s.set_type(wire::kError);
+  s.set_signal_type(wire::kReceiver);
+  s.set_error(std::string(Name(ErrorCode::kExpired)) + ": " + std::string(receiver) +
+              " did not receive it within " + std::to_string(receiver_copy.expiry()) + " s");
+  *s.mutable_signal_ack_state() = receiver_copy.signal_ack_state();
+  return s;
+}
+
+Signal TransientAck(const Message& m) {
+  Signal s;
+  s.set_id(m.id());
+  s.set_timestamp(m.server_timestamp());
+  *s.mutable_from() = m.from();
+  *s.mutable_to() = m.to();
+  s.set_type(wire::kResponse);
+  s.set_signal_type(wire::kSender);
+  s.set_signal_offset_state(true);
+  s.mutable_signal_ack_state()->set_send(true);
+  return s;
+}
+
 Signal PullResponse(std::string_view id, int32_t head, uint32_t count) {
   Signal s;
   s.set_id(std::string(id));

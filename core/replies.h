@@ -18,6 +18,17 @@ courier::v1::Signal SenderAck(const courier::v1::Message& device_copy);
 courier::v1::Signal ReceiptNotice(const courier::v1::Message& copy, int signal_type,
                                   const courier::v1::Identity& reader);
 
+// Adds group receipt counts to a RECEIVER notice for the sender of a group message.
+void SetGroupCounts(courier::v1::Signal* s, uint32_t recipients, uint32_t received, uint32_t read);
+
+// To the sender: its message's copy for `receiver` expired unreceived.
+// `receiver_copy` is that copy; `sender_offset` the sender's own offset.
+courier::v1::Signal ExpiredNotice(const courier::v1::Message& receiver_copy, std::string_view receiver,
+                                  int32_t sender_offset);
+
+// To the sender of a transient message: relayed, not stored, no offsets.
+courier::v1::Signal TransientAck(const courier::v1::Message& m);
+
 // The RESPONSE that ends a PULL: the log's head and how many entries were sent.
 courier::v1::Signal PullResponse(std::string_view id, int32_t head, uint32_t count);
 

@@ -5,6 +5,26 @@
 
 namespace courier::core {
 
+namespace {
+
+// A recipient is a user or a group, not both.
+std::optional<Rejection> CheckRecipient(const courier::v1::Identity& to, const CoreOptions& options) {
+  if (to.user().empty() && to.group().empty()) {
+    return Rejection{ErrorCode::kMissingRecipient, "to.user and to.group are empty"};
+  }
+  if (!to.user().empty() && !to.group().empty()) {
+    return Rejection{ErrorCode::kInvalidRecipient, "set to.user or to.group, not both"};
+  }
+  if (!to.group().empty() && !IsValidName(to.group(), options.max_name_bytes)) {
+    return Rejection{ErrorCode::kInvalidRecipient,
+                     "to.group must be 1.." + std::to_string(options.max_name_bytes) +
+                         " bytes without '/', '+', '#'"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool IsBase64(std::string_view s) {
   if (s.size() % 4 != 0) return false;
   size_t pad = 0;
@@ -26,11 +46,8 @@ std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const Co
                      "id has " + std::to_string(m.id().size()) + " bytes, limit " +
                          std::to_string(options.max_id_bytes)};
   }
-  if (!m.to().group().empty()) {
-    return Rejection{ErrorCode::kUnknownGroup, "group '" + m.to().group() + "' does not exist"};
-  }
-  if (m.to().user().empty()) return Rejection{ErrorCode::kMissingRecipient, "to.user is empty"};
-  if (!IsValidName(m.to().user(), options.max_name_bytes)) {
+  if (auto bad = CheckRecipient(m.to(), options)) return bad;
+  if (m.to().group().empty() && !IsValidName(m.to().user(), options.max_name_bytes)) {
     return Rejection{ErrorCode::kInvalidRecipient,
                      "to.user must be 1.." + std::to_string(options.max_name_bytes) +
                          " bytes without '/', '+', '#'"};
@@ -58,8 +75,8 @@ std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const Co
                      "timestamp must be epoch ms, at most " + std::to_string(options.max_clock_skew_s) +
                          " s ahead of the server"};
   }
-  if (m.transient()) {
-    return Rejection{ErrorCode::kUnsupported, "transient messages are not enabled"};
+  if (m.priority() > wire::kPriorityLowest) {
+    return Rejection{ErrorCode::kInvalidPriority, "priority must be 0 (highest) to 15 (lowest)"};
   }
   return std::nullopt;
 }
@@ -77,11 +94,8 @@ std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
       return Rejection{ErrorCode::kInvalidStatus,
                        "status " + std::to_string(s.status()) + " is not 1..8"};
     }
-    if (!s.to().group().empty()) {
-      return Rejection{ErrorCode::kUnknownGroup, "group '" + s.to().group() + "' does not exist"};
-    }
-    if (s.to().user().empty()) return Rejection{ErrorCode::kMissingRecipient, "to.user is empty"};
-    if (!IsValidName(s.to().user(), options.max_name_bytes)) {
+    if (auto bad = CheckRecipient(s.to(), options)) return *bad;
+    if (s.to().group().empty() && !IsValidName(s.to().user(), options.max_name_bytes)) {
       return Rejection{ErrorCode::kInvalidRecipient, "to.user cannot be a topic level"};
     }
     return SignalKind::kActivity;

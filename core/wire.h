@@ -17,6 +17,9 @@ inline constexpr int kReceiver = 3;
 inline constexpr int kPull = 1;
 inline constexpr int kPush = 2;
 
+// Message.priority
+inline constexpr unsigned kPriorityLowest = 15;
+
 // Signal.status (activity)
 inline constexpr int kStatusMin = 1;  // CHATTING
 inline constexpr int kStatusMax = 8;  // NOTIFICATION

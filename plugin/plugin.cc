@@ -19,6 +19,7 @@ namespace {
 using courier::plugin::Shell;
 
 mosquitto_plugin_id_t* g_id = nullptr;
+constexpr const char* kControlTopic = "$CONTROL/courier/v1";
 
 template <typename Fn>
 int Guarded(const char* where, Fn&& fn) {
@@ -46,6 +47,13 @@ int OnAclCheck(int, void* event, void* userdata) {
     return static_cast<Shell*>(userdata)->OnAclCheck(static_cast<mosquitto_evt_acl_check*>(event));
   });
   return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_ACL_DENIED : rc;
+}
+
+int OnControl(int, void* event, void* userdata) {
+  int rc = Guarded("control", [&] {
+    return static_cast<Shell*>(userdata)->OnControl(static_cast<mosquitto_evt_control*>(event));
+  });
+  return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_SUCCESS : rc;
 }
 
 int OnTick(int, void*, void* userdata) {
@@ -90,12 +98,16 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_TICK, OnTick, nullptr, shell.get());
+    if (rc == MOSQ_ERR_SUCCESS) {
+      rc = mosquitto_callback_register(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic, shell.get());
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: cannot register callbacks: %s",
                            mosquitto_strerror(rc));
       mosquitto_callback_unregister(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
       return rc;
     }
     mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s",
@@ -115,6 +127,7 @@ COURIER_EXPORT int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt
       mosquitto_callback_unregister(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
     }
     delete shell;
     return MOSQ_ERR_SUCCESS;

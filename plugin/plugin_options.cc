@@ -55,6 +55,20 @@ const std::map<std::string, Setter>& Setters() {
          else return "must be 'full' or 'os'";
          return "";
        }},
+      {"admin_users",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         o.core.admin_users.clear();
+         std::string name;
+         for (char ch : v + ",") {
+           if (ch == ',' || ch == ' ') {
+             if (!name.empty()) o.core.admin_users.push_back(name);
+             name.clear();
+           } else {
+             name.push_back(ch);
+           }
+         }
+         return "";
+       }},
       {"other_topics",
        [](PluginOptions& o, const std::string& v) -> std::string {
          if (v == "defer") o.other_topics = OtherTopics::kDefer;
@@ -82,6 +96,15 @@ const std::map<std::string, Setter>& Setters() {
                                   [](PluginOptions& o, uint64_t n) { o.core.rate_limit_burst = uint32_t(n); })},
       {"max_undelivered", Number(0, 1000000000,
                                  [](PluginOptions& o, uint64_t n) { o.core.max_undelivered = uint32_t(n); })},
+      {"default_expiry_s", Number(0, 10u * 365 * 86400,
+                                  [](PluginOptions& o, uint64_t n) { o.core.default_expiry_s = uint32_t(n); })},
+      {"max_expiry_s", Number(0, 10u * 365 * 86400,
+                              [](PluginOptions& o, uint64_t n) { o.core.max_expiry_s = uint32_t(n); })},
+      {"max_group_members", Number(1, 100000,
+                                   [](PluginOptions& o, uint64_t n) { o.core.max_group_members = uint32_t(n); })},
+      {"retention_s", Number(0, 100u * 365 * 86400,
+                             [](PluginOptions& o, uint64_t n) { o.retention_s = n; })},
+      {"stats_interval_s", Number(0, 86400, [](PluginOptions& o, uint64_t n) { o.stats_interval_s = n; })},
       {"max_pull_limit", Number(1, 100000,
                                 [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
   };

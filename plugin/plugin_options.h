@@ -21,6 +21,11 @@ struct PluginOptions {
   core::CoreOptions core;
   storage::LmdbOptions store;
   OtherTopics other_topics = OtherTopics::kDefer;
+  // Entries older than this that every device of their user has received
+  // are removed, with their dedup records. 0 keeps everything.
+  uint64_t retention_s = 0;
+  // Seconds between one-line stats summaries in the broker log; 0 = never.
+  uint64_t stats_interval_s = 0;
 };
 
 // Returns the options, or one line naming the bad option and why.

@@ -6,6 +6,7 @@ extern "C" {
 #include <mosquitto_plugin.h>
 }
 
+#include <algorithm>
 #include <string>
 
 #include "acl.h"
@@ -17,6 +18,8 @@ namespace {
 // nothing would ever commit; past this silence the shell commits in the
 // message callback instead.
 constexpr auto kTickSilence = std::chrono::seconds(2);
+// How often expiry and retention run, each a bounded slice.
+constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
 // How often idle rate-limit buckets are dropped.
 constexpr auto kSweepInterval = std::chrono::seconds(10);
 
@@ -39,11 +42,13 @@ std::string_view OrEmpty(const char* s) { return s ? std::string_view(s) : std::
 
 Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store)
     : options_(std::move(options)),
-      engine_(options_.core),
+      engine_(options_.core, &stats_),
       store_(std::move(store)),
       limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
       last_sweep_(std::chrono::steady_clock::now()),
-      last_tick_(last_sweep_) {}
+      last_tick_(last_sweep_),
+      last_housekeeping_(last_sweep_),
+      last_stats_log_(last_sweep_) {}
 
 Shell::~Shell() = default;
 
@@ -75,6 +80,18 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
   return MOSQ_ERR_SUCCESS;
 }
 
+int Shell::OnControl(mosquitto_evt_control* ev) {
+  core::Inbound in{.topic = OrEmpty(ev->topic),
+                   .payload = std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen),
+                   .user = OrEmpty(mosquitto_client_username(ev->client)),
+                   .client_id = OrEmpty(mosquitto_client_id(ev->client)),
+                   .now_ms = NowMs()};
+  core::Decision d = engine_.OnControl(in);
+  Publish(d.publish);
+  for (auto& r : d.requests) store_->Submit(std::move(r));
+  return MOSQ_ERR_SUCCESS;
+}
+
 int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
   core::Access access;
   switch (ev->access) {
@@ -97,7 +114,16 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
 
 int Shell::OnTick() {
   last_tick_ = std::chrono::steady_clock::now();
+  if (last_tick_ - last_housekeeping_ >= kHousekeepingInterval) {
+    last_housekeeping_ = last_tick_;
+    Housekeeping();  // joins this tick's batch: one commit for both
+  }
   Flush();
+  if (options_.stats_interval_s > 0 &&
+      last_tick_ - last_stats_log_ >= std::chrono::seconds(options_.stats_interval_s)) {
+    last_stats_log_ = last_tick_;
+    LogStats();
+  }
   if (last_tick_ - last_sweep_ > kSweepInterval) {
     limiter_.Sweep(SteadyMs());
     last_sweep_ = last_tick_;
@@ -107,9 +133,39 @@ int Shell::OnTick() {
 
 void Shell::FlushNow() { Flush(); }
 
+void Shell::Housekeeping() {
+  const int64_t retention_ms = static_cast<int64_t>(options_.retention_s) * 1000;
+  for (auto& r : engine_.Housekeeping(NowMs(), retention_ms)) store_->Submit(std::move(r));
+}
+
+void Shell::LogStats() {
+  const auto& s = stats_;
+  uint64_t errors = 0;
+  for (uint64_t n : s.errors) errors += n;
+  mosquitto_log_printf(MOSQ_LOG_NOTICE,
+                       "courier: stats accepted=%llu duplicates=%llu deliveries=%llu receipts=%llu "
+                       "expired=%llu trimmed=%llu relayed=%llu errors=%llu commits=%llu "
+                       "commit_us_mean=%llu commit_us_max=%llu",
+                       (unsigned long long)s.accepted, (unsigned long long)s.duplicates,
+                       (unsigned long long)s.deliveries, (unsigned long long)s.receipts,
+                       (unsigned long long)s.expired, (unsigned long long)s.trimmed,
+                       (unsigned long long)s.relayed, (unsigned long long)errors,
+                       (unsigned long long)s.commits,
+                       (unsigned long long)(s.commits ? s.commit_us_total / s.commits : 0),
+                       (unsigned long long)s.commit_us_max);
+}
+
 void Shell::Flush() {
   if (store_->pending() == 0) return;
-  for (const auto& done : store_->Flush()) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto completions = store_->Flush();
+  const uint64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - t0).count();
+  ++stats_.commits;
+  stats_.commit_us_total += us;
+  stats_.commit_us_max = std::max(stats_.commit_us_max, us);
+  stats_.last_commit_us = us;
+  for (const auto& done : completions) {
     if (!done.status.ok() && done.status.transient()) {
       mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: store: %s", done.status.ToString().c_str());
     }
@@ -119,7 +175,7 @@ void Shell::Flush() {
 
 void Shell::Publish(const std::vector<core::Publish>& publishes) {
   for (const auto& p : publishes) {
-    int rc = mosquitto_broker_publish_copy(nullptr, p.topic.c_str(), static_cast<int>(p.payload.size()),
+    int rc = mosquitto_broker_publish_copy(p.client_id.empty() ? nullptr : p.client_id.c_str(), p.topic.c_str(), static_cast<int>(p.payload.size()),
                                            p.payload.data(), 1, false, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "courier: publish to %s failed: %s", p.topic.c_str(),

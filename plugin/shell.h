@@ -18,6 +18,7 @@
 struct mosquitto_evt_message;
 struct mosquitto_evt_acl_check;
 struct mosquitto_evt_tick;
+struct mosquitto_evt_control;
 
 namespace courier::plugin {
 
@@ -28,6 +29,8 @@ class Shell {
 
   int OnMessage(mosquitto_evt_message* ev);
   int OnAclCheck(mosquitto_evt_acl_check* ev);
+  // A publish on $CONTROL/courier/v1 (the admin API).
+  int OnControl(mosquitto_evt_control* ev);
   // Commits the batch gathered since the last tick, then publishes what it caused.
   int OnTick();
   // Commits what is still queued; used at shutdown.
@@ -37,12 +40,18 @@ class Shell {
   void Flush();
   void Publish(const std::vector<core::Publish>& publishes);
 
+  void Housekeeping();
+  void LogStats();
+
   PluginOptions options_;
+  core::Stats stats_;
   core::Engine engine_;
   std::unique_ptr<storage::Store> store_;
   core::RateLimiter limiter_;
   std::chrono::steady_clock::time_point last_sweep_;
   std::chrono::steady_clock::time_point last_tick_;
+  std::chrono::steady_clock::time_point last_housekeeping_;
+  std::chrono::steady_clock::time_point last_stats_log_;
   bool warned_no_tick_ = false;
 };
 

@@ -9,6 +9,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   liblmdb-dev lmdb-utils
   libfmt-dev
+  nlohmann-json3-dev
   libgtest-dev
 )
 

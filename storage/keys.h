@@ -17,6 +17,16 @@ std::string DedupKey(std::string_view sender, std::string_view id);
 // cursors: user \0 device
 std::string CursorKey(std::string_view user, std::string_view device);
 
+// expiry index: expires_ms(be64) user \0 offset(be32), so a walk from the
+// start meets the earliest expiry first.
+std::string ExpiryKey(int64_t expires_ms, std::string_view user, int32_t offset);
+struct ExpiryKeyParts {
+  int64_t expires_ms = 0;
+  std::string user;
+  int32_t offset = 0;
+};
+std::optional<ExpiryKeyParts> ParseExpiryKey(std::string_view key);
+
 // Counter values (heads, conversation counters, cursors, dedup targets).
 std::string EncodeCounter(int32_t value);
 // nullopt when the bytes are not a counter.

@@ -16,6 +16,7 @@ namespace courier::storage {
 namespace {
 
 using courier::store::v1::Entry;
+using courier::store::v1::Group;
 using courier::v1::Message;
 
 constexpr int kSignalTypeDevice = 2;
@@ -138,8 +139,9 @@ Status LmdbStore::OpenEnv() {
     Check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &dbi), name);
     return dbi;
   };
-  tables_ = Tables{open("meta"), open("log"),     open("heads"),
-                   open("dedup"), open("convs"), open("cursors"), open("undelivered")};
+  tables_ = Tables{open("meta"),    open("log"),         open("heads"),  open("dedup"),
+                   open("convs"),   open("cursors"),     open("undelivered"),
+                   open("groups"),  open("expiry")};
   auto version = txn.Get(tables_.meta, kSchemaVersionKey);
   if (!version) {
     MDB_stat st{};
@@ -217,113 +219,158 @@ std::vector<Completion> LmdbStore::Flush() {
 }
 
 LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
+  return std::visit([&](const auto& r) { return ApplyOne(txn, r); }, request);
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   Applied c;
-  if (auto* r = std::get_if<AppendRequest>(&request)) {
-    if (!ValidName(r->sender) || r->message.id().empty() || r->conversation.empty()) {
-      c.status = Status::Invalid("append needs a sender, an id and a conversation");
+  if (!ValidName(r.sender) || r.message.id().empty() || r.conversation.empty()) {
+    c.status = Status::Invalid("append needs a sender, an id and a conversation");
+    return c;
+  }
+  std::vector<std::string> receivers = r.receivers;
+  const std::string dkey = keys::DedupKey(r.sender, r.message.id());
+  if (!KeysFit(env_->get(), {dkey.size(), r.conversation.size(), r.sender.size() + 5})) {
+    c.status = Status::Invalid("names or id too long for the store's keys");
+    return c;
+  }
+  AppendResult out;
+  if (auto v = txn.Get(tables_.dedup, dkey)) {
+    auto offset = keys::DecodeCounter(*v);
+    auto entry = offset ? ReadEntry(txn, tables_.log, r.sender, *offset) : std::nullopt;
+    if (!entry) throw LmdbError(MDB_CORRUPTED, "dedup record points at no entry");
+    out.duplicate = true;
+    out.device_copy = std::move(*entry->mutable_message());
+    c.result = std::move(out);
+    return c;
+  }
+  if (!r.group.empty()) {
+    auto group = ReadGroup(txn, r.group);
+    if (!group) {
+      c.status = Status::NotFound("group '" + r.group + "' does not exist");
       return c;
     }
-    size_t longest_user = r->sender.size();
-    for (const auto& u : r->receivers) {
-      if (!ValidName(u) || u == r->sender) {
-        c.status = Status::Invalid("bad receiver");
+    const auto& m = group->members();
+    if (std::find(m.begin(), m.end(), r.sender) == m.end()) {
+      c.status = Status::Forbidden(r.sender + " is not a member of '" + r.group + "'");
+      return c;
+    }
+    receivers.clear();
+    for (const auto& u : m) {
+      if (u != r.sender) receivers.push_back(u);
+    }
+  }
+  for (const auto& u : receivers) {
+    if (!ValidName(u) || u == r.sender || !KeysFit(env_->get(), {u.size() + 5})) {
+      c.status = Status::Invalid("bad receiver");
+      return c;
+    }
+  }
+  if (r.max_undelivered > 0) {
+    for (const auto& u : receivers) {
+      const int32_t waiting = ReadCounter(txn, tables_.undelivered, u);
+      if (waiting >= static_cast<int64_t>(r.max_undelivered)) {
+        c.status = Status::Limit(u + " has " + std::to_string(waiting) + " undelivered entries");
         return c;
       }
-      longest_user = std::max(longest_user, u.size());
     }
-    AppendResult out;
-    const std::string dkey = keys::DedupKey(r->sender, r->message.id());
-    if (!KeysFit(env_->get(), {dkey.size(), r->conversation.size(), longest_user + 5})) {
-      c.status = Status::Invalid("names or id too long for the store's keys");
-      return c;
+  }
+  const int32_t user_offset = Increment(txn, tables_.convs, r.conversation);
+  Entry device;
+  *device.mutable_message() = r.message;
+  device.mutable_message()->set_user_offset(user_offset);
+  device.mutable_message()->set_signal_type(kSignalTypeDevice);
+  device.mutable_message()->set_signal_offset(Increment(txn, tables_.heads, r.sender));
+  const int32_t sender_offset = device.message().signal_offset();
+  for (const auto& u : receivers) {
+    Entry copy;
+    *copy.mutable_message() = r.message;
+    copy.mutable_message()->set_user_offset(user_offset);
+    copy.mutable_message()->set_signal_type(kSignalTypeReceiver);
+    copy.mutable_message()->set_signal_offset(Increment(txn, tables_.heads, u));
+    copy.set_peer_user(r.sender);
+    copy.set_peer_offset(sender_offset);
+    if (r.expires_ms > 0) {
+      copy.set_expires_ms(r.expires_ms);
+      txn.Put(tables_.expiry, keys::ExpiryKey(r.expires_ms, u, copy.message().signal_offset()), "");
     }
-    if (auto v = txn.Get(tables_.dedup, dkey)) {
-      auto offset = keys::DecodeCounter(*v);
-      auto entry = offset ? ReadEntry(txn, tables_.log, r->sender, *offset) : std::nullopt;
-      if (!entry) throw LmdbError(MDB_CORRUPTED, "dedup record points at no entry");
-      out.duplicate = true;
-      out.device_copy = std::move(*entry->mutable_message());
-      c.result = std::move(out);
-      return c;
-    }
-    if (r->max_undelivered > 0) {
-      for (const auto& u : r->receivers) {
-        const int32_t waiting = ReadCounter(txn, tables_.undelivered, u);
-        if (waiting >= static_cast<int64_t>(r->max_undelivered)) {
-          c.status = Status::Limit(u + " has " + std::to_string(waiting) + " undelivered entries");
-          return c;
-        }
-      }
-    }
-    const int32_t user_offset = Increment(txn, tables_.convs, r->conversation);
-    Entry device;
-    *device.mutable_message() = r->message;
-    device.mutable_message()->set_user_offset(user_offset);
-    device.mutable_message()->set_signal_type(kSignalTypeDevice);
-    device.mutable_message()->set_signal_offset(Increment(txn, tables_.heads, r->sender));
-    const int32_t sender_offset = device.message().signal_offset();
-    for (const auto& u : r->receivers) {
-      Entry copy;
-      *copy.mutable_message() = r->message;
-      copy.mutable_message()->set_user_offset(user_offset);
-      copy.mutable_message()->set_signal_type(kSignalTypeReceiver);
-      copy.mutable_message()->set_signal_offset(Increment(txn, tables_.heads, u));
-      copy.set_peer_user(r->sender);
-      copy.set_peer_offset(sender_offset);
-      WriteEntry(txn, tables_.log, u, copy);
-      Increment(txn, tables_.undelivered, u);
-      out.receivers.push_back(u);
-      out.receiver_copies.push_back(copy.message());
-    }
-    if (r->receivers.size() == 1) {  // one peer: receipts update the sender copy too
-      device.set_peer_user(r->receivers[0]);
-      device.set_peer_offset(out.receiver_copies[0].signal_offset());
-    }
-    WriteEntry(txn, tables_.log, r->sender, device);
-    txn.Put(tables_.dedup, dkey, keys::EncodeCounter(sender_offset));
-    out.device_copy = device.message();
-    c.result = std::move(out);
+    WriteEntry(txn, tables_.log, u, copy);
+    Increment(txn, tables_.undelivered, u);
+    out.receivers.push_back(u);
+    out.receiver_copies.push_back(copy.message());
+  }
+  if (!r.group.empty()) {
+    device.set_recipients(static_cast<uint32_t>(receivers.size()));
+  } else if (receivers.size() == 1) {  // one peer: receipts update the sender copy too
+    device.set_peer_user(receivers[0]);
+    device.set_peer_offset(out.receiver_copies[0].signal_offset());
+  }
+  WriteEntry(txn, tables_.log, r.sender, device);
+  txn.Put(tables_.dedup, dkey, keys::EncodeCounter(sender_offset));
+  out.device_copy = device.message();
+  c.result = std::move(out);
+  return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ReceiptRequest& r) {
+  Applied c;
+  if (!KeysFit(env_->get(), {r.user.size() + 1 + r.device.size(), r.user.size() + 5})) {
+    c.status = Status::Invalid("names too long for the store's keys");
     return c;
   }
-
-  if (auto* r = std::get_if<ReceiptRequest>(&request)) {
-    if (!KeysFit(env_->get(), {r->user.size() + 1 + r->device.size(), r->user.size() + 5})) {
-      c.status = Status::Invalid("names too long for the store's keys");
-      return c;
-    }
-    auto entry = ReadEntry(txn, tables_.log, r->user, r->offset);
-    if (r->offset <= 0 || !entry) {
-      c.status = Status::NotFound("no entry at offset " + std::to_string(r->offset));
-      return c;
-    }
-    const std::string ckey = keys::CursorKey(r->user, r->device);
-    if (ReadCounter(txn, tables_.cursors, ckey) < r->offset) {
-      txn.Put(tables_.cursors, ckey, keys::EncodeCounter(r->offset));
-    }
-    ReceiptResult out;
-    if (entry->message().signal_type() == kSignalTypeReceiver) {
-      const bool was_received = entry->message().signal_ack_state().received();
-      out.changed = MergeAck(entry->mutable_message(), r->received, r->read);
-      if (!was_received && entry->message().signal_ack_state().received()) {
-        Decrement(txn, tables_.undelivered, r->user);
-      }
-      if (out.changed) WriteEntry(txn, tables_.log, r->user, *entry);
-      if (!entry->peer_user().empty()) {
-        out.peer_user = entry->peer_user();
-        if (auto peer = ReadEntry(txn, tables_.log, entry->peer_user(), entry->peer_offset())) {
-          if (MergeAck(peer->mutable_message(), r->received, r->read)) {
-            WriteEntry(txn, tables_.log, entry->peer_user(), *peer);
-          }
-          out.peer = std::move(*peer->mutable_message());
-        }
-      }
-    }
-    out.entry = std::move(*entry->mutable_message());
-    c.result = std::move(out);
+  auto entry = r.offset > 0 ? ReadEntry(txn, tables_.log, r.user, r.offset) : std::nullopt;
+  if (!entry) {
+    c.status = Status::NotFound("no entry at offset " + std::to_string(r.offset));
     return c;
   }
+  const std::string ckey = keys::CursorKey(r.user, r.device);
+  if (ReadCounter(txn, tables_.cursors, ckey) < r.offset) {
+    txn.Put(tables_.cursors, ckey, keys::EncodeCounter(r.offset));
+  }
+  ReceiptResult out;
+  if (entry->message().signal_type() == kSignalTypeReceiver) {
+    const auto before = entry->message().signal_ack_state();
+    out.changed = MergeAck(entry->mutable_message(), r.received, r.read);
+    const auto& after = entry->message().signal_ack_state();
+    const bool newly_received = !before.received() && after.received();
+    const bool newly_read = !before.read() && after.read();
+    if (out.changed) {
+      if (newly_received) {
+        Decrement(txn, tables_.undelivered, r.user);
+        if (entry->expires_ms() > 0) {
+          txn.Del(tables_.expiry, keys::ExpiryKey(entry->expires_ms(), r.user, r.offset));
+        }
+      }
+      WriteEntry(txn, tables_.log, r.user, *entry);
+    }
+    if (!entry->peer_user().empty()) {
+      out.peer_user = entry->peer_user();
+      if (auto peer = ReadEntry(txn, tables_.log, entry->peer_user(), entry->peer_offset())) {
+        bool write = false;
+        if (peer->recipients() > 0) {  // group: count members, full state when all have it
+          if (newly_received) peer->set_received_count(peer->received_count() + 1);
+          if (newly_read) peer->set_read_count(peer->read_count() + 1);
+          write = newly_received || newly_read;
+          write |= MergeAck(peer->mutable_message(), peer->received_count() >= peer->recipients(),
+                            peer->read_count() >= peer->recipients());
+          out.recipients = peer->recipients();
+          out.received_count = peer->received_count();
+          out.read_count = peer->read_count();
+        } else {
+          write = MergeAck(peer->mutable_message(), r.received, r.read);
+        }
+        if (write) WriteEntry(txn, tables_.log, entry->peer_user(), *peer);
+        out.peer = std::move(*peer->mutable_message());
+      }
+    }
+  }
+  out.entry = std::move(*entry->mutable_message());
+  c.result = std::move(out);
+  return c;
+}
 
-  const auto& r = std::get<PullRequest>(request);
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PullRequest& r) {
+  Applied c;
   if (!KeysFit(env_->get(), {r.user.size() + 1 + r.device.size(), r.user.size() + 5})) {
     c.status = Status::Invalid("names too long for the store's keys");
     return c;
@@ -341,11 +388,212 @@ LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
       if (!e.ParseFromArray(cur.value().data(), static_cast<int>(cur.value().size()))) {
         throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
       }
+      const bool received = e.message().signal_ack_state().received();
+      if (!received && (e.expired() || (e.expires_ms() > 0 && e.expires_ms() <= r.now_ms))) continue;
       out.entries.push_back(std::move(*e.mutable_message()));
     }
   }
   c.result = std::move(out);
   return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const MembersRequest& r) {
+  Applied c;
+  auto group = ReadGroup(txn, r.group);
+  if (!group) {
+    c.status = Status::NotFound("group '" + r.group + "' does not exist");
+    return c;
+  }
+  const auto& m = group->members();
+  if (std::find(m.begin(), m.end(), r.user) == m.end()) {
+    c.status = Status::Forbidden(r.user + " is not a member of '" + r.group + "'");
+    return c;
+  }
+  c.result = MembersResult{std::vector<std::string>(m.begin(), m.end())};
+  return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ExpireRequest& r) {
+  Applied c;
+  ExpireResult out;
+  std::vector<std::string> done;  // index keys to delete after the walk
+  {
+    Cursor cur(txn, tables_.expiry);
+    for (bool ok = cur.Seek(std::string_view()); ok && done.size() < r.max_entries; ok = cur.Next()) {
+      auto parts = keys::ParseExpiryKey(cur.key());
+      if (!parts) throw LmdbError(MDB_CORRUPTED, "bad expiry index key");
+      if (parts->expires_ms > r.now_ms) break;
+      done.emplace_back(cur.key());
+      auto entry = ReadEntry(txn, tables_.log, parts->user, parts->offset);
+      if (!entry || entry->expired() || entry->message().signal_ack_state().received()) continue;
+      out.expired.push_back(Expired{parts->user, entry->message(), entry->peer_offset()});
+    }
+  }
+  for (const auto& k : done) txn.Del(tables_.expiry, k);
+  for (const auto& x : out.expired) {
+    auto entry = ReadEntry(txn, tables_.log, x.receiver, x.entry.signal_offset());
+    entry->set_expired(true);
+    WriteEntry(txn, tables_.log, x.receiver, *entry);
+    Decrement(txn, tables_.undelivered, x.receiver);
+  }
+  c.result = std::move(out);
+  return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const TrimRequest& r) {
+  Applied c;
+  TrimResult out;
+  // Walk users from where the last slice stopped; wrap around once.
+  std::vector<std::string> users;
+  {
+    Cursor cur(txn, tables_.heads);
+    for (bool ok = cur.Seek(trim_resume_); ok && users.size() < r.max_entries; ok = cur.Next()) {
+      users.emplace_back(cur.key());
+    }
+  }
+  if (users.empty()) trim_resume_.clear();
+  for (const auto& user : users) {
+    if (out.removed >= r.max_entries) break;
+    trim_resume_ = user + '\0';  // the next key after this user
+    // The lowest cursor among the user's devices; none means keep everything.
+    std::optional<int32_t> floor;
+    {
+      Cursor cur(txn, tables_.cursors);
+      const std::string prefix = user + '\0';
+      for (bool ok = cur.Seek(prefix); ok && cur.key().substr(0, prefix.size()) == prefix; ok = cur.Next()) {
+        auto v = keys::DecodeCounter(cur.value());
+        if (v) floor = floor ? std::min(*floor, *v) : *v;
+      }
+    }
+    if (!floor || *floor <= 0) continue;
+    std::vector<std::pair<int32_t, std::string>> gone;  // offset, dedup key of a sender copy
+    {
+      Cursor cur(txn, tables_.log);
+      int32_t offset = 0;
+      for (bool ok = cur.Seek(keys::LogKey(user, 1));
+           ok && out.removed + gone.size() < r.max_entries && keys::ParseLogKey(cur.key(), user, &offset) &&
+           offset <= *floor;
+           ok = cur.Next()) {
+        Entry e;
+        if (!e.ParseFromArray(cur.value().data(), static_cast<int>(cur.value().size()))) {
+          throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
+        }
+        if (e.message().server_timestamp() >= r.older_than_ms) break;
+        gone.emplace_back(offset, e.message().signal_type() == kSignalTypeDevice
+                                      ? keys::DedupKey(user, e.message().id())
+                                      : std::string());
+      }
+    }
+    for (const auto& [offset, dkey] : gone) {
+      txn.Del(tables_.log, keys::LogKey(user, offset));
+      if (!dkey.empty()) txn.Del(tables_.dedup, dkey);
+    }
+    out.removed += static_cast<uint32_t>(gone.size());
+  }
+  c.result = out;
+  return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AdminRequest& r) {
+  Applied c;
+  AdminResult out;
+  for (const auto& op : r.ops) out.results.push_back(ApplyAdmin(txn, op));
+  c.result = std::move(out);
+  return c;
+}
+
+AdminOpResult LmdbStore::ApplyAdmin(Txn& txn, const AdminOp& op) {
+  using Kind = AdminOp::Kind;
+  AdminOpResult res;
+  auto write_group = [&](const Group& g) { txn.Put(tables_.groups, op.group, g.SerializeAsString()); };
+  switch (op.kind) {
+    case Kind::kNone:
+      break;
+    case Kind::kCreateGroup: {
+      if (ReadGroup(txn, op.group)) {
+        res.status = Status::Invalid("group '" + op.group + "' exists");
+        break;
+      }
+      Group g;
+      g.set_created_ms(op.now_ms);
+      for (const auto& m : op.members) {
+        if (std::find(g.members().begin(), g.members().end(), m) == g.members().end()) g.add_members(m);
+      }
+      if (op.max_members > 0 && static_cast<uint32_t>(g.members_size()) > op.max_members) {
+        res.status = Status::Limit("a group has at most " + std::to_string(op.max_members) + " members");
+        break;
+      }
+      write_group(g);
+      break;
+    }
+    case Kind::kDeleteGroup:
+      if (!txn.Del(tables_.groups, op.group)) res.status = Status::NotFound("group '" + op.group + "' does not exist");
+      break;
+    case Kind::kAddMember:
+    case Kind::kRemoveMember: {
+      auto g = ReadGroup(txn, op.group);
+      if (!g) {
+        res.status = Status::NotFound("group '" + op.group + "' does not exist");
+        break;
+      }
+      auto* m = g->mutable_members();
+      auto it = std::find(m->begin(), m->end(), op.user);
+      if (op.kind == Kind::kAddMember) {
+        if (it != m->end()) break;  // already a member: nothing to do
+        if (op.max_members > 0 && static_cast<uint32_t>(m->size()) >= op.max_members) {
+          res.status = Status::Limit("a group has at most " + std::to_string(op.max_members) + " members");
+          break;
+        }
+        g->add_members(op.user);
+      } else {
+        if (it == m->end()) {
+          res.status = Status::NotFound(op.user + " is not a member of '" + op.group + "'");
+          break;
+        }
+        m->erase(it);
+      }
+      write_group(*g);
+      break;
+    }
+    case Kind::kListGroups: {
+      Cursor cur(txn, tables_.groups);
+      for (bool ok = cur.Seek(std::string_view()); ok; ok = cur.Next()) res.names.emplace_back(cur.key());
+      break;
+    }
+    case Kind::kGetGroup: {
+      auto g = ReadGroup(txn, op.group);
+      if (!g) {
+        res.status = Status::NotFound("group '" + op.group + "' does not exist");
+        break;
+      }
+      res.names.assign(g->members().begin(), g->members().end());
+      res.user_offset = ReadCounter(txn, tables_.convs, op.user);  // op.user holds the conversation key
+      break;
+    }
+    case Kind::kGetUser: {
+      res.head = ReadCounter(txn, tables_.heads, op.user);
+      res.undelivered = ReadCounter(txn, tables_.undelivered, op.user);
+      Cursor cur(txn, tables_.cursors);
+      const std::string prefix = op.user + '\0';
+      for (bool ok = cur.Seek(prefix); ok && cur.key().substr(0, prefix.size()) == prefix; ok = cur.Next()) {
+        auto v = keys::DecodeCounter(cur.value());
+        res.cursors.emplace_back(std::string(cur.key().substr(prefix.size())), v.value_or(0));
+      }
+      break;
+    }
+  }
+  return res;
+}
+
+std::optional<Group> LmdbStore::ReadGroup(const Txn& txn, const std::string& name) const {
+  if (name.empty() || !KeysFit(env_->get(), {name.size()})) return std::nullopt;
+  auto v = txn.Get(tables_.groups, name);
+  if (!v) return std::nullopt;
+  Group g;
+  if (!g.ParseFromArray(v->data(), static_cast<int>(v->size()))) {
+    throw LmdbError(MDB_CORRUPTED, "group record does not parse");
+  }
+  return g;
 }
 
 }  // namespace courier::storage

@@ -17,6 +17,7 @@
 
 #include "lmdb_env.h"
 #include "store.h"
+#include "store.pb.h"
 
 namespace courier::storage {
 
@@ -63,7 +64,7 @@ class LmdbStore final : public Store {
 
  private:
   struct Tables {
-    MDB_dbi meta, log, heads, dedup, convs, cursors, undelivered;
+    MDB_dbi meta, log, heads, dedup, convs, cursors, undelivered, groups, expiry;
   };
 
   explicit LmdbStore(const LmdbOptions& options);
@@ -78,6 +79,15 @@ class LmdbStore final : public Store {
   // Applies one request inside txn. Expected failures come back as a status;
   // LMDB failures throw LmdbError and fail the whole batch.
   Applied Apply(Txn& txn, const Request& request);
+  Applied ApplyOne(Txn& txn, const AppendRequest& r);
+  Applied ApplyOne(Txn& txn, const ReceiptRequest& r);
+  Applied ApplyOne(Txn& txn, const PullRequest& r);
+  Applied ApplyOne(Txn& txn, const MembersRequest& r);
+  Applied ApplyOne(Txn& txn, const ExpireRequest& r);
+  Applied ApplyOne(Txn& txn, const TrimRequest& r);
+  Applied ApplyOne(Txn& txn, const AdminRequest& r);
+  AdminOpResult ApplyAdmin(Txn& txn, const AdminOp& op);
+  std::optional<courier::store::v1::Group> ReadGroup(const Txn& txn, const std::string& name) const;
   bool GrowMap();
 
   LmdbOptions options_;
@@ -85,6 +95,7 @@ class LmdbStore final : public Store {
   Tables tables_{};
   uint64_t map_size_ = 0;
   std::deque<Request> queue_;
+  std::string trim_resume_;  // first user key the next trim slice looks at
   LmdbStats stats_;
 };
 

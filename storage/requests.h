@@ -17,11 +17,18 @@ namespace courier::storage {
 // Append one message, deduplicated by (sender, message.id()).
 // The store assigns every offset atomically: user_offset from the
 // conversation's counter, and a signal_offset in each log it writes to.
+//
+// With `group` set, the receivers are the group's members but the sender,
+// read inside the transaction (membership changes apply to later messages);
+// NotFound when the group does not exist, kForbidden when the sender is not
+// a member. `receivers` is then ignored.
 struct AppendRequest {
   std::string sender;                  // user who sent it; its log gets the DEVICE copy
   std::vector<std::string> receivers;  // users that get a RECEIVER copy; never the sender
+  std::string group;                   // group to deliver to, or empty
   std::string conversation;            // opaque key of the user_offset counter
   courier::v1::Message message;        // validated template: from, to, content, server_timestamp
+  int64_t expires_ms = 0;              // RECEIVER copies not received by then are never delivered; 0 = never
   // When > 0: fail with kLimit, writing nothing, if a receiver already has
   // this many entries that no device of it has received.
   uint32_t max_undelivered = 0;
@@ -55,16 +62,24 @@ struct ReceiptResult {
   courier::v1::Message entry;                  // the user's copy, after the update
   std::string peer_user;                       // empty when the entry has no peer
   std::optional<courier::v1::Message> peer;    // the counterpart copy, after the update
+  // When the peer is the sender copy of a group message: members it went to,
+  // and how many have received and read it.
+  uint32_t recipients = 0;
+  uint32_t received_count = 0;
+  uint32_t read_count = 0;
 };
 
 // Read up to `limit` entries after `after`, oldest first. `after` < 0 means
 // "after the cursor of (user, device)" (0 when it has none).
+// Entries that expired before any device of the user received them are
+// skipped (their offsets stay taken).
 struct PullRequest {
   std::string id;  // the Signal's id, echoed in replies; the store ignores it
   std::string user;
   std::string device;
   int32_t after = 0;
   uint32_t limit = 0;
+  int64_t now_ms = 0;  // entries whose expiry is before this count as expired
 };
 
 struct PullResult {
@@ -72,8 +87,100 @@ struct PullResult {
   std::vector<courier::v1::Message> entries;
 };
 
-using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest>;
-using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult>;
+// The members of `group`, for what is relayed to a group without being
+// stored (activity, transient messages). NotFound for an unknown group,
+// kForbidden when `user` is not a member.
+struct MembersRequest {
+  std::string id;  // echoed in replies
+  std::string user;
+  std::string device;
+  std::string group;
+  courier::v1::Signal activity;    // what to relay: an activity Signal, or
+  courier::v1::Message transient;  // a transient Message (one of the two is set)
+  bool is_activity = true;
+};
+
+struct MembersResult {
+  std::vector<std::string> members;
+};
+
+// Marks at most `max_entries` RECEIVER copies whose expiry is before
+// `now_ms` and that no device received as expired, and returns them.
+// Copies that were received meanwhile just leave the expiry index.
+struct ExpireRequest {
+  int64_t now_ms = 0;
+  uint32_t max_entries = 0;
+};
+
+struct Expired {
+  std::string receiver;
+  courier::v1::Message entry;  // the receiver's copy
+  int32_t sender_offset = 0;   // position of the sender's copy, 0 when gone
+};
+
+struct ExpireResult {
+  std::vector<Expired> expired;
+};
+
+// Removes, in a bounded slice, entries older than `older_than_ms` that every
+// known device of their user has received (cursor at or past them), with the
+// dedup record of removed sender copies. Heads never move back. A user with
+// no device cursor keeps everything. Resumes where the last slice stopped.
+struct TrimRequest {
+  int64_t older_than_ms = 0;
+  uint32_t max_entries = 0;
+};
+
+struct TrimResult {
+  uint32_t removed = 0;
+};
+
+// Administration: groups and per-user state. One request carries several
+// operations, applied in order; each has its own status.
+struct AdminOp {
+  enum class Kind {
+    kCreateGroup,   // group, members; kInvalid when it exists
+    kDeleteGroup,   // group; NotFound when missing
+    kAddMember,     // group, user; kLimit past max_members
+    kRemoveMember,  // group, user; NotFound when not a member
+    kListGroups,    // -> names
+    kGetGroup,      // group -> names (members), user_offset; `user` holds the group's conversation key
+    kGetUser,       // user -> head, cursors, undelivered
+    kNone,          // answered without the store (stats, bad commands)
+  };
+  Kind kind = Kind::kNone;
+  std::string group;
+  std::string user;
+  std::vector<std::string> members;
+  uint32_t max_members = 0;
+  int64_t now_ms = 0;
+};
+
+struct AdminOpResult {
+  Status status;
+  std::vector<std::string> names;
+  int32_t head = 0;
+  int32_t undelivered = 0;
+  int32_t user_offset = 0;
+  std::vector<std::pair<std::string, int32_t>> cursors;  // device, cursor
+};
+
+struct AdminRequest {
+  std::string client_id;            // who asked: the response goes to this client only
+  std::vector<AdminOp> ops;
+  std::vector<std::string> commands;      // the command names, parallel to ops
+  std::vector<std::string> correlations;  // correlationData, parallel to ops
+  std::vector<std::string> errors;        // an error already known (bad command), parallel to ops
+};
+
+struct AdminResult {
+  std::vector<AdminOpResult> results;  // parallel to AdminRequest::ops
+};
+
+using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest, MembersRequest,
+                             ExpireRequest, TrimRequest, AdminRequest>;
+using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult, MembersResult,
+                            ExpireResult, TrimResult, AdminResult>;
 
 // One finished request. `result` holds the alternative matching `request`
 // when status.ok(), and std::monostate otherwise.

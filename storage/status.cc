@@ -12,6 +12,7 @@ std::string Status::ToString() const {
     case Code::kIoError: name = "io error"; break;
     case Code::kCorruption: name = "corruption"; break;
     case Code::kLimit: name = "limit"; break;
+    case Code::kForbidden: name = "forbidden"; break;
   }
   return message_.empty() ? name : std::string(name) + ": " + message_;
 }

@@ -17,6 +17,7 @@ class Status {
     kIoError,      // the disk failed; retry may succeed later
     kCorruption,   // the store is not in a state this build understands
     kLimit,        // a limit set in the request was reached; retry later
+    kForbidden,    // the user may not do this (not a member of the group)
   };
 
   Status() = default;
@@ -27,6 +28,7 @@ class Status {
   static Status IoError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status Limit(std::string msg) { return {Code::kLimit, std::move(msg)}; }
+  static Status Forbidden(std::string msg) { return {Code::kForbidden, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -104,14 +104,6 @@ TEST_F(ErrorsTest, UnknownGroup) {
   ExpectNothingStored();
 }
 
-TEST_F(ErrorsTest, TransientMessagesAreUnsupported) {
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  v1::Message m = NewMessage("fnf", "bob", "fire and forget");
-  m.set_transient(true);
-  ASSERT_TRUE(a1->Send(m));
-  EXPECT_TRUE(GotPermanentError(*a1, "fnf", "unsupported"));
-  ExpectNothingStored();
-}
 
 TEST_F(ErrorsTest, IdConflict) {
   ASSERT_NO_FATAL_FAILURE(Connect());

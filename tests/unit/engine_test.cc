@@ -170,11 +170,11 @@ TEST_F(EngineTest, SendRejectionsGoToThePublishingDevice) {
   ExpectRejected(Send(Msg("m1", "bob", std::string(o.max_payload_bytes + 1, 'x'))), "payload_too_large", "m1");
   EXPECT_EQ(Send(Msg("m1", "bob", std::string(o.max_payload_bytes, 'x'))).requests.size(), 1u);
   Message g = Msg("m1", "");
-  g.mutable_to()->set_group("friends");
-  ExpectRejected(Send(g), "unknown_group", "m1");
-  Message t = Msg("m1", "bob");
-  t.set_transient(true);
-  ExpectRejected(Send(t), "unsupported", "m1");
+  g.mutable_to()->set_group("fr+iends");
+  ExpectRejected(Send(g), "invalid_recipient", "m1");
+  Message p = Msg("m1", "bob");
+  p.set_priority(16);
+  ExpectRejected(Send(p), "invalid_priority", "m1");
   // From another device, the error goes to that device.
   ExpectRejected(Send(Msg("", "bob"), "alice", "tablet"), "missing_id", "", "msg/alice/devices/tablet/events");
 }
@@ -235,8 +235,8 @@ TEST_F(EngineTest, SignalRejectionsGoToThePublishingDevice) {
   ExpectRejected(SendSignal(courier::testing::Activity("", 4)), "missing_recipient", "");
   ExpectRejected(SendSignal(courier::testing::Activity("b/ob", 4)), "invalid_recipient", "");
   Signal g = courier::testing::Activity("", 4);
-  g.mutable_to()->set_group("friends");
-  ExpectRejected(SendSignal(g), "unknown_group", "");
+  g.mutable_to()->set_group("fri/ends");
+  ExpectRejected(SendSignal(g), "invalid_recipient", "");
   ExpectRejected(SendSignal(courier::testing::Receipt("m1", 0, true)), "unknown_offset", "m1");
   ExpectRejected(SendSignal(courier::testing::PullSignal("p1", -2, 10)), "bad_signal", "p1");
 }

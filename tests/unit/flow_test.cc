@@ -330,7 +330,7 @@ TEST_F(FlowTest, RetryInTheSameBatchIsOneEntry) {
   for (const char* device : {"phone", "tablet"}) {
     std::string payload = Msg("m1", "bob").SerializeAsString();
     core::Decision d = engine_.OnPublish(core::Inbound{
-        .topic = "msg/alice/send", .payload = payload, .user = "alice", .client_id = device, .now_ms = 1});
+        .topic = "msg/alice/send", .payload = payload, .user = "alice", .client_id = device, .now_ms = ++now_});
     ASSERT_EQ(d.requests.size(), 1u);
     store_->Submit(std::move(d.requests[0]));
   }

@@ -98,12 +98,16 @@ TEST(ValidateMessage, IdLengthLimit) {
   EXPECT_EQ(Verdict(Msg("\xc3\xa9\xc3\xa9\xc3\xa9", "bob"), o), "id_too_long");
 }
 
-TEST(ValidateMessage, UnknownGroup) {
+TEST(ValidateMessage, GroupRecipient) {
+  // Whether the group exists is the store's to say; validation checks the name.
   Message m = Msg("m1", "");
   m.mutable_to()->set_group("friends");
-  EXPECT_EQ(Verdict(m), "unknown_group");
-  m.mutable_to()->set_user("bob");  // a group wins over a user
-  EXPECT_EQ(Verdict(m), "unknown_group");
+  EXPECT_EQ(Verdict(m), "accepted");
+  m.mutable_to()->set_group("fr/iends");
+  EXPECT_EQ(Verdict(m), "invalid_recipient");
+  m.mutable_to()->set_group("friends");
+  m.mutable_to()->set_user("bob");  // a user or a group, not both
+  EXPECT_EQ(Verdict(m), "invalid_recipient");
 }
 
 TEST(ValidateMessage, MissingRecipient) {
@@ -146,10 +150,18 @@ TEST(ValidateMessage, PayloadLimitCountsPayloadAndEncrypted) {
   EXPECT_EQ(Verdict(Msg("m1", "bob", std::string(d.max_payload_bytes + 1, 'p')), d), "payload_too_large");
 }
 
-TEST(ValidateMessage, TransientIsUnsupported) {
+TEST(ValidateMessage, TransientIsAccepted) {
   Message m = Msg("m1", "bob");
   m.set_transient(true);
-  EXPECT_EQ(Verdict(m), "unsupported");
+  EXPECT_EQ(Verdict(m), "accepted");
+}
+
+TEST(ValidateMessage, Priority) {
+  Message m = Msg("m1", "bob");
+  m.set_priority(15);
+  EXPECT_EQ(Verdict(m), "accepted");
+  m.set_priority(16);
+  EXPECT_EQ(Verdict(m), "invalid_priority");
 }
 
 TEST(ValidateMessage, FirstProblemWins) {
@@ -176,7 +188,9 @@ TEST(ClassifySignal, ActivityRejections) {
   EXPECT_EQ(Kind(courier::testing::Activity(std::string(129, 'b'), 1)), "invalid_recipient");
   Signal g = courier::testing::Activity("", 4);
   g.mutable_to()->set_group("friends");
-  EXPECT_EQ(Kind(g), "unknown_group");
+  EXPECT_EQ(Kind(g), "activity");  // the store checks that the group exists
+  g.mutable_to()->set_group("#");
+  EXPECT_EQ(Kind(g), "invalid_recipient");
 }
 
 TEST(ClassifySignal, Receipts) {
