@@ -1,13 +1,16 @@
-// The CLI's commands. Each run_* connects, does its work, disconnects and
-// returns a process exit code; it throws ConnectionError (exit 2) when the
-// broker cannot be reached or refuses the session. Single-threaded.
+// The CLI's commands. Each run_* does its work and returns a process exit
+// code (documented in tools/README.md). The commands that talk to the
+// broker use the client library (client/include/courier/client.h), except
+// `admin`, which speaks the $CONTROL JSON API over a plain MQTT session
+// (connection.h); `inspect` reads a store directory and never connects.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "connection.h"
+#include "courier/client.h"
 
 namespace courier::cli {
 
@@ -15,36 +18,90 @@ namespace courier::cli {
 enum Exit : int {
   kExitOk = 0,
   kExitUsage = 1,
-  kExitConnection = 2,  // cannot connect, refused, subscription refused, connection lost
-  kExitRejected = 3,    // the server rejected the message for good (ERROR signal)
+  kExitConnection = 2,  // cannot connect, refused for good, client id taken over
+  kExitRejected = 3,    // the server said no for good: ERROR signal, admin error, not authorized
   kExitTimeout = 4,     // no final answer before --timeout
   kExitInternal = 5,    // anything unexpected
+  kExitStore = 6,       // inspect: the store cannot be opened or is not a Courier store
 };
 
+// Connection options shared by every command that connects.
 struct CommonOptions {
-  SessionOptions session;       // host, port, user, password, client id
-  std::string prefix = "msg";   // topic prefix P
+  client::Options client;  // host, port, user, password, device, tls, prefix
+};
+
+// Who a message or activity goes to: a user or a group.
+struct Target {
+  std::string user;
+  std::string group;
+  bool empty() const { return user.empty() && group.empty(); }
 };
 
 struct SendOptions {
   CommonOptions common;
-  std::string to;               // receiving user
-  std::string id;               // empty: random
-  std::string text;             // payload bytes
-  double timeout_s = 10;        // overall limit, connection included
+  Target to;
+  std::string id;        // empty: random
+  std::string text;      // payload bytes
+  uint32_t type = 0;
+  uint32_t expiry = 0;
+  uint32_t priority = 0;
+  bool transient = false;
+  double timeout_s = 10;  // overall limit, connection included
 };
 
+// listen and sync.
 struct ListenOptions {
   CommonOptions common;
   bool ack = false;             // send a `received` receipt for each RECEIVER message
   bool read = false;            // send a `read` receipt instead
-  bool pull = false;            // pull the backlog after subscribing
-  bool raw = false;             // print duplicate copies too
+  bool until_synced = false;    // sync: exit once the log's head is reached
   std::optional<int64_t> count; // exit after this many message lines
   std::optional<double> timeout_s;  // exit after this long
 };
 
+struct ReadOptions {
+  CommonOptions common;
+  std::vector<int32_t> offsets;
+  bool read = true;  // false: `received` only
+  double timeout_s = 10;
+};
+
+struct TypingOptions {
+  CommonOptions common;
+  Target to;
+  client::Status status = client::Status::kTyping;
+  double timeout_s = 10;
+};
+
+struct ChatOptions {
+  CommonOptions common;
+  Target with;
+  bool mark_read = true;   // mark incoming messages read (else received)
+  double timeout_s = 10;   // at the end of input: how long to wait for pending sends
+};
+
+struct AdminOptions {
+  CommonOptions common;
+  std::string request;     // the JSON request ({"commands":[...]})
+  std::string command;     // its command name, to find the response
+  std::string correlation; // its correlationData
+  bool pretty = false;
+  double timeout_s = 10;
+};
+
+struct InspectOptions {
+  std::string path;        // the store directory (plugin_opt_db_path)
+  std::string user;        // only this user's rows; empty: all
+  bool entries = true;     // print log entries
+  std::optional<int64_t> limit;  // at most this many entries per user (the newest)
+};
+
 int run_send(const SendOptions& options);
 int run_listen(const ListenOptions& options);
+int run_read(const ReadOptions& options);
+int run_typing(const TypingOptions& options);
+int run_chat(const ChatOptions& options);
+int run_admin(const AdminOptions& options);
+int run_inspect(const InspectOptions& options);
 
 }  // namespace courier::cli

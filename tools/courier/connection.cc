@@ -34,6 +34,17 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   mosquitto_username_pw_set(mosq_, options_.user.c_str(),
                             options_.password.empty() ? nullptr : options_.password.c_str());
+  if (options_.tls) {
+    const client::TlsOptions& t = *options_.tls;
+    auto opt = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
+    int rc = mosquitto_tls_set(mosq_, opt(t.ca_file), opt(t.ca_path), opt(t.cert_file),
+                               opt(t.key_file), nullptr);
+    if (rc != MOSQ_ERR_SUCCESS) {
+      mosquitto_destroy(mosq_);
+      throw ConnectionError(fmt::format("TLS files: {}", describe(rc)));
+    }
+    mosquitto_tls_insecure_set(mosq_, t.insecure);
+  }
   mosquitto_connect_v5_callback_set(mosq_, &Session::on_connect);
   mosquitto_disconnect_v5_callback_set(mosq_, &Session::on_disconnect);
   mosquitto_publish_v5_callback_set(mosq_, &Session::on_publish);

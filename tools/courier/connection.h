@@ -1,4 +1,5 @@
-// A small blocking MQTT session on top of libmosquitto, for command-line use.
+// A small blocking MQTT session on top of libmosquitto, for command-line use
+// by `courier admin` (the other commands use the client library).
 //
 // Threading: none of its own. libmosquitto runs only inside the calls below,
 // on the caller's thread; a Session must be used from one thread at a time.
@@ -14,10 +15,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "courier/client.h"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -47,6 +51,7 @@ struct SessionOptions {
   std::string user;       // MQTT username; required
   std::string password;   // empty: none sent
   std::string client_id;  // MQTT client id (the Courier device); required
+  std::optional<client::TlsOptions> tls;  // TLS when set
   int keepalive_s = 30;
 };
 

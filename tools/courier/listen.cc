@@ -1,129 +1,102 @@
-// `courier listen`: subscribe to every topic of one device and print what
-// arrives, optionally pulling the backlog and sending receipts.
-#include <algorithm>
-#include <csignal>
-#include <cstdio>
-#include <set>
+// `courier listen` and `courier sync`: print the user's log in offset order
+// and every tick change, through the client library (which drops
+// duplicates, pulls gaps and catches up after reconnects).
 #include <string>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "print.h"
-#include "protocol.h"
+#include "session.h"
 
 namespace courier::cli {
-namespace {
-
-constexpr uint32_t kPullLimit = 100;
-constexpr auto kConnectLimit = std::chrono::seconds(10);
-
-volatile std::sig_atomic_t g_stop = 0;
-
-void on_stop_signal(int) { g_stop = 1; }
-
-// SIGINT and SIGTERM end the listen loop; no SA_RESTART, so they also cut
-// the network wait short.
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = &on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-// Writes one line to stdout and flushes it; false when stdout is gone.
-bool emit(const std::string& line) {
-  std::fputs(line.c_str(), stdout);
-  std::fputc('\n', stdout);
-  return std::fflush(stdout) == 0 && !std::ferror(stdout);
-}
-
-}  // namespace
 
 int run_listen(const ListenOptions& o) {
   install_stop_handlers();
-  const auto start = Clock::now();
-  std::optional<Clock::time_point> deadline;
-  if (o.timeout_s) {
-    deadline = start + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(*o.timeout_s));
-  }
-  const auto connect_deadline = deadline ? std::min(*deadline, start + kConnectLimit)
-                                         : start + kConnectLimit;
-  const SessionOptions& so = o.common.session;
-  const Topics topics = make_topics(o.common.prefix, so.user, so.client_id);
+  Waiter waiter;
+  ConnectionWatch watch(&waiter);
 
-  Session session(so);
-  session.connect(connect_deadline);
-  session.subscribe({topics.inbox, topics.events, topics.device_inbox, topics.device_events},
-                    connect_deadline);
-  if (o.pull) session.publish(topics.signal, make_pull(-1, kPullLimit).SerializeAsString());
-  bool done = !emit(fmt::format("ready user={} device={}", token(so.user), token(so.client_id)));
+  // Written by handlers (network thread) under the waiter's lock, read by
+  // the main thread in wait_until's predicate.
+  bool ready = false;
+  bool done = false;
+  bool synced = false;
+  int64_t printed = 0;
 
-  std::set<int32_t> seen;    // offsets already printed (dedup of push and pull copies)
-  int32_t pulled_up_to = 0;  // highest offset that arrived on the device inbox
-  int64_t printed = 0;       // message lines so far
-  bool timed_out = false;
-  while (!done && !g_stop) {
-    auto wait = std::chrono::milliseconds(200);
-    if (deadline) {
-      const auto now = Clock::now();
-      if (now >= *deadline) {
-        timed_out = true;
-        break;
+  client::Client* cp = nullptr;
+  client::Handlers h;
+  h.on_connection = [&](const client::ConnectionEvent& e) {
+    if (e.state != client::ConnectionState::kOnline) return;
+    bool first = false;
+    waiter.update([&] {
+      first = !ready;
+      ready = true;
+    });
+    if (first) {
+      const auto& c = cp->options();
+      if (!emit(fmt::format("ready user={} device={}", token(c.user), token(c.device)))) {
+        waiter.update([&] { done = true; });
       }
-      wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now) +
-                                std::chrono::milliseconds(1));
     }
-    if (!session.poll(wait)) throw ConnectionError("connection lost");
-    for (const Incoming& in : session.take_incoming()) {
-      if (in.topic == topics.inbox || in.topic == topics.device_inbox) {
-        v1::Message m;
-        if (!m.ParseFromString(in.payload)) {
-          fmt::print(stderr, "warning: undecodable Message on {} ({} bytes)\n", in.topic,
-                     in.payload.size());
-          continue;
-        }
-        const int32_t offset = m.signal_offset();
-        if (in.topic == topics.device_inbox) pulled_up_to = std::max(pulled_up_to, offset);
-        if (!o.raw && offset > 0 && !seen.insert(offset).second) continue;
-        if (!emit(format_message(m))) {
-          done = true;  // stdout is gone: nobody is listening any more
-          break;
-        }
-        ++printed;
-        if ((o.ack || o.read) && m.signal_type() == kReceiver) {
-          session.publish(topics.signal, make_receipt(m, o.read).SerializeAsString());
-        }
-        if (o.count && printed >= *o.count) {
-          done = true;
-          break;
-        }
+  };
+  h.on_message = [&](const client::Message& m) {
+    bool stop = false;
+    waiter.update([&] { stop = done; });
+    if (stop) return;
+    const bool ok = emit(format_message(m));
+    if (ok && (o.ack || o.read) && m.kind == client::Kind::kReceiver && m.offset > 0) {
+      if (o.read) {
+        cp->markRead(m.offset);
       } else {
-        v1::Signal s;
-        if (!s.ParseFromString(in.payload)) {
-          fmt::print(stderr, "warning: undecodable Signal on {} ({} bytes)\n", in.topic,
-                     in.payload.size());
-          continue;
-        }
-        if (!emit(format_signal(s))) {
-          done = true;
-          break;
-        }
-        // A full page may mean more backlog: ask for the next one.
-        if (o.pull && in.topic == topics.device_events && s.type() == kResponse &&
-            s.signal_request() == kPull && s.limit() >= kPullLimit && pulled_up_to > 0 &&
-            pulled_up_to < s.signal_offset()) {
-          session.publish(topics.signal, make_pull(pulled_up_to, kPullLimit).SerializeAsString());
-        }
+        cp->markReceived(m.offset);
       }
     }
+    waiter.update([&] {
+      ++printed;
+      if (!ok || (o.count && printed >= *o.count)) done = true;
+    });
+  };
+  h.on_receipt = [&](const client::Receipt& r) { emit(format_receipt(r)); };
+  h.on_activity = [&](const client::Activity& a) { emit(format_activity(a)); };
+  h.on_error = [&](const client::ServerError& e) {
+    if (e.local) {
+      emit_err(fmt::format("warning: {}: {}", e.code, e.detail));
+    } else {
+      emit(format_error(e));
+    }
+  };
+  h.on_synced = [&](int32_t head) {
+    emit(fmt::format("synced head={} cursor={}", head, cp->cursor()));
+    waiter.update([&] {
+      synced = true;
+      if (o.until_synced) done = true;
+    });
+  };
+
+  client::Client c(o.common.client, watch.handlers(h));
+  cp = &c;
+  std::optional<Clock::time_point> deadline;
+  if (o.timeout_s) deadline = Clock::now() + to_ms(*o.timeout_s);
+  c.start();
+  waiter.wait_until([&] { return done || watch.failed(); }, deadline);
+  // Receipts already queued get up to 2 s to reach the broker.
+  c.close(std::chrono::milliseconds(2000));
+
+  if (watch.failed()) {
+    emit_err(fmt::format("error: {}", watch.last_reason()));
+    return kExitConnection;
   }
-  // Let receipts reach the broker before saying goodbye.
-  session.flush(Clock::now() + std::chrono::seconds(2));
-  session.disconnect();
-  return (timed_out && o.count && printed < *o.count) ? kExitTimeout : kExitOk;
+  if (stop_requested()) return kExitOk;
+  if (!done && deadline && !watch.ever_online()) {
+    emit_err(fmt::format("error: cannot connect: {}", watch.last_reason()));
+    return kExitConnection;
+  }
+  if (o.until_synced && !synced) {
+    emit_err("error: timeout: not synced in time");
+    return kExitTimeout;
+  }
+  if (o.count && printed < *o.count) return kExitTimeout;
+  return kExitOk;
 }
 
 }  // namespace courier::cli

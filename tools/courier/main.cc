@@ -1,4 +1,4 @@
-// courier: a minimal command-line client for the Courier protocol.
+// courier: the command-line client of the Courier protocol.
 // Parses arguments, dispatches to a command, maps failures to exit codes.
 #include <charconv>
 #include <csignal>
@@ -12,8 +12,11 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "connection.h"
+#include "print.h"
 
 namespace courier::cli {
 namespace {
@@ -25,6 +28,11 @@ constexpr std::string_view kCommonHelp = R"(Connection options:
   -P, --password PASS   MQTT password
   -i, --device ID       MQTT client id, the Courier device (default USER-cli)
       --prefix P        topic prefix (default msg)
+      --cafile FILE     use TLS, trusting the CAs in FILE (PEM)
+      --capath DIR      use TLS, trusting the CAs in DIR
+      --cert FILE       TLS client certificate (with --key)
+      --key FILE        TLS client key
+      --insecure        TLS without checking the server's host name
       --help            show this help
 )";
 
@@ -32,38 +40,150 @@ constexpr std::string_view kMainUsage = R"(usage: courier COMMAND [options]
 
 Commands:
   send      send one message and wait for the server's acknowledgement
-  listen    print every message and signal addressed to a device
+  listen    print messages and their ticks (sent, delivered, read) as they change
+  sync      print what this device has not seen yet, then exit
+  read      mark entries of your log read (or received)
+  typing    tell a user or group that you are typing (or another activity)
+  chat      interactive two-way chat in the terminal
+  admin     groups, users and stats through the $CONTROL API (admin users only)
+  inspect   read-only dump of a store directory (users, heads, cursors, entries)
 
 Run `courier COMMAND --help` for the options of a command.
+
+Exit codes: 0 ok, 1 usage, 2 connection, 3 rejected by the server, 4 timeout,
+5 internal, 6 store cannot be opened (inspect).
 )";
 
-constexpr std::string_view kSendUsage = R"(usage: courier send [options] --to USER TEXT...
+constexpr std::string_view kSendUsage = R"(usage: courier send [options] (--to USER | --group GROUP) TEXT...
 
-Publishes TEXT (several words are joined with spaces) to USER and waits for
-the SENDER acknowledgement, retrying the same id until the timeout.
-Prints `sent id=ID offset=N user_offset=M`.
+Publishes TEXT (several words are joined with spaces) and waits for the
+SENDER acknowledgement, retrying the same id with backoff (also across
+reconnects) until the timeout. Prints `sent id=ID offset=N user_offset=M`.
 
 Send options:
-      --to USER         receiving user (required)
+      --to USER         receiving user
+      --group GROUP     receiving group (instead of --to)
       --id ID           message id (default: 16 random hex characters)
+      --type N          application-defined message type (default 0)
+      --expiry S        seconds the server may hold it undelivered (default: server's)
+      --priority N      0 (highest) .. 15 (lowest) (default 0)
+      --transient       fire-and-forget: not stored, online devices only
       --timeout S       give up after S seconds (default 10)
 )";
 
 constexpr std::string_view kListenUsage = R"(usage: courier listen [options]
 
-Prints every Message and Signal for the user and device, one line each.
+Prints every message of the user's log once, in offset order, and every tick
+change (sent, delivered, read), activity and error, one line each. Reconnects
+by itself and catches up after each reconnect.
 
 Listen options:
-      --pull            first pull the backlog after this device's cursor
+      --pull            start with what this device has not acknowledged yet
+                        (the server's cursor); default: only what arrives now
+      --from-start      start with the whole log
+      --from N          start after offset N
+      --state FILE      keep the cursor in FILE and continue from it next time
       --ack             send a `received` receipt for each incoming message
       --read            send a `read` receipt for each incoming message
-      --raw             also print copies of entries already printed
       --count N         exit after printing N message lines
       --timeout S       exit after S seconds (default: run until SIGINT/SIGTERM)
 )";
 
-constexpr std::string_view kExitHelp = R"(
-Exit codes: 0 ok, 1 usage, 2 connection, 3 rejected by the server, 4 timeout, 5 internal.
+constexpr std::string_view kSyncUsage = R"(usage: courier sync [options]
+
+Catches up and exits: prints every message after the starting point, then
+`synced head=H cursor=C`.
+
+Sync options:
+      --state FILE      continue from (and update) the cursor in FILE
+      --from-start      start with the whole log
+      --from N          start after offset N
+                        (default: after this device's cursor on the server)
+      --ack             send a `received` receipt for each incoming message
+      --read            send a `read` receipt for each incoming message
+      --timeout S       give up after S seconds (default 30)
+)";
+
+constexpr std::string_view kReadUsage = R"(usage: courier read [options] OFFSET...
+
+Marks the entries at OFFSET (positions in your own log) read, so their
+senders see the read tick. Prints `marked offset=N state=read` for each.
+
+Read options:
+      --received        mark them received (delivered) only
+      --timeout S       give up after S seconds (default 10)
+)";
+
+constexpr std::string_view kTypingUsage = R"(usage: courier typing [options] (--to USER | --group GROUP)
+
+Sends an activity signal (not stored). Prints `activity to=USER status=S`.
+
+Typing options:
+      --to USER         the user to tell
+      --group GROUP     the group to tell (instead of --to)
+      --status S        TYPING (default), PAUSED, RECORDING, PLAYED, CHATTING,
+                        CANCELLED, RESUME, NOTIFICATION, or 1..8
+      --timeout S       give up after S seconds (default 10)
+)";
+
+constexpr std::string_view kChatUsage = R"(usage: courier chat [options] (--to USER | --group GROUP)
+
+An interactive chat: every line typed is sent; incoming messages and the
+ticks of yours are shown as they change:
+  < bob #3: hello                   a message from bob (conversation position 3)
+  > me #4: hi (sent)                yours, accepted by the server
+  > me #4: delivered                ... then received by a device of bob
+  > me #4: read                     ... then read
+  * bob is TYPING
+Incoming messages are marked read. Ctrl-D (end of input) waits for pending
+sends, then exits; /quit exits at once.
+
+Chat options:
+      --to USER         chat with this user
+      --group GROUP     chat in this group
+      --no-read         mark incoming messages received, not read
+      --timeout S       at the end, wait at most S seconds for pending sends (default 10)
+)";
+
+constexpr std::string_view kAdminUsage = R"(usage: courier admin [options] COMMAND [ARGS...]
+
+Runs one command of the $CONTROL/courier/v1 API and prints its `data` as one
+line of JSON (nothing for commands without data). Only users listed in the
+broker's plugin_opt_admin_users may use it.
+
+Commands:
+  create-group GROUP [MEMBER...]   createGroup
+  delete-group GROUP               deleteGroup
+  add-member GROUP USER            addGroupMember
+  remove-member GROUP USER         removeGroupMember
+  list-groups                      listGroups   -> {"groups":[...]}
+  get-group GROUP                  getGroup     -> {"group":..,"members":[...]}
+  get-user USER                    getUser      -> {"user":..,"head":..,"devices":[...],"undelivered":..}
+  stats                            getStats     -> {counters...}
+  raw JSON                         send JSON ({"commands":[{...}]}) as it is; prints the
+                                   whole response
+
+Admin options:
+      --pretty          indent the JSON
+      --timeout S       give up after S seconds (default 10)
+)";
+
+constexpr std::string_view kInspectUsage = R"(usage: courier inspect [options] DIR
+
+Prints the contents of the Courier store in DIR (plugin_opt_db_path) without
+changing it; safe while the broker runs. One record per line:
+  store path=DIR schema=1
+  table name=NAME entries=N
+  head user=U offset=N
+  cursor user=U device=D offset=N
+  conv key=K offset=N
+  dedup sender=U id=ID offset=N
+  entry user=U offset=N user_offset=M from=.. to=.. kind=.. id=.. [..] peer=U/N "PAYLOAD"
+
+Inspect options:
+      --user U          only the rows of user U
+      --no-entries      skip the log entries
+      --limit N         at most the N newest entries per user
 )";
 
 struct UsageError : std::runtime_error {
@@ -75,11 +195,24 @@ struct HelpRequested {
   std::string text;
 };
 
-enum class Command { kSend, kListen };
+std::string_view usage_text(std::string_view cmd) {
+  if (cmd == "send") return kSendUsage;
+  if (cmd == "listen") return kListenUsage;
+  if (cmd == "sync") return kSyncUsage;
+  if (cmd == "read") return kReadUsage;
+  if (cmd == "typing") return kTypingUsage;
+  if (cmd == "chat") return kChatUsage;
+  if (cmd == "admin") return kAdminUsage;
+  if (cmd == "inspect") return kInspectUsage;
+  return {};
+}
 
-std::string usage_of(Command c) {
-  const std::string_view head = c == Command::kSend ? kSendUsage : kListenUsage;
-  return fmt::format("{}\n{}{}", head, kCommonHelp, kExitHelp);
+std::string full_help(std::string_view cmd) {
+  constexpr std::string_view kExits =
+      "\nExit codes: 0 ok, 1 usage, 2 connection, 3 rejected by the server, 4 timeout,\n"
+      "5 internal, 6 store cannot be opened (inspect). See tools/README.md.\n";
+  if (cmd == "inspect") return fmt::format("{}{}", usage_text(cmd), kExits);
+  return fmt::format("{}\n{}{}", usage_text(cmd), kCommonHelp, kExits);
 }
 
 // Walks argv. Long options take their value as `--opt VALUE` or `--opt=VALUE`.
@@ -113,9 +246,7 @@ class Args {
     return std::string(args_[pos_++]);
   }
 
-  // True when `--name=value` gave a value nobody consumed.
   bool leftover_value() const { return pending_.has_value(); }
-
   void stop_options() { only_positionals_ = true; }
   bool only_positionals() const { return only_positionals_; }
 
@@ -146,21 +277,36 @@ double parse_seconds(std::string_view option, const std::string& text) {
   return v;
 }
 
+client::TlsOptions& tls_of(client::Options& o) {
+  if (!o.tls) o.tls = client::TlsOptions{};
+  return *o.tls;
+}
+
 // Consumes a connection option; false when `opt` is not one.
 bool parse_common(std::string_view opt, Args& args, CommonOptions& c) {
-  SessionOptions& s = c.session;
+  client::Options& o = c.client;
   if (opt == "-h" || opt == "--host") {
-    s.host = args.value(opt);
+    o.host = args.value(opt);
   } else if (opt == "-p" || opt == "--port") {
-    s.port = static_cast<int>(parse_int(opt, args.value(opt), 1, 65535));
+    o.port = static_cast<int>(parse_int(opt, args.value(opt), 1, 65535));
   } else if (opt == "-u" || opt == "--user") {
-    s.user = args.value(opt);
+    o.user = args.value(opt);
   } else if (opt == "-P" || opt == "--password") {
-    s.password = args.value(opt);
+    o.password = args.value(opt);
   } else if (opt == "-i" || opt == "--device") {
-    s.client_id = args.value(opt);
+    o.device = args.value(opt);
   } else if (opt == "--prefix") {
-    c.prefix = args.value(opt);
+    o.prefix = args.value(opt);
+  } else if (opt == "--cafile") {
+    tls_of(o).ca_file = args.value(opt);
+  } else if (opt == "--capath") {
+    tls_of(o).ca_path = args.value(opt);
+  } else if (opt == "--cert") {
+    tls_of(o).cert_file = args.value(opt);
+  } else if (opt == "--key") {
+    tls_of(o).key_file = args.value(opt);
+  } else if (opt == "--insecure") {
+    tls_of(o).insecure = true;
   } else {
     return false;
   }
@@ -168,92 +314,305 @@ bool parse_common(std::string_view opt, Args& args, CommonOptions& c) {
 }
 
 void finish_common(CommonOptions& c) {
-  if (c.session.user.empty()) throw UsageError("-u USER is required");
-  if (c.session.client_id.empty()) c.session.client_id = c.session.user + "-cli";
-  if (c.prefix.empty()) throw UsageError("--prefix must not be empty");
+  client::Options& o = c.client;
+  if (o.user.empty()) throw UsageError("-u USER is required");
+  if (o.device.empty()) o.device = o.user + "-cli";
+  if (o.prefix.empty()) throw UsageError("--prefix must not be empty");
+  if (o.tls && o.tls->ca_file.empty() && o.tls->ca_path.empty()) {
+    throw UsageError("TLS options need --cafile or --capath");
+  }
+  if (o.tls && o.tls->cert_file.empty() != o.tls->key_file.empty()) {
+    throw UsageError("--cert and --key go together");
+  }
+}
+
+// Runs the option loop of a command: `handle` consumes command options and
+// positionals (returns false for unknown ones); connection options are
+// consumed when `common` is given.
+template <typename Handle>
+void parse_options(std::string_view cmd, Args& args, CommonOptions* common, Handle handle) {
+  while (!args.done()) {
+    const std::string_view a = args.next();
+    const bool positional = args.only_positionals() || !a.starts_with("-") || a == "-";
+    if (!positional && a == "--") {
+      args.stop_options();
+      continue;
+    }
+    if (!positional && a == "--help") throw HelpRequested{full_help(cmd)};
+    if (!handle(a, positional)) {
+      if (positional) throw UsageError(fmt::format("unexpected argument '{}'", a));
+      if (common == nullptr || !parse_common(a, args, *common)) {
+        throw UsageError(fmt::format("unknown option {}", a));
+      }
+    }
+    if (args.leftover_value()) throw UsageError(fmt::format("{} takes no value", a));
+  }
+  if (common != nullptr) finish_common(*common);
+}
+
+bool parse_target(std::string_view a, Args& args, Target& t) {
+  if (a == "--to") {
+    t.user = args.value(a);
+  } else if (a == "--group") {
+    t.group = args.value(a);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void check_target(const Target& t) {
+  if (t.empty()) throw UsageError("--to USER or --group GROUP is required");
+  if (!t.user.empty() && !t.group.empty()) throw UsageError("give --to or --group, not both");
+}
+
+// --pull / --from-start / --from N / --state FILE
+bool parse_start(std::string_view a, Args& args, client::Options& o, bool* chosen) {
+  if (a == "--pull") {
+    o.start_from = client::StartFrom::kServerCursor;
+  } else if (a == "--from-start") {
+    o.start_from = client::StartFrom::kBeginning;
+  } else if (a == "--from") {
+    o.start_after = static_cast<int32_t>(parse_int(a, args.value(a), 0, INT32_MAX));
+  } else if (a == "--state") {
+    o.cursor_file = args.value(a);
+    return true;  // not a choice of starting point
+  } else {
+    return false;
+  }
+  if (*chosen) throw UsageError("give only one of --pull, --from-start, --from");
+  *chosen = true;
+  return true;
 }
 
 SendOptions parse_send(Args& args) {
   SendOptions o;
   std::vector<std::string> words;
-  while (!args.done()) {
-    const std::string_view a = args.next();
-    if (args.only_positionals() || !a.starts_with("-") || a == "-") {
+  parse_options("send", args, &o.common, [&](std::string_view a, bool positional) {
+    if (positional) {
       words.emplace_back(a);
-    } else if (a == "--") {
-      args.stop_options();
-    } else if (a == "--help") {
-      throw HelpRequested{usage_of(Command::kSend)};
-    } else if (a == "--to") {
-      o.to = args.value(a);
+    } else if (parse_target(a, args, o.to)) {
     } else if (a == "--id") {
       o.id = args.value(a);
+    } else if (a == "--type") {
+      o.type = static_cast<uint32_t>(parse_int(a, args.value(a), 0, UINT32_MAX));
+    } else if (a == "--expiry") {
+      o.expiry = static_cast<uint32_t>(parse_int(a, args.value(a), 0, UINT32_MAX));
+    } else if (a == "--priority") {
+      o.priority = static_cast<uint32_t>(parse_int(a, args.value(a), 0, 15));
+    } else if (a == "--transient") {
+      o.transient = true;
     } else if (a == "--timeout") {
       o.timeout_s = parse_seconds(a, args.value(a));
-    } else if (!parse_common(a, args, o.common)) {
-      throw UsageError(fmt::format("unknown option {}", a));
+    } else {
+      return false;
     }
-    if (args.leftover_value()) throw UsageError(fmt::format("{} takes no value", a));
-  }
-  finish_common(o.common);
-  if (o.to.empty()) throw UsageError("--to USER is required");
+    return true;
+  });
+  check_target(o.to);
   if (words.empty()) throw UsageError("TEXT is required");
   for (const auto& w : words) o.text += (o.text.empty() ? "" : " ") + w;
   return o;
 }
 
-ListenOptions parse_listen(Args& args) {
+ListenOptions parse_listen(Args& args, bool sync) {
   ListenOptions o;
-  while (!args.done()) {
-    const std::string_view a = args.next();
-    if (!a.starts_with("-")) {
-      throw UsageError(fmt::format("unexpected argument '{}'", a));
-    } else if (a == "--help") {
-      throw HelpRequested{usage_of(Command::kListen)};
+  client::Options& c = o.common.client;
+  c.start_from = sync ? client::StartFrom::kServerCursor : client::StartFrom::kNow;
+  o.until_synced = sync;
+  if (sync) o.timeout_s = 30;
+  bool chosen = false;
+  parse_options(sync ? "sync" : "listen", args, &o.common, [&](std::string_view a, bool) {
+    if (a == "--pull" && sync) return false;
+    if (parse_start(a, args, c, &chosen)) {
     } else if (a == "--ack") {
       o.ack = true;
     } else if (a == "--read") {
       o.read = true;
-    } else if (a == "--pull") {
-      o.pull = true;
-    } else if (a == "--raw") {
-      o.raw = true;
-    } else if (a == "--count") {
+    } else if (a == "--count" && !sync) {
       o.count = parse_int(a, args.value(a), 1, INT64_MAX);
     } else if (a == "--timeout") {
       o.timeout_s = parse_seconds(a, args.value(a));
-    } else if (!parse_common(a, args, o.common)) {
-      throw UsageError(fmt::format("unknown option {}", a));
+    } else {
+      return false;
     }
-    if (args.leftover_value()) throw UsageError(fmt::format("{} takes no value", a));
+    return true;
+  });
+  return o;
+}
+
+ReadOptions parse_read(Args& args) {
+  ReadOptions o;
+  parse_options("read", args, &o.common, [&](std::string_view a, bool positional) {
+    if (positional) {
+      o.offsets.push_back(static_cast<int32_t>(parse_int("OFFSET", std::string(a), 1, INT32_MAX)));
+    } else if (a == "--received") {
+      o.read = false;
+    } else if (a == "--timeout") {
+      o.timeout_s = parse_seconds(a, args.value(a));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (o.offsets.empty()) throw UsageError("OFFSET is required");
+  return o;
+}
+
+TypingOptions parse_typing(Args& args) {
+  TypingOptions o;
+  parse_options("typing", args, &o.common, [&](std::string_view a, bool positional) {
+    if (positional) return false;
+    if (parse_target(a, args, o.to)) {
+    } else if (a == "--status") {
+      const std::string s = args.value(a);
+      auto st = parse_status(s);
+      if (!st) throw UsageError(fmt::format("--status: unknown status '{}'", s));
+      o.status = *st;
+    } else if (a == "--timeout") {
+      o.timeout_s = parse_seconds(a, args.value(a));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  check_target(o.to);
+  return o;
+}
+
+ChatOptions parse_chat(Args& args) {
+  ChatOptions o;
+  parse_options("chat", args, &o.common, [&](std::string_view a, bool positional) {
+    if (positional) return false;
+    if (parse_target(a, args, o.with)) {
+    } else if (a == "--no-read") {
+      o.mark_read = false;
+    } else if (a == "--timeout") {
+      o.timeout_s = parse_seconds(a, args.value(a));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  check_target(o.with);
+  return o;
+}
+
+AdminOptions parse_admin(Args& args) {
+  AdminOptions o;
+  std::vector<std::string> words;
+  parse_options("admin", args, &o.common, [&](std::string_view a, bool positional) {
+    if (positional) {
+      words.emplace_back(a);
+    } else if (a == "--pretty") {
+      o.pretty = true;
+    } else if (a == "--timeout") {
+      o.timeout_s = parse_seconds(a, args.value(a));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (words.empty()) throw UsageError("COMMAND is required");
+  const std::string sub = words[0];
+  const std::vector<std::string> rest(words.begin() + 1, words.end());
+  auto need = [&](size_t min, size_t max, const char* shape) {
+    if (rest.size() < min || rest.size() > max) {
+      throw UsageError(fmt::format("usage: courier admin {} {}", sub, shape));
+    }
+  };
+  nlohmann::json cmd;
+  if (sub == "create-group") {
+    need(1, SIZE_MAX, "GROUP [MEMBER...]");
+    cmd = {{"command", "createGroup"}, {"group", rest[0]}};
+    if (rest.size() > 1) cmd["members"] = std::vector<std::string>(rest.begin() + 1, rest.end());
+  } else if (sub == "delete-group") {
+    need(1, 1, "GROUP");
+    cmd = {{"command", "deleteGroup"}, {"group", rest[0]}};
+  } else if (sub == "add-member") {
+    need(2, 2, "GROUP USER");
+    cmd = {{"command", "addGroupMember"}, {"group", rest[0]}, {"user", rest[1]}};
+  } else if (sub == "remove-member") {
+    need(2, 2, "GROUP USER");
+    cmd = {{"command", "removeGroupMember"}, {"group", rest[0]}, {"user", rest[1]}};
+  } else if (sub == "list-groups") {
+    need(0, 0, "");
+    cmd = {{"command", "listGroups"}};
+  } else if (sub == "get-group") {
+    need(1, 1, "GROUP");
+    cmd = {{"command", "getGroup"}, {"group", rest[0]}};
+  } else if (sub == "get-user") {
+    need(1, 1, "USER");
+    cmd = {{"command", "getUser"}, {"user", rest[0]}};
+  } else if (sub == "stats") {
+    need(0, 0, "");
+    cmd = {{"command", "getStats"}};
+  } else if (sub == "raw") {
+    need(1, 1, "JSON");
+    nlohmann::json req = nlohmann::json::parse(rest[0], nullptr, false);
+    if (req.is_discarded() || !req.is_object()) throw UsageError("raw: JSON must be an object");
+    o.request = req.dump();
+    return o;
+  } else {
+    throw UsageError(fmt::format("unknown admin command '{}'", sub));
   }
-  finish_common(o.common);
+  o.command = cmd["command"];
+  o.correlation = client::RandomId();
+  cmd["correlationData"] = o.correlation;
+  o.request = nlohmann::json{{"commands", nlohmann::json::array({cmd})}}.dump();
+  return o;
+}
+
+InspectOptions parse_inspect(Args& args) {
+  InspectOptions o;
+  parse_options("inspect", args, nullptr, [&](std::string_view a, bool positional) {
+    if (positional) {
+      if (!o.path.empty()) throw UsageError("only one DIR");
+      o.path = std::string(a);
+    } else if (a == "--user") {
+      o.user = args.value(a);
+    } else if (a == "--no-entries") {
+      o.entries = false;
+    } else if (a == "--limit") {
+      o.limit = parse_int(a, args.value(a), 0, INT64_MAX);
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (o.path.empty()) throw UsageError("DIR is required");
   return o;
 }
 
 int run(int argc, char** argv) {
   if (argc < 2) throw UsageError("missing command");
   const std::string_view cmd = argv[1];
-  if (cmd == "--help" || cmd == "help") throw HelpRequested{std::string(kMainUsage)};
+  if (cmd == "--help" || cmd == "help" || cmd == "-h") throw HelpRequested{std::string(kMainUsage)};
+  if (cmd == "--version") {
+    std::printf("courier %s\n", client::Version().c_str());
+    return kExitOk;
+  }
   Args args(argc, argv, 2);
-  if (cmd == "send") {
-    const SendOptions o = parse_send(args);
+  if (cmd == "send") return run_send(parse_send(args));
+  if (cmd == "listen") return run_listen(parse_listen(args, false));
+  if (cmd == "sync") return run_listen(parse_listen(args, true));
+  if (cmd == "read") return run_read(parse_read(args));
+  if (cmd == "typing") return run_typing(parse_typing(args));
+  if (cmd == "chat") return run_chat(parse_chat(args));
+  if (cmd == "admin") {
+    const AdminOptions o = parse_admin(args);
     MosquittoLibrary lib;
-    return run_send(o);
+    return run_admin(o);
   }
-  if (cmd == "listen") {
-    const ListenOptions o = parse_listen(args);
-    MosquittoLibrary lib;
-    return run_listen(o);
-  }
+  if (cmd == "inspect") return run_inspect(parse_inspect(args));
   throw UsageError(fmt::format("unknown command '{}'", cmd));
 }
 
 // The usage line of the command named in argv, and where to read more.
 std::string usage_for(int argc, char** argv) {
   const std::string_view cmd = argc >= 2 ? argv[1] : "";
-  if (cmd == "send" || cmd == "listen") {
-    const std::string text = usage_of(cmd == "send" ? Command::kSend : Command::kListen);
+  const std::string_view text = usage_text(cmd);
+  if (!text.empty()) {
     return fmt::format("{}\nRun `courier {} --help` for the options.\n",
                        text.substr(0, text.find('\n')), cmd);
   }
@@ -276,6 +635,10 @@ int main(int argc, char** argv) {
     return kExitOk;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "courier: %s\n%s", e.what(), usage_for(argc, argv).c_str());
+    return kExitUsage;
+  } catch (const std::invalid_argument& e) {
+    // The client library refused the options (unreadable TLS or cursor file, ...).
+    std::fprintf(stderr, "courier: %s\n", e.what());
     return kExitUsage;
   } catch (const ConnectionError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

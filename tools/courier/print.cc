@@ -1,10 +1,12 @@
 #include "print.h"
 
 #include <array>
+#include <cctype>
+#include <cstdio>
+#include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
-
-#include "protocol.h"
 
 namespace courier::cli {
 namespace {
@@ -27,17 +29,6 @@ size_t utf8_sequence(std::string_view s) {
     if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) return 0;
   }
   return n;
-}
-
-std::string identity(const v1::Identity& id) {
-  return id.device().empty() ? token(id.user()) : token(id.user() + "/" + id.device());
-}
-
-std::string ack_state(const v1::SignalAckState& a) {
-  if (a.read()) return "read";
-  if (a.received()) return "delivered";
-  if (a.send()) return "sent";
-  return "none";
 }
 
 }  // namespace
@@ -79,71 +70,109 @@ std::string token(std::string_view s) {
   return std::string(s);
 }
 
-std::string kind_name(int signal_type) {
-  switch (signal_type) {
-    case kSender: return "SENDER";
-    case kDevice: return "DEVICE";
-    case kReceiver: return "RECEIVER";
-    default: return std::to_string(signal_type);
+std::string kind_name(client::Kind kind) {
+  switch (kind) {
+    case client::Kind::kSender: return "SENDER";
+    case client::Kind::kDevice: return "DEVICE";
+    case client::Kind::kReceiver: return "RECEIVER";
+    default: return std::to_string(static_cast<int>(kind));
   }
 }
 
-std::string status_name(int status) {
-  static constexpr std::array<const char*, 8> kNames = {
-      "CHATTING", "RECORDING", "PLAYED", "TYPING", "PAUSED", "CANCELLED", "RESUME", "NOTIFICATION"};
-  if (status >= 1 && status <= static_cast<int>(kNames.size())) return kNames[status - 1];
-  return std::to_string(status);
+namespace {
+constexpr std::array<const char*, 8> kStatusNames = {
+    "CHATTING", "RECORDING", "PLAYED", "TYPING", "PAUSED", "CANCELLED", "RESUME", "NOTIFICATION"};
+}  // namespace
+
+std::string status_name(client::Status status) {
+  const int s = static_cast<int>(status);
+  if (s >= 1 && s <= static_cast<int>(kStatusNames.size())) return kStatusNames[s - 1];
+  return std::to_string(s);
 }
 
-std::string format_message(const v1::Message& m) {
+std::optional<client::Status> parse_status(std::string_view name) {
+  for (size_t i = 0; i < kStatusNames.size(); ++i) {
+    std::string_view n = kStatusNames[i];
+    if (n.size() != name.size()) continue;
+    bool same = true;
+    for (size_t j = 0; j < n.size(); ++j) {
+      if (std::toupper(static_cast<unsigned char>(name[j])) != n[j]) same = false;
+    }
+    if (same) return static_cast<client::Status>(i + 1);
+  }
+  if (name.size() == 1 && name[0] >= '1' && name[0] <= '8') {
+    return static_cast<client::Status>(name[0] - '0');
+  }
+  return std::nullopt;
+}
+
+std::string state_name(const client::AckState& a) {
+  if (a.read) return "read";
+  if (a.received) return "delivered";
+  if (a.sent) return "sent";
+  return "none";
+}
+
+std::string identity(const client::Identity& id) {
+  return id.device.empty() ? token(id.user) : token(id.user + "/" + id.device);
+}
+
+std::string format_message(const client::Message& m) {
   std::string line = fmt::format("message offset={} user_offset={} from={} to={} kind={} id={}",
-                                 m.signal_offset(), m.user_offset(), identity(m.from()),
-                                 token(m.to().user()), kind_name(m.signal_type()), token(m.id()));
-  if (!m.to().group().empty()) line += fmt::format(" group={}", token(m.to().group()));
-  if (m.has_signal_ack_state() && ack_state(m.signal_ack_state()) != "none") {
-    line += fmt::format(" state={}", ack_state(m.signal_ack_state()));
+                                 m.offset, m.user_offset, identity(m.from), token(m.to.user),
+                                 kind_name(m.kind), token(m.id));
+  if (!m.to.group.empty()) line += fmt::format(" group={}", token(m.to.group));
+  if (state_name(m.state) != "none") line += fmt::format(" state={}", state_name(m.state));
+  if (!m.encryption_type.empty() && m.encryption_type != "none") {
+    line += fmt::format(" encryption={}", token(m.encryption_type));
   }
-  if (!m.encryption_type().empty() && m.encryption_type() != "none") {
-    line += fmt::format(" encryption={}", token(m.encryption_type()));
-  }
-  if (m.transient()) line += " transient=true";
+  if (m.transient) line += " transient=true";
   line += ' ';
-  line += quote(m.payload());
+  line += quote(m.payload);
   return line;
 }
 
-std::string format_signal(const v1::Signal& s) {
-  if (s.type() == kError) {
-    return fmt::format("signal error id={} error={}", token(s.id()), quote(s.error()));
-  }
-  if (s.status() != 0) {
-    std::string line = fmt::format("signal activity from={}", identity(s.from()));
-    if (!s.to().user().empty()) line += fmt::format(" to={}", token(s.to().user()));
-    if (!s.to().group().empty()) line += fmt::format(" group={}", token(s.to().group()));
-    line += fmt::format(" status={}", status_name(s.status()));
-    return line;
-  }
-  if (s.type() == kResponse && s.signal_request() == kPull) {
-    return fmt::format("signal pull-response head={} count={}", s.signal_offset(), s.limit());
-  }
-  const bool is_ack = s.signal_type() == kDevice || s.signal_type() == kReceiver ||
-                      (s.signal_type() == kSender && s.signal_offset_state());
-  if (s.type() == kResponse && is_ack) {
-    std::string line =
-        fmt::format("signal kind={} id={} offset={} user_offset={} state={}",
-                    kind_name(s.signal_type()), token(s.id()), s.signal_offset(),
-                    s.user_offset(), ack_state(s.signal_ack_state()));
-    if (!s.from().user().empty()) line += fmt::format(" from={}", identity(s.from()));
-    return line;
-  }
-  if (s.type() == kResponse && !s.signal_offset_state()) {
-    std::string line = fmt::format("signal transient id={}", token(s.id()));
-    if (s.has_error()) line += fmt::format(" error={}", quote(s.error()));
-    return line;
-  }
-  return fmt::format("signal other type={} kind={} id={} offset={} user_offset={}", s.type(),
-                     kind_name(s.signal_type()), token(s.id()), s.signal_offset(),
-                     s.user_offset());
+std::string format_receipt(const client::Receipt& r) {
+  std::string line = fmt::format("signal kind={} id={} offset={} user_offset={} state={}",
+                                 kind_name(r.kind), token(r.id), r.offset, r.user_offset,
+                                 state_name(r.state));
+  if (!r.from.user.empty()) line += fmt::format(" from={}", identity(r.from));
+  return line;
+}
+
+std::string format_activity(const client::Activity& a) {
+  std::string line = fmt::format("signal activity from={}", identity(a.from));
+  if (!a.to.user.empty()) line += fmt::format(" to={}", token(a.to.user));
+  if (!a.to.group.empty()) line += fmt::format(" group={}", token(a.to.group));
+  line += fmt::format(" status={}", status_name(a.status));
+  return line;
+}
+
+std::string format_error(const client::ServerError& e) {
+  const std::string text = e.detail.empty() ? e.code : e.code + ": " + e.detail;
+  return fmt::format("signal {} id={} error={}", e.permanent ? "error" : "transient", token(e.id),
+                     quote(text));
+}
+
+namespace {
+std::mutex& output_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+}  // namespace
+
+bool emit(const std::string& line) {
+  std::lock_guard lock(output_mutex());
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  return std::fflush(stdout) == 0 && !std::ferror(stdout);
+}
+
+void emit_err(const std::string& line) {
+  std::lock_guard lock(output_mutex());
+  std::fputs(line.c_str(), stderr);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
 }
 
 }  // namespace courier::cli

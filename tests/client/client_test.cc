@@ -1,0 +1,497 @@
+// The client library against a real mosquitto with the Courier plugin
+// (tests/integration/support: one broker per test, free port, own data
+// directory, ended by pid).
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "courier/client.h"
+#include "support/broker.h"
+#include "support/child.h"
+
+namespace courier::client_test {
+namespace {
+
+using namespace std::chrono_literals;
+using client::Client;
+using client::ConnectionState;
+
+constexpr auto kWait = 15s;
+
+// Collects everything a client reports; tests wait on it.
+class Recorder {
+ public:
+  client::Handlers handlers() {
+    client::Handlers h;
+    h.on_message = [this](const client::Message& m) { Add([&] { messages.push_back(m); }); };
+    h.on_receipt = [this](const client::Receipt& r) { Add([&] { receipts.push_back(r); }); };
+    h.on_activity = [this](const client::Activity& a) { Add([&] { activities.push_back(a); }); };
+    h.on_error = [this](const client::ServerError& e) { Add([&] { errors.push_back(e); }); };
+    h.on_connection = [this](const client::ConnectionEvent& e) {
+      Add([&] { connection.push_back(e); });
+    };
+    h.on_synced = [this](int32_t head) { Add([&] { synced.push_back(head); }); };
+    return h;
+  }
+
+  // Waits until `pred` (called under the lock) holds.
+  bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout = kWait) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, pred);
+  }
+  bool WaitOnline() {
+    return WaitFor([&] { return Last() == ConnectionState::kOnline; });
+  }
+  bool WaitSynced(size_t times = 1) {
+    return WaitFor([&] { return synced.size() >= times; });
+  }
+  bool WaitMessages(size_t n) {
+    return WaitFor([&] { return messages.size() >= n; });
+  }
+  std::optional<ConnectionState> Last() const {
+    if (connection.empty()) return std::nullopt;
+    return connection.back().state;
+  }
+  template <typename T>
+  T Get(const T& field) {
+    std::lock_guard lock(mu);
+    return field;
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<client::Message> messages;
+  std::vector<client::Receipt> receipts;
+  std::vector<client::Activity> activities;
+  std::vector<client::ServerError> errors;
+  std::vector<client::ConnectionEvent> connection;
+  std::vector<int32_t> synced;
+
+ private:
+  void Add(const std::function<void()>& fn) {
+    {
+      std::lock_guard lock(mu);
+      fn();
+    }
+    cv.notify_all();
+  }
+};
+
+std::vector<int32_t> Offsets(const std::vector<client::Message>& ms) {
+  std::vector<int32_t> out;
+  for (const auto& m : ms) out.push_back(m.offset);
+  return out;
+}
+
+std::vector<int32_t> Range(int32_t from, int32_t to) {
+  std::vector<int32_t> out;
+  for (int32_t i = from; i <= to; ++i) out.push_back(i);
+  return out;
+}
+
+template <typename T>
+T Ready(std::future<T>& f, std::chrono::milliseconds timeout = kWait) {
+  if (f.wait_for(timeout) != std::future_status::ready) {
+    ADD_FAILURE() << "future not ready in time";
+    return T{};
+  }
+  return f.get();
+}
+
+class ClientTest : public ::testing::Test {
+ protected:
+  virtual it::BrokerOptions BrokerOpts() const { return {}; }
+
+  void SetUp() override {
+    broker_ = std::make_unique<it::Broker>(BrokerOpts());
+    ASSERT_TRUE(broker_->Start());
+  }
+  void TearDown() override {
+    if (HasFailure()) {
+      std::string log = broker_->log();
+      if (log.size() > 20000) log = "...\n" + log.substr(log.size() - 20000);
+      std::fprintf(stderr, "----- broker log -----\n%s\n-----\n", log.c_str());
+    }
+    broker_.reset();
+  }
+
+  // Options with short backoffs, so reconnects and retries are quick.
+  client::Options Opts(const std::string& user, const std::string& device) const {
+    client::Options o;
+    o.host = "127.0.0.1";
+    o.port = broker_->port();
+    o.user = user;
+    o.device = device;
+    o.reconnect = {50ms, 500ms};
+    o.retry = {200ms, 1000ms};
+    o.connect_timeout = 5s;
+    o.pull_timeout = 5s;
+    return o;
+  }
+
+  // Sends `n` messages from a fresh sender client and waits for every ack.
+  void SendFrom(const std::string& user, const std::string& to, int n,
+                const std::string& prefix = "m") {
+    client::Options o = Opts(user, user + "-sender");
+    o.receive = false;
+    Client c(o);
+    c.start();
+    std::vector<std::future<client::SendResult>> fs;
+    for (int i = 0; i < n; ++i) fs.push_back(c.send(to, prefix + std::to_string(i)));
+    for (auto& f : fs) {
+      auto r = Ready(f);
+      ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
+    }
+    c.close();
+  }
+
+  it::Broker& broker() { return *broker_; }
+
+ private:
+  std::unique_ptr<it::Broker> broker_;
+};
+
+TEST_F(ClientTest, SendReceiveReceiptsAndActivity) {
+  Recorder ra, rb;
+  Client alice(Opts("alice", "alice-phone"), ra.handlers());
+  Client bob(Opts("bob", "bob-phone"), rb.handlers());
+  alice.start();
+  bob.start();
+  ASSERT_TRUE(ra.WaitSynced());
+  ASSERT_TRUE(rb.WaitSynced());
+
+  auto f = alice.send("bob", "hello bob");
+  const client::SendResult r = Ready(f);
+  ASSERT_TRUE(r.ok) << r.error_code;
+  EXPECT_EQ(r.offset, 1);
+  EXPECT_EQ(r.user_offset, 1);
+  EXPECT_EQ(r.attempts, 1);
+
+  ASSERT_TRUE(rb.WaitMessages(1));
+  const client::Message m = rb.Get(rb.messages)[0];
+  EXPECT_EQ(m.id, r.id);
+  EXPECT_EQ(m.offset, 1);
+  EXPECT_EQ(m.kind, client::Kind::kReceiver);
+  EXPECT_EQ(m.from.user, "alice");
+  EXPECT_EQ(m.from.device, "alice-phone");
+  EXPECT_EQ(m.payload, "hello bob");
+  EXPECT_FALSE(m.pulled);
+  // alice's own copy reaches her device too.
+  ASSERT_TRUE(ra.WaitMessages(1));
+  EXPECT_EQ(ra.Get(ra.messages)[0].kind, client::Kind::kDevice);
+
+  // Ticks: delivered, then read, as RECEIVER receipts to alice.
+  auto received = bob.markReceived(1);
+  EXPECT_TRUE(Ready(received));
+  ASSERT_TRUE(ra.WaitFor([&] {
+    return std::any_of(ra.receipts.begin(), ra.receipts.end(), [&](const client::Receipt& x) {
+      return x.kind == client::Kind::kReceiver && x.id == r.id && x.state.received &&
+             !x.state.read && x.from.user == "bob";
+    });
+  }));
+  auto read = bob.markRead(1);
+  EXPECT_TRUE(Ready(read));
+  ASSERT_TRUE(ra.WaitFor([&] {
+    return std::any_of(ra.receipts.begin(), ra.receipts.end(), [&](const client::Receipt& x) {
+      return x.kind == client::Kind::kReceiver && x.id == r.id && x.state.read;
+    });
+  }));
+  // bob's devices learn it too.
+  ASSERT_TRUE(rb.WaitFor([&] {
+    return std::any_of(rb.receipts.begin(), rb.receipts.end(), [&](const client::Receipt& x) {
+      return x.kind == client::Kind::kDevice && x.offset == 1 && x.state.read;
+    });
+  }));
+
+  auto typing = alice.setActivity("bob", client::Status::kTyping);
+  EXPECT_TRUE(Ready(typing));
+  ASSERT_TRUE(rb.WaitFor([&] { return !rb.activities.empty(); }));
+  const client::Activity a = rb.Get(rb.activities)[0];
+  EXPECT_EQ(a.from.user, "alice");
+  EXPECT_EQ(a.status, client::Status::kTyping);
+}
+
+TEST_F(ClientTest, MessageSentWhileBrokerIsDownIsDeliveredOnceAfterRestart) {
+  Recorder ra, rb;
+  Client alice(Opts("alice", "alice-phone"), ra.handlers());
+  Client bob(Opts("bob", "bob-phone"), rb.handlers());
+  alice.start();
+  bob.start();
+  ASSERT_TRUE(ra.WaitSynced());
+  ASSERT_TRUE(rb.WaitSynced());
+
+  broker().Kill9();
+  ASSERT_TRUE(ra.WaitFor([&] { return ra.Last() == ConnectionState::kOffline; }));
+  auto f = alice.send("bob", "sent while the broker is down");
+  EXPECT_EQ(f.wait_for(300ms), std::future_status::timeout) << "nobody can have accepted it";
+  EXPECT_EQ(alice.pendingSends(), 1u);
+
+  ASSERT_TRUE(broker().Restart());
+  const client::SendResult r = Ready(f);
+  ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
+  EXPECT_EQ(r.offset, 1);
+  EXPECT_GE(r.attempts, 1);
+
+  ASSERT_TRUE(rb.WaitFor([&] {
+    return std::any_of(rb.messages.begin(), rb.messages.end(),
+                       [&](const client::Message& m) { return m.id == r.id; });
+  }));
+  // Exactly one entry in each log, whatever the retries did.
+  auto bob_head = bob.queryHead();
+  EXPECT_EQ(Ready(bob_head), std::optional<int32_t>(1));
+  auto alice_head = alice.queryHead();
+  EXPECT_EQ(Ready(alice_head), std::optional<int32_t>(1));
+  const auto got = rb.Get(rb.messages);
+  EXPECT_EQ(std::count_if(got.begin(), got.end(),
+                          [&](const client::Message& m) { return m.id == r.id; }),
+            1);
+}
+
+TEST_F(ClientTest, OfflineClientGetsAllHundredOnceInOrder) {
+  TempDir dir;
+  client::Options ob = Opts("bob", "bob-phone");
+  ob.cursor_file = dir.path() + "/bob.cursor";
+  ob.start_from = client::StartFrom::kBeginning;
+  ob.pull_limit = 30;  // several pages
+  {
+    Recorder rb;
+    Client bob(ob, rb.handlers());
+    bob.start();
+    ASSERT_TRUE(rb.WaitSynced());
+    bob.close();
+  }
+  SendFrom("alice", "bob", 100);
+
+  Recorder rb;
+  Client bob(ob, rb.handlers());
+  bob.start();
+  ASSERT_TRUE(rb.WaitFor([&] { return !rb.synced.empty() && rb.messages.size() >= 100; }));
+  auto head = bob.queryHead();  // a round trip: anything late would be here by now
+  EXPECT_EQ(Ready(head), std::optional<int32_t>(100));
+  const auto got = rb.Get(rb.messages);
+  ASSERT_EQ(got.size(), 100u);
+  EXPECT_EQ(Offsets(got), Range(1, 100));
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(got[i].payload, "m" + std::to_string(i));
+    ids.insert(got[i].id);
+  }
+  EXPECT_EQ(ids.size(), 100u);
+  EXPECT_EQ(bob.cursor(), 100);
+}
+
+TEST_F(ClientTest, GapInOffsetsIsFilledByAPull) {
+  SendFrom("alice", "bob", 3, "old");  // bob's log: 1..3, bob offline
+
+  Recorder rb;
+  client::Options ob = Opts("bob", "bob-phone");
+  ob.sync_on_connect = false;  // live only: the first live entry shows the gap
+  ob.start_after = 0;
+  Client bob(ob, rb.handlers());
+  bob.start();
+  ASSERT_TRUE(rb.WaitOnline());
+  auto head = bob.queryHead();
+  EXPECT_EQ(Ready(head), std::optional<int32_t>(3));
+  EXPECT_TRUE(rb.Get(rb.messages).empty()) << "no sync on connect";
+
+  SendFrom("alice", "bob", 1, "live");  // offset 4, pushed live
+  ASSERT_TRUE(rb.WaitMessages(4));
+  const auto got = rb.Get(rb.messages);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(Offsets(got), Range(1, 4));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].payload, "old" + std::to_string(i));
+    EXPECT_TRUE(got[i].pulled) << "offset " << got[i].offset << " came from the gap pull";
+  }
+  EXPECT_EQ(got[3].payload, "live0");
+  EXPECT_FALSE(got[3].pulled);
+  EXPECT_EQ(bob.cursor(), 4);
+}
+
+TEST_F(ClientTest, CursorFileSurvivesAClientRestart) {
+  TempDir dir;
+  const std::string file = dir.path() + "/bob.cursor";
+  client::Options ob = Opts("bob", "bob-phone");
+  ob.cursor_file = file;
+  ob.start_from = client::StartFrom::kBeginning;
+  {
+    Recorder rb;
+    Client bob(ob, rb.handlers());
+    bob.start();
+    ASSERT_TRUE(rb.WaitSynced());
+    SendFrom("alice", "bob", 3);
+    ASSERT_TRUE(rb.WaitMessages(3));
+    bob.close();
+  }
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("cursor=3\n"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("user=bob\n"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("device=bob-phone\n"), std::string::npos) << text.str();
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    files.push_back(e.path().filename());
+  }
+  EXPECT_EQ(files, std::vector<std::string>{"bob.cursor"}) << "no temporary file left";
+
+  SendFrom("alice", "bob", 2, "later");  // while bob's client is not running
+  Recorder rb;
+  Client bob(ob, rb.handlers());
+  EXPECT_EQ(bob.cursor(), 3) << "loaded before connecting";
+  bob.start();
+  ASSERT_TRUE(rb.WaitFor([&] { return !rb.synced.empty(); }));
+  const auto got = rb.Get(rb.messages);
+  EXPECT_EQ(Offsets(got), (std::vector<int32_t>{4, 5})) << "only what it had not delivered";
+  EXPECT_EQ(bob.cursor(), 5);
+
+  client::Options other = ob;
+  other.device = "bob-laptop";
+  EXPECT_THROW(Client c(other), std::invalid_argument) << "the file belongs to bob-phone";
+}
+
+TEST_F(ClientTest, PermanentErrorsStopRetries) {
+  Recorder ra;
+  Client alice(Opts("alice", "alice-phone"), ra.handlers());
+  alice.start();
+  ASSERT_TRUE(ra.WaitOnline());
+
+  client::SendOptions long_id;
+  long_id.id = std::string(200, 'x');
+  auto f1 = alice.send("bob", "x", long_id);
+  auto f2 = alice.send("a+b", "x");
+  client::SendOptions dup;
+  dup.id = "dup-1";
+  auto f3 = alice.send("bob", "one", dup);
+  const auto r1 = Ready(f1), r2 = Ready(f2), r3 = Ready(f3);
+  EXPECT_FALSE(r1.ok);
+  EXPECT_EQ(r1.error_code, "id_too_long");
+  EXPECT_EQ(r1.attempts, 1);
+  EXPECT_FALSE(r2.ok);
+  EXPECT_EQ(r2.error_code, "invalid_recipient");
+  EXPECT_FALSE(r2.error_detail.empty());
+  EXPECT_EQ(r2.attempts, 1);
+  ASSERT_TRUE(r3.ok);
+  auto f4 = alice.send("bob", "two", dup);  // same id, other content
+  const auto r4 = Ready(f4);
+  EXPECT_EQ(r4.error_code, "id_conflict");
+  EXPECT_EQ(r4.attempts, 1);
+  EXPECT_EQ(alice.pendingSends(), 0u);
+
+  // Nothing is sent again: give a retry (200 ms here) several chances, then
+  // a round trip. A resend would come back as an error for an id nobody
+  // waits for, which the client reports through on_error.
+  std::this_thread::sleep_for(800ms);
+  auto barrier = alice.queryHead();
+  EXPECT_EQ(Ready(barrier), std::optional<int32_t>(1));
+  EXPECT_TRUE(ra.Get(ra.errors).empty());
+}
+
+TEST_F(ClientTest, SendTimesOutWhenNeverAnswered) {
+  client::Options o = Opts("alice", "alice-phone");
+  o.port = FreePort();  // nobody listens there
+  Recorder ra;
+  Client alice(o, ra.handlers());
+  alice.start();
+  client::SendOptions so;
+  so.timeout = 300ms;
+  auto f = alice.send("bob", "x", so);
+  const auto r = Ready(f);
+  EXPECT_EQ(r.error_code, "timeout");
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_TRUE(ra.WaitFor([&] { return ra.Last() == ConnectionState::kOffline; }));
+}
+
+TEST_F(ClientTest, SecondClientWithTheSameIdIsReported) {
+  // Mosquitto 2.0.11 closes the older connection without a reason code, so
+  // the two clients take the id from each other; the clients back off and
+  // report it (with Mosquitto >= 2.0.15 the older one fails for good).
+  Recorder r1, r2;
+  Client first(Opts("alice", "alice-phone"), r1.handlers());
+  first.start();
+  ASSERT_TRUE(r1.WaitOnline());
+  Client second(Opts("alice", "alice-phone"), r2.handlers());
+  second.start();
+  auto reported = [](Recorder& r) {
+    return std::any_of(r.errors.begin(), r.errors.end(),
+                       [](const client::ServerError& e) {
+                         return e.local && e.code == "unstable_connection";
+                       }) ||
+           r.Last() == ConnectionState::kFailed;
+  };
+  EXPECT_TRUE(r1.WaitFor([&] { return reported(r1); }, 20s));
+}
+
+TEST_F(ClientTest, CloseEndsPendingWork) {
+  client::Options o = Opts("alice", "alice-phone");
+  o.port = FreePort();
+  Client alice(o);
+  alice.start();
+  auto f = alice.send("bob", "x");
+  auto s = alice.sync();
+  alice.close(100ms);
+  EXPECT_EQ(Ready(f).error_code, "closed");
+  EXPECT_EQ(Ready(s), std::nullopt);
+  auto after = alice.send("bob", "y");
+  EXPECT_EQ(Ready(after).error_code, "closed");
+  auto mark = alice.markRead(1);
+  EXPECT_FALSE(Ready(mark));
+}
+
+// TLS: a second listener with a self-signed certificate made for the test.
+class TlsClientTest : public ClientTest {
+ protected:
+  void SetUp() override {
+    tls_port_ = FreePort();
+    const std::string d = dir_.path();
+    const RunResult gen = RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                               "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                               "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                               "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
+    ASSERT_EQ(gen.exit_code, 0) << gen.err;
+    ::chmod((d + "/key.pem").c_str(), 0644);
+    ClientTest::SetUp();
+    ASSERT_TRUE(WaitForPort(tls_port_)) << "TLS listener on " << tls_port_;
+  }
+  it::BrokerOptions BrokerOpts() const override {
+    it::BrokerOptions b;
+    b.extra_config = {"listener " + std::to_string(tls_port_) + " 127.0.0.1",
+                      "certfile " + dir_.path() + "/cert.pem",
+                      "keyfile " + dir_.path() + "/key.pem"};
+    return b;
+  }
+  TempDir dir_;
+  int tls_port_ = 0;
+};
+
+TEST_F(TlsClientTest, SendsOverTls) {
+  client::Options o = Opts("alice", "alice-phone");
+  o.host = "localhost";
+  o.port = tls_port_;
+  o.tls = client::TlsOptions{.ca_file = dir_.path() + "/cert.pem"};
+  Recorder ra;
+  Client alice(o, ra.handlers());
+  alice.start();
+  auto f = alice.send("alice", "note to self over TLS");
+  const auto r = Ready(f);
+  EXPECT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
+  ASSERT_TRUE(ra.WaitMessages(1));
+  EXPECT_EQ(ra.Get(ra.messages)[0].payload, "note to self over TLS");
+
+  client::Options bad = o;
+  bad.tls->ca_file = dir_.path() + "/missing.pem";
+  EXPECT_THROW(Client c(bad), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace courier::client_test
