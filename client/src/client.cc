@@ -51,6 +51,7 @@ constexpr int kPull = 1, kPush = 2;
 
 constexpr milliseconds kMaxPollWait{500};
 constexpr size_t kRecentIds = 4096;  // offset -> id of recent deliveries, for receipts
+constexpr size_t kRecentReceipts = 1024;  // acknowledged receipts kept for a transient error
 // A connection that ends sooner than this after coming online does not reset
 // the reconnect backoff, and three in a row are reported: with Mosquitto
 // before 2.0.15 that is how a second connection with the same client id
@@ -143,7 +144,10 @@ Receipt ReceiptOf(const v1::Signal& s) {
                  .state = FromProto(s.signal_ack_state()),
                  .from = FromProto(s.from()),
                  .to = FromProto(s.to()),
-                 .timestamp = s.timestamp()};
+                 .timestamp = s.timestamp(),
+                 .recipients = s.recipients(),
+                 .received_count = s.received_count(),
+                 .read_count = s.read_count()};
 }
 
 // CONNACK reason codes that another attempt will not change.
@@ -250,12 +254,21 @@ class Client::Impl {
     int32_t offset = 0;
     bool read = false;
     int mid = 0;  // 0: not published on this connection
+    Clock::time_point not_before{};  // after a transient error: wait until then
+    int failures = 0;
     std::promise<bool> promise;
   };
   struct PendingHead {
     std::string id;
     bool sent = false;
+    Clock::time_point not_before{};
+    int failures = 0;
     std::promise<std::optional<int32_t>> promise;
+  };
+  struct SentReceipt {  // acknowledged by the broker; kept for a transient error
+    int32_t offset = 0;
+    bool read = false;
+    int failures = 0;
   };
 
   // Queues `fn` for the network thread. False once the client is closed
@@ -296,6 +309,9 @@ class Client::Impl {
   void Deliver(std::vector<Message> batch);
   void Synced(int32_t head);
   void LocalError(std::string code, std::string detail);
+  void RememberReceipt(const std::string& id, SentReceipt r);
+  // Queues a receipt again (after a transient error) to go out at `when`.
+  void RequeueReceipt(SentReceipt r, Clock::time_point when);
   // Resolves `p` with `v` when the events queued so far have been dispatched,
   // so futures become ready in the same order as handlers are called.
   template <typename T, typename V>
@@ -350,6 +366,8 @@ class Client::Impl {
   uint64_t next_receipt_ = 1;
   std::map<uint64_t, PendingReceipt> receipts_;
   std::map<int, uint64_t> receipt_mids_;
+  std::map<std::string, SentReceipt> sent_receipts_;  // by the id it carried
+  std::deque<std::string> sent_receipt_order_;
   std::map<int, std::promise<bool>> activity_mids_;
   uint64_t next_head_ = 1;
   std::map<std::string, PendingHead> heads_;
@@ -599,6 +617,12 @@ void Client::Impl::Timers(Clock::time_point now) {
     for (auto& [seq, p] : sends_) {
       if (!p.transient && now >= p.next_attempt) PublishSend(p, now);
     }
+    for (auto& [n, r] : receipts_) {
+      if (r.mid == 0 && now >= r.not_before) PublishReceipt(r);
+    }
+    for (auto& [id, h] : heads_) {
+      if (!h.sent && now >= h.not_before) PublishHead(h);
+    }
     if (pull_deadline_ && now >= *pull_deadline_) {
       pull_deadline_.reset();
       if (auto id = seq_.running_id()) {
@@ -638,6 +662,14 @@ Clock::time_point Client::Impl::NextWake(Clock::time_point now) const {
   }
   if (pull_deadline_) t = std::min(t, *pull_deadline_);
   if (pull_retry_) t = std::min(t, pull_retry_->second);
+  if (phase_ == Phase::kOnline) {
+    for (const auto& [n, r] : receipts_) {
+      if (r.mid == 0) t = std::min(t, r.not_before);
+    }
+    for (const auto& [id, h] : heads_) {
+      if (!h.sent) t = std::min(t, h.not_before);
+    }
+  }
   return std::max(t, now);
 }
 
@@ -758,9 +790,13 @@ void Client::Impl::GoOnline() {
   online_ = true;
   const auto now = Clock::now();
   online_since_ = now;
-  for (auto& [n, r] : receipts_) PublishReceipt(r);
+  for (auto& [n, r] : receipts_) {
+    if (now >= r.not_before) PublishReceipt(r);
+  }
   for (auto& [seq, p] : sends_) PublishSend(p, now);
-  for (auto& [id, h] : heads_) PublishHead(h);
+  for (auto& [id, h] : heads_) {
+    if (now >= h.not_before) PublishHead(h);
+  }
   if (options_.receive) {
     if (options_.sync_on_connect || !sync_waiting_.empty() || !seq_.cursor()) StartSync();
   }
@@ -1071,6 +1107,23 @@ void Client::Impl::LocalError(std::string code, std::string detail) {
   });
 }
 
+void Client::Impl::RememberReceipt(const std::string& id, SentReceipt r) {
+  if (id.empty()) return;
+  if (sent_receipts_.insert_or_assign(id, r).second) sent_receipt_order_.push_back(id);
+  while (sent_receipts_.size() > kRecentReceipts && !sent_receipt_order_.empty()) {
+    sent_receipts_.erase(sent_receipt_order_.front());
+    sent_receipt_order_.pop_front();
+  }
+}
+
+void Client::Impl::RequeueReceipt(SentReceipt r, Clock::time_point when) {
+  PendingReceipt& p = receipts_[next_receipt_++];
+  p.offset = r.offset;
+  p.read = r.read;
+  p.failures = r.failures;
+  p.not_before = when;  // its promise: nobody waits for this copy
+}
+
 void Client::Impl::Deliver(std::vector<Message> batch) {
   if (batch.empty()) return;
   for (const auto& m : batch) {
@@ -1154,7 +1207,9 @@ void Client::Impl::OnSignal(const v1::Signal& s) {
       Fulfill(std::move(head_it->second.promise), std::optional<int32_t>());
       heads_.erase(head_it);
     }
-    ServerError e{.id = id, .code = code, .detail = detail, .permanent = true};
+    ServerError e{.id = id, .code = code, .detail = detail, .permanent = true,
+                  .offset = s.signal_offset(), .user_offset = s.user_offset(),
+                  .from = FromProto(s.from())};
     events_.push_back([e](const Handlers& h) {
       if (h.on_error) h.on_error(e);
     });
@@ -1185,10 +1240,22 @@ void Client::Impl::OnSignal(const v1::Signal& s) {
       return;
     }
     if (is_head) {
-      head_it->second.sent = false;  // resent by the next GoOnline; good enough
+      PendingHead& h = head_it->second;
+      h.sent = false;
+      h.not_before = Clock::now() + Backoffs(options_.retry, h.failures++);
       return;
     }
-    ServerError e{.id = id, .code = code, .detail = detail, .permanent = false};
+    if (auto r = sent_receipts_.find(id); r != sent_receipts_.end() && !id.empty()) {
+      SentReceipt again = r->second;
+      sent_receipts_.erase(r);
+      const auto when = Clock::now() + Backoffs(options_.retry, again.failures);
+      ++again.failures;
+      RequeueReceipt(again, when);
+      return;
+    }
+    ServerError e{.id = id, .code = code, .detail = detail, .permanent = false,
+                  .offset = s.signal_offset(), .user_offset = s.user_offset(),
+                  .from = FromProto(s.from())};
     events_.push_back([e](const Handlers& h) {
       if (h.on_error) h.on_error(e);
     });
@@ -1281,8 +1348,6 @@ void Client::Impl::CbPublish(mosquitto*, void* self, int mid, int reason,
       c->Resolve(p.id, SendResult{.id = p.id, .error_code = "refused",
                                   .error_detail = std::string("the broker refused the publish: ") +
                                                   mosquitto_reason_string(reason)});
-    } else if (reason < 0x80 && p.transient) {
-      c->Resolve(p.id, SendResult{.id = p.id, .ok = true});
     }
     return;
   }
@@ -1290,6 +1355,10 @@ void Client::Impl::CbPublish(mosquitto*, void* self, int mid, int reason,
     auto rit = c->receipts_.find(it->second);
     c->receipt_mids_.erase(it);
     if (rit != c->receipts_.end()) {
+      const PendingReceipt& r = rit->second;
+      if (auto id = c->recent_ids_.find(r.offset); id != c->recent_ids_.end() && reason < 0x80) {
+        c->RememberReceipt(id->second, SentReceipt{r.offset, r.read, r.failures});
+      }
       c->Fulfill(std::move(rit->second.promise), reason < 0x80);
       c->receipts_.erase(rit);
     }

@@ -19,6 +19,10 @@
 #include "support/broker.h"
 #include "support/child.h"
 
+#ifndef COURIER_CLI_PATH
+#error "COURIER_CLI_PATH must be defined by the build"
+#endif
+
 namespace courier::client_test {
 namespace {
 
@@ -446,6 +450,146 @@ TEST_F(ClientTest, CloseEndsPendingWork) {
   EXPECT_EQ(Ready(after).error_code, "closed");
   auto mark = alice.markRead(1);
   EXPECT_FALSE(Ready(mark));
+}
+
+class RateLimitedClientTest : public ClientTest {
+ protected:
+  it::BrokerOptions BrokerOpts() const override {
+    it::BrokerOptions b;
+    b.plugin_opts = {{"rate_limit_per_s", "20"}, {"rate_limit_burst", "5"}};
+    return b;
+  }
+};
+
+TEST_F(RateLimitedClientTest, TransientErrorsAreRetriedUntilAccepted) {
+  Recorder ra;
+  client::Options o = Opts("alice", "alice-phone");
+  o.receive = false;
+  Client alice(o, ra.handlers());
+  alice.start();
+  std::vector<std::future<client::SendResult>> fs;
+  for (int i = 0; i < 30; ++i) fs.push_back(alice.send("bob", "burst " + std::to_string(i)));
+  int retried = 0;
+  std::set<int32_t> offsets;
+  for (auto& f : fs) {
+    const auto r = Ready(f, 30s);
+    ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
+    offsets.insert(r.offset);
+    if (r.attempts > 1) ++retried;
+  }
+  EXPECT_GT(retried, 0) << "a burst of 30 at 20/s (burst 5) must meet rate_limited";
+  EXPECT_EQ(offsets.size(), 30u);
+  EXPECT_EQ(*offsets.rbegin(), 30) << "one entry per message, however often it was sent";
+}
+
+TEST_F(ClientTest, ExpiredEntryIsAHoleTheClientSkips) {
+  Recorder ra;
+  Client alice(Opts("alice", "alice-phone"), ra.handlers());
+  alice.start();
+  client::SendOptions short_lived;
+  short_lived.expiry = 1;
+  auto f1 = alice.send("bob", "gone before bob comes", short_lived);
+  ASSERT_TRUE(Ready(f1).ok);
+  // The sweep tells alice; bob's offset 1 stays taken.
+  ASSERT_TRUE(ra.WaitFor([&] {
+    return std::any_of(ra.errors.begin(), ra.errors.end(),
+                       [](const client::ServerError& e) { return e.code == "expired"; });
+  }));
+  const auto expired = ra.Get(ra.errors)[0];
+  EXPECT_EQ(expired.offset, 1);
+  EXPECT_EQ(expired.from.user, "bob");
+  auto f2 = alice.send("bob", "still here");
+  ASSERT_TRUE(Ready(f2).ok);
+
+  Recorder rb;
+  client::Options ob = Opts("bob", "bob-phone");
+  ob.start_from = client::StartFrom::kBeginning;
+  Client bob(ob, rb.handlers());
+  bob.start();
+  ASSERT_TRUE(rb.WaitSynced());
+  const auto got = rb.Get(rb.messages);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].offset, 2);
+  EXPECT_EQ(got[0].payload, "still here");
+  EXPECT_EQ(bob.cursor(), 2);
+}
+
+class GroupClientTest : public ClientTest {
+ protected:
+  it::BrokerOptions BrokerOpts() const override {
+    it::BrokerOptions b;
+    b.plugin_opts = {{"admin_users", "admin"}};
+    return b;
+  }
+  RunResult Admin(const std::string& user, std::vector<std::string> args) {
+    std::vector<std::string> argv = {COURIER_CLI_PATH, "admin", "-h", "127.0.0.1", "-p",
+                                     std::to_string(broker().port()), "-u", user};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProcess(argv);
+  }
+};
+
+TEST_F(GroupClientTest, GroupMessageReachesEveryMemberWithReceiptCounts) {
+  // The group, through `courier admin` ($CONTROL/courier/v1).
+  const RunResult made = Admin("admin", {"create-group", "family", "alice", "bob", "carol"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  EXPECT_EQ(made.out, "");
+  const RunResult listed = Admin("admin", {"list-groups"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out, "{\"groups\":[\"family\"]}\n");
+  const RunResult group = Admin("admin", {"get-group", "family"});
+  ASSERT_EQ(group.exit_code, 0) << group.err;
+  EXPECT_NE(group.out.find("\"members\":[\"alice\",\"bob\",\"carol\"]"), std::string::npos)
+      << group.out;
+  const RunResult denied = Admin("alice", {"list-groups"});
+  EXPECT_EQ(denied.exit_code, 3) << denied.out << denied.err;
+  const RunResult missing = Admin("admin", {"get-group", "nope"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.out << missing.err;
+
+  Recorder ra, rb, rc;
+  Client alice(Opts("alice", "alice-phone"), ra.handlers());
+  Client bob(Opts("bob", "bob-phone"), rb.handlers());
+  Client carol(Opts("carol", "carol-phone"), rc.handlers());
+  for (Client* c : {&alice, &bob, &carol}) c->start();
+  ASSERT_TRUE(ra.WaitSynced() && rb.WaitSynced() && rc.WaitSynced());
+
+  auto f = alice.sendToGroup("family", "hello family");
+  const auto r = Ready(f);
+  ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
+  EXPECT_EQ(r.user_offset, 1);
+  for (Recorder* rec : {&rb, &rc}) {
+    ASSERT_TRUE(rec->WaitMessages(1));
+    const auto m = rec->Get(rec->messages)[0];
+    EXPECT_EQ(m.kind, client::Kind::kReceiver);
+    EXPECT_EQ(m.to.group, "family");
+    EXPECT_EQ(m.from.user, "alice");
+    EXPECT_EQ(m.payload, "hello family");
+  }
+  auto read = bob.markRead(rb.Get(rb.messages)[0].offset);
+  EXPECT_TRUE(Ready(read));
+  ASSERT_TRUE(ra.WaitFor([&] {
+    return std::any_of(ra.receipts.begin(), ra.receipts.end(), [&](const client::Receipt& x) {
+      return x.kind == client::Kind::kReceiver && x.id == r.id && x.from.user == "bob" &&
+             x.state.read;
+    });
+  }));
+  for (const auto& x : ra.Get(ra.receipts)) {
+    if (x.kind != client::Kind::kReceiver || x.id != r.id) continue;
+    EXPECT_EQ(x.recipients, 2u);
+    EXPECT_EQ(x.read_count, 1u);
+  }
+
+  auto activity = carol.setGroupActivity("family", client::Status::kTyping);
+  EXPECT_TRUE(Ready(activity));
+  ASSERT_TRUE(rb.WaitFor([&] { return !rb.activities.empty(); }));
+  EXPECT_EQ(rb.Get(rb.activities)[0].to.group, "family");
+
+  Client dave(Opts("dave", "dave-phone"));
+  dave.start();
+  auto outsider = dave.sendToGroup("family", "let me in");
+  EXPECT_EQ(Ready(outsider).error_code, "not_member");
+  auto nowhere = alice.sendToGroup("nope", "x");
+  EXPECT_EQ(Ready(nowhere).error_code, "unknown_group");
 }
 
 // TLS: a second listener with a self-signed certificate made for the test.

@@ -125,10 +125,15 @@ struct Receipt {
   std::string id;
   int32_t offset = 0;
   int32_t user_offset = 0;
-  AckState state;
+  AckState state;           // for a group message: the state of member `from`
   Identity from;
   Identity to;
   int64_t timestamp = 0;
+  // Group messages (kReceiver): members it went to, and how many of them
+  // have received / read it so far. 0 for 1:1 messages.
+  uint32_t recipients = 0;
+  uint32_t received_count = 0;
+  uint32_t read_count = 0;
 };
 
 // Someone is typing, recording, ... (never stored).
@@ -140,8 +145,10 @@ struct Activity {
 };
 
 // An error not answered through a SendResult: a rejected receipt or activity,
-// a transient failure of a pull, or a local problem. Codes from the server
-// are those of docs/protocol.md; local codes are
+// an `expired` notice (a message of this user expired before its receiver
+// got it: offset/user_offset are the sender's, from is the receiver), or a
+// local problem. Codes from the server are those of docs/protocol.md; local
+// codes are
 //   cursor_file   the cursor file could not be written (detail says why)
 //   cursor_ahead  the server's head is below the local cursor (another or
 //                 wiped store); the cursor was reset to the head
@@ -156,6 +163,9 @@ struct ServerError {
   std::string detail;
   bool permanent = true;
   bool local = false;  // true: detected by the library, not sent by the server
+  int32_t offset = 0;  // signal_offset of the Signal, when it has one
+  int32_t user_offset = 0;
+  Identity from;
 };
 
 enum class ConnectionState {
@@ -182,6 +192,8 @@ struct ConnectionEvent {
 //   refused            the broker refused the publish itself (MQTT reason
 //                      code, e.g. not authorized); detail names it
 //   id_pending         a send with the same id is still in progress
+//   connection_lost    a transient (fire-and-forget) send whose connection
+//                      dropped before the answer
 struct SendResult {
   std::string id;
   bool ok = false;
@@ -201,8 +213,10 @@ struct SendOptions {
   uint32_t type = 0;           // application-defined
   uint32_t expiry = 0;         // seconds the server may hold it undelivered; 0 default
   uint32_t priority = 0;       // 0 highest .. 15 lowest
-  bool transient = false;      // fire-and-forget: resolved ok at the broker's PUBACK,
-                               // not retried after a reconnect
+  bool transient = false;      // fire-and-forget: not stored, online receivers only;
+                               // ok (offsets 0) once relayed; never retried (no dedup
+                               // for them), so a lost connection ends it with
+                               // connection_lost
   std::string encryption_type = "none";
   std::string encrypted;       // base64, opaque to the server
   std::string signature;       // base64
@@ -313,7 +327,9 @@ class Client {
   // Receipts for entry `offset` of this user's log (read implies received).
   // The future is true once the broker acknowledged the receipt (it is
   // republished after a reconnect until then), false if the client closed
-  // first. Errors (unknown_offset) arrive at on_error.
+  // first. A transient error (rate_limited) makes the library publish it
+  // again after a backoff; permanent errors (unknown_offset) arrive at
+  // on_error.
   std::future<bool> markReceived(int32_t offset);
   std::future<bool> markRead(int32_t offset);
 
