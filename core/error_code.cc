@@ -23,7 +23,6 @@ std::string_view Name(ErrorCode code) {
     case ErrorCode::kNotMember: return "not_member";
     case ErrorCode::kInvalidPriority: return "invalid_priority";
     case ErrorCode::kExpired: return "expired";
-    case ErrorCode::kUnsupported: return "unsupported";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kStoreFull: return "store_full";
     case ErrorCode::kStoreUnavailable: return "store_unavailable";

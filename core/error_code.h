@@ -26,7 +26,6 @@ enum class ErrorCode {
   kUnknownGroup,      // Message.to.group names no group this server knows
   kNotMember,         // the sender is not a member of the group
   kInvalidPriority,   // priority above 15
-  kUnsupported,       // a feature this server does not offer
   kInternal,          // a bug: the request could not be applied
   kExpired,           // (to the sender) a copy expired before its receiver got it
   // transient: the client retries the same message later

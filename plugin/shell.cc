@@ -114,11 +114,13 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
 
 int Shell::OnTick() {
   last_tick_ = std::chrono::steady_clock::now();
+  Flush();
   if (last_tick_ - last_housekeeping_ >= kHousekeepingInterval) {
     last_housekeeping_ = last_tick_;
-    Housekeeping();  // joins this tick's batch: one commit for both
+    // A batch of its own: a failure here must not fail clients' requests.
+    Housekeeping();
+    Flush();
   }
-  Flush();
   if (options_.stats_interval_s > 0 &&
       last_tick_ - last_stats_log_ >= std::chrono::seconds(options_.stats_interval_s)) {
     last_stats_log_ = last_tick_;

@@ -58,7 +58,7 @@ Cursor::~Cursor() { mdb_cursor_close(cursor_); }
 
 bool Cursor::Seek(std::string_view key) {
   key_ = ToVal(key);
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_SET_RANGE);
+  int rc = mdb_cursor_get(cursor_, &key_, &value_, key.empty() ? MDB_FIRST : MDB_SET_RANGE);
   if (rc == MDB_NOTFOUND) return false;
   Check(rc, "mdb_cursor_get");
   return true;

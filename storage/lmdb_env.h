@@ -69,7 +69,8 @@ class Cursor {
   Cursor(const Cursor&) = delete;
   Cursor& operator=(const Cursor&) = delete;
 
-  // Positions at the first key >= key. False when there is none.
+  // Positions at the first key >= key (the first key when `key` is empty:
+  // LMDB refuses empty keys). False when there is none.
   bool Seek(std::string_view key);
   bool Next();
   std::string_view key() const;

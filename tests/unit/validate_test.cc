@@ -40,33 +40,27 @@ std::string Kind(const Signal& s, const CoreOptions& o = CoreOptions{}) {
 }
 
 TEST(ErrorCode, NamesAreStable) {
-  EXPECT_EQ(Name(ErrorCode::kBadPayload), "bad_payload");
-  EXPECT_EQ(Name(ErrorCode::kMissingId), "missing_id");
-  EXPECT_EQ(Name(ErrorCode::kIdTooLong), "id_too_long");
-  EXPECT_EQ(Name(ErrorCode::kMissingRecipient), "missing_recipient");
-  EXPECT_EQ(Name(ErrorCode::kInvalidRecipient), "invalid_recipient");
-  EXPECT_EQ(Name(ErrorCode::kPayloadTooLarge), "payload_too_large");
-  EXPECT_EQ(Name(ErrorCode::kIdConflict), "id_conflict");
-  EXPECT_EQ(Name(ErrorCode::kUnknownOffset), "unknown_offset");
-  EXPECT_EQ(Name(ErrorCode::kBadSignal), "bad_signal");
-  EXPECT_EQ(Name(ErrorCode::kInvalidStatus), "invalid_status");
-  EXPECT_EQ(Name(ErrorCode::kNotAuthorized), "not_authorized");
-  EXPECT_EQ(Name(ErrorCode::kUnknownGroup), "unknown_group");
-  EXPECT_EQ(Name(ErrorCode::kUnsupported), "unsupported");
-  EXPECT_EQ(Name(ErrorCode::kInternal), "internal");
-  EXPECT_EQ(Name(ErrorCode::kStoreFull), "store_full");
-  EXPECT_EQ(Name(ErrorCode::kStoreUnavailable), "store_unavailable");
+  // Every code, in enum order: the names are part of the wire contract.
+  const char* names[] = {"bad_payload",       "missing_id",        "id_too_long",
+                         "missing_recipient", "invalid_recipient", "payload_too_large",
+                         "id_conflict",       "unknown_offset",    "bad_signal",
+                         "invalid_status",    "invalid_encryption_type", "invalid_encrypted",
+                         "invalid_signature", "invalid_timestamp", "not_authorized",
+                         "unknown_group",     "not_member",        "invalid_priority",
+                         "internal",          "expired",           "store_full",
+                         "store_unavailable", "rate_limited",      "quota_exceeded"};
+  ASSERT_EQ(std::size(names), static_cast<size_t>(ErrorCode::kCount));
+  for (size_t i = 0; i < std::size(names); ++i) {
+    EXPECT_EQ(Name(static_cast<ErrorCode>(i)), names[i]);
+  }
 }
 
-TEST(ErrorCode, OnlyStoreFailuresAreTransient) {
-  EXPECT_TRUE(IsTransient(ErrorCode::kStoreFull));
-  EXPECT_TRUE(IsTransient(ErrorCode::kStoreUnavailable));
-  for (ErrorCode c : {ErrorCode::kBadPayload, ErrorCode::kMissingId, ErrorCode::kIdTooLong,
-                      ErrorCode::kMissingRecipient, ErrorCode::kInvalidRecipient, ErrorCode::kPayloadTooLarge,
-                      ErrorCode::kIdConflict, ErrorCode::kUnknownOffset, ErrorCode::kBadSignal,
-                      ErrorCode::kInvalidStatus, ErrorCode::kNotAuthorized, ErrorCode::kUnknownGroup,
-                      ErrorCode::kUnsupported, ErrorCode::kInternal}) {
-    EXPECT_FALSE(IsTransient(c)) << Name(c);
+TEST(ErrorCode, OnlyStoreAndLimitFailuresAreTransient) {
+  for (size_t i = 0; i < static_cast<size_t>(ErrorCode::kCount); ++i) {
+    const auto c = static_cast<ErrorCode>(i);
+    const bool transient = c == ErrorCode::kStoreFull || c == ErrorCode::kStoreUnavailable ||
+                           c == ErrorCode::kRateLimited || c == ErrorCode::kQuotaExceeded;
+    EXPECT_EQ(IsTransient(c), transient) << Name(c);
   }
 }
 
