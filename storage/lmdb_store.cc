@@ -466,7 +466,13 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const TrimRequest& r) {
       }
     }
     if (!floor || *floor <= 0) continue;
-    std::vector<std::pair<int32_t, std::string>> gone;  // offset, dedup key of a sender copy
+    struct Gone {
+      int32_t offset;
+      std::string dedup_key;   // of a sender copy
+      std::string expiry_key;  // of a copy still in the expiry index
+      bool waiting;            // counted in `undelivered`
+    };
+    std::vector<Gone> gone;
     {
       Cursor cur(txn, tables_.log);
       int32_t offset = 0;
@@ -479,14 +485,19 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const TrimRequest& r) {
           throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
         }
         if (e.message().server_timestamp() >= r.older_than_ms) break;
-        gone.emplace_back(offset, e.message().signal_type() == kSignalTypeDevice
-                                      ? keys::DedupKey(user, e.message().id())
-                                      : std::string());
+        const bool device = e.message().signal_type() == kSignalTypeDevice;
+        const bool waiting = !device && !e.expired() && !e.message().signal_ack_state().received();
+        gone.push_back(Gone{offset, device ? keys::DedupKey(user, e.message().id()) : std::string(),
+                            waiting && e.expires_ms() > 0 ? keys::ExpiryKey(e.expires_ms(), user, offset)
+                                                          : std::string(),
+                            waiting});
       }
     }
-    for (const auto& [offset, dkey] : gone) {
-      txn.Del(tables_.log, keys::LogKey(user, offset));
-      if (!dkey.empty()) txn.Del(tables_.dedup, dkey);
+    for (const auto& g : gone) {
+      txn.Del(tables_.log, keys::LogKey(user, g.offset));
+      if (!g.dedup_key.empty()) txn.Del(tables_.dedup, g.dedup_key);
+      if (!g.expiry_key.empty()) txn.Del(tables_.expiry, g.expiry_key);
+      if (g.waiting) Decrement(txn, tables_.undelivered, user);
     }
     out.removed += static_cast<uint32_t>(gone.size());
   }

@@ -260,3 +260,21 @@ TEST_F(StoreFeaturesTest, GroupsSurviveReopen) {
 
 }  // namespace
 }  // namespace courier::storage
+
+namespace courier::storage {
+namespace {
+
+TEST_F(StoreFeaturesTest, TrimmingAnUnreceivedCopyStopsCountingIt) {
+  // bob's phone acknowledged offset 2 only: offset 1 was never received.
+  Ok<AppendResult>(ToUser("alice", "bob", "m1", 1000, 99999));
+  Ok<AppendResult>(ToUser("alice", "bob", "m2", 1000));
+  Ok<ReceiptResult>(Receipt("bob", "phone", 2, false));
+  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kGetUser, .user = "bob"}).undelivered, 1);
+  EXPECT_EQ(Ok<TrimResult>(TrimRequest{.older_than_ms = 5000, .max_entries = 100}).removed, 2u);
+  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kGetUser, .user = "bob"}).undelivered, 0);
+  EXPECT_TRUE(Ok<ExpireResult>(ExpireRequest{.now_ms = 999999, .max_entries = 10}).expired.empty())
+      << "a trimmed copy must not expire later";
+}
+
+}  // namespace
+}  // namespace courier::storage
