@@ -15,7 +15,7 @@
 #                          (written as plugin_opt_admin_users)
 #   COURIER_RUN_DIR        where the effective config is written  (/tmp)
 #   COURIER_MOSQUITTO_USER started as root: the user to run as   (mosquitto)
-#   MOSQUITTO              the broker binary                      (mosquitto)
+#   MOSQUITTO              the broker binary        (mosquitto on PATH, else /usr/sbin/mosquitto)
 # Arguments, if any, are run instead of mosquitto (e.g. `courier inspect ...`).
 set -eu
 
@@ -26,7 +26,7 @@ fi
 config="${COURIER_CONFIG:-/etc/courier/mosquitto.conf}"
 data="${COURIER_DATA_DIR:-/var/lib/courier}"
 run_dir="${COURIER_RUN_DIR:-/tmp}"
-mosquitto_bin="${MOSQUITTO:-mosquitto}"
+mosquitto_bin="${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}"
 
 die() { echo "courier-entrypoint: $*" >&2; exit 1; }
 
