@@ -84,9 +84,11 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
     return;
   }
   dir_ = tmpl;
-  std::error_code ec;
-  std::filesystem::create_directories(db_path(), ec);
-  if (ec) ADD_FAILURE() << "cannot create " << db_path() << ": " << ec.message();
+  if (options_.db_path.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(db_path(), ec);
+    if (ec) ADD_FAILURE() << "cannot create " << db_path() << ": " << ec.message();
+  }
 }
 
 Broker::~Broker() {
@@ -103,6 +105,7 @@ Broker::~Broker() {
 
 void Broker::WriteConfig() const {
   std::ofstream conf(dir_ + "/mosquitto.conf", std::ios::trunc);
+  for (const auto& line : options_.pre_config) conf << line << "\n";
   conf << "listener " << port_ << " 127.0.0.1\n";
   conf << "allow_anonymous true\n";
   conf << "persistence false\n";
@@ -150,7 +153,38 @@ void Broker::WriteConfig() const {
   return last;
 }
 
+::testing::AssertionResult Broker::StartExpectingExit(int* wait_status) {
+  if (dir_.empty()) return ::testing::AssertionFailure() << "no data directory";
+  if (running()) return ::testing::AssertionFailure() << "broker already running";
+  port_ = PickFreePort();
+  if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
+  auto started = Launch();
+  if (started) {
+    Kill9();
+    return ::testing::AssertionFailure()
+           << "mosquitto started and accepted connections on port " << port_
+           << " (expected it to refuse to start)\n----- broker log -----\n"
+           << log();
+  }
+  if (last_exit_status_ < 0) return started;  // did not exit on its own: killed after 10 s
+  *wait_status = last_exit_status_;
+  return ::testing::AssertionSuccess();
+}
+
+bool Broker::Alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    last_exit_status_ = status;
+    pid_ = -1;
+    return false;
+  }
+  return r == 0;
+}
+
 ::testing::AssertionResult Broker::Launch() {
+  last_exit_status_ = -1;
   WriteConfig();
   const std::string bin = MOSQUITTO_BIN;
   const std::string conf = dir_ + "/mosquitto.conf";
@@ -184,6 +218,7 @@ void Broker::WriteConfig() const {
     pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       pid_ = -1;
+      last_exit_status_ = status;
       return ::testing::AssertionFailure()
              << "mosquitto exited during start (status " << status << ") on port " << port_
              << "\n----- broker log -----\n"

@@ -26,8 +26,15 @@ struct BrokerOptions {
   bool with_plugin = true;
   // Extra plugin options, written as `plugin_opt_<key> <value>`.
   std::vector<std::pair<std::string, std::string>> plugin_opts;
-  // Extra raw configuration lines.
+  // Extra raw configuration lines, written after the listener.
   std::vector<std::string> extra_config;
+  // Raw configuration lines written first, before the listener (options
+  // such as `per_listener_settings true` that change how later lines apply).
+  std::vector<std::string> pre_config;
+  // The store directory (plugin_opt_db_path). Empty: data_dir() + "/db",
+  // created by the constructor. When set, the Broker neither creates nor
+  // removes it.
+  std::string db_path;
 };
 
 class Broker {
@@ -43,6 +50,13 @@ class Broker {
   ::testing::AssertionResult Start();
   // Starts again on the same port with the same data directory.
   ::testing::AssertionResult Restart();
+  // For configurations that must not start: launches once on a free port and
+  // waits (up to 10 s) for the process to exit on its own. Succeeds when it
+  // exited, and stores waitpid's status in *wait_status. Fails (and kills
+  // the process) when it is still running after 10 s.
+  ::testing::AssertionResult StartExpectingExit(int* wait_status);
+  // True when the process is still running (has not exited or been reaped).
+  bool Alive();
   // SIGKILL by pid, then waitpid. No-op when not running.
   void Kill9();
   // SIGTERM by pid, waitpid; SIGKILL after 5 s. No-op when not running.
@@ -53,7 +67,12 @@ class Broker {
   int port() const { return port_; }
   // The temporary directory; the plugin's database lives in db_path().
   const std::string& data_dir() const { return dir_; }
-  std::string db_path() const { return dir_ + "/db"; }
+  std::string db_path() const {
+    return options_.db_path.empty() ? dir_ + "/db" : options_.db_path;
+  }
+  // The options; changes take effect at the next Start() or Restart(), which
+  // rewrite the configuration file.
+  BrokerOptions& options() { return options_; }
   // The broker's log file plus anything it wrote to stdout/stderr.
   std::string log() const;
 
@@ -65,6 +84,7 @@ class Broker {
   BrokerOptions options_;
   std::string dir_;
   int port_ = 0;
+  int last_exit_status_ = -1;  // waitpid status of the last launch that exited on its own
   pid_t pid_ = -1;
 };
 
