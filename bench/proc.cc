@@ -1,0 +1,172 @@
+#include "proc.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace courier::bench {
+
+int64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+int64_t EpochMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+void SleepUntilNs(int64_t t) {
+  timespec ts{};
+  ts.tv_sec = t / 1000000000;
+  ts.tv_nsec = t % 1000000000;
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+ProcSample SampleProc(pid_t pid) {
+  ProcSample s;
+  const std::string base = "/proc/" + std::to_string(pid);
+  const std::string stat = ReadWholeFile(base + "/stat");
+  if (stat.empty()) return s;
+  // The command name is in parentheses and may contain spaces: fields start after ')'.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return s;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  // Field 3 (state) is the first after ')'; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::strtoull(f.c_str(), nullptr, 10);
+    if (i == 15) stime = std::strtoull(f.c_str(), nullptr, 10);
+  }
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  s.cpu_s = double(utime + stime) / hz;
+  std::istringstream status(ReadWholeFile(base + "/status"));
+  std::string line;
+  auto value = [](const std::string& l) { return std::strtoll(l.c_str() + l.find(':') + 1, nullptr, 10); };
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = value(line);
+    else if (line.rfind("VmHWM:", 0) == 0) s.hwm_kb = value(line);
+    else if (line.rfind("RssAnon:", 0) == 0) s.rss_anon_kb = value(line);
+    else if (line.rfind("RssFile:", 0) == 0) s.rss_file_kb = value(line);
+    else if (line.rfind("Threads:", 0) == 0) s.threads = static_cast<int>(value(line));
+  }
+  if (DIR* d = opendir((base + "/fd").c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') ++s.fds;
+    }
+    closedir(d);
+  }
+  s.ok = true;
+  return s;
+}
+
+int PickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool PortAccepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string tmpl = "/tmp/" + prefix + "XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) return {};
+  return tmpl;
+}
+
+void RemoveTree(const std::string& path) {
+  if (path.empty() || path == "/") return;
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+int64_t DiskUsage(const std::string& path) {
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    struct stat st{};
+    if (::lstat(it->path().c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) total += int64_t{st.st_blocks} * 512;
+  }
+  return total;
+}
+
+std::string CommandOutput(const std::string& command, size_t max_bytes) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
+    if (out.size() < max_bytes) out.append(buf, std::min(n, max_bytes - out.size()));
+  }
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+bool DropFileCache(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  ::fdatasync(fd);
+  bool ok = ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int64_t RaiseFdLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return static_cast<int64_t>(rl.rlim_cur);
+}
+
+}  // namespace courier::bench

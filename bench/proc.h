@@ -1,0 +1,49 @@
+// Small OS helpers for the bench: monotonic time, /proc sampling of the
+// broker, loopback ports, temporary directories.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace courier::bench {
+
+// CLOCK_MONOTONIC in ns. The same clock in every process of this machine, so
+// a timestamp written into a payload by one process can be compared by another.
+int64_t NowNs();
+int64_t EpochMs();
+void SleepUntilNs(int64_t t);
+
+struct ProcSample {
+  bool ok = false;
+  double cpu_s = 0;          // utime + stime of the process, seconds
+  int64_t rss_kb = 0;        // VmRSS
+  int64_t hwm_kb = 0;        // VmHWM (peak RSS)
+  int64_t rss_anon_kb = 0;   // RssAnon: heap, stacks, anonymous maps
+  int64_t rss_file_kb = 0;   // RssFile: mapped files (the LMDB map, libraries)
+  int64_t fds = 0;           // open file descriptors
+  int threads = 0;
+};
+ProcSample SampleProc(pid_t pid);
+
+// 127.0.0.1:0 bound and closed: a port that was free a moment ago.
+int PickFreePort();
+bool PortAccepts(int port);
+
+// mkdtemp under /tmp with the given prefix; empty on failure.
+std::string MakeTempDir(const std::string& prefix);
+void RemoveTree(const std::string& path);
+// Bytes on disk of a directory tree (st_blocks * 512), like du.
+int64_t DiskUsage(const std::string& path);
+std::string ReadWholeFile(const std::string& path);
+// Output of a command (popen), trimmed to max_bytes.
+std::string CommandOutput(const std::string& command, size_t max_bytes = 1 << 20);
+// Drops the page cache pages of one file (posix_fadvise DONTNEED).
+bool DropFileCache(const std::string& path);
+
+// Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft limit.
+int64_t RaiseFdLimit();
+
+}  // namespace courier::bench
