@@ -296,7 +296,7 @@ class Client::Impl {
 
   // Work.
   void PublishSend(PendingSend& p, Clock::time_point now);
-  void PublishReceipt(PendingReceipt& r);
+  void PublishReceipt(uint64_t n, PendingReceipt& r);
   void PublishPull(const detail::PullOrder& o);
   void PublishHead(PendingHead& h);
   void StartSync();
@@ -618,7 +618,7 @@ void Client::Impl::Timers(Clock::time_point now) {
       if (!p.transient && now >= p.next_attempt) PublishSend(p, now);
     }
     for (auto& [n, r] : receipts_) {
-      if (r.mid == 0 && now >= r.not_before) PublishReceipt(r);
+      if (r.mid == 0 && now >= r.not_before) PublishReceipt(n, r);
     }
     for (auto& [id, h] : heads_) {
       if (!h.sent && now >= h.not_before) PublishHead(h);
@@ -791,7 +791,7 @@ void Client::Impl::GoOnline() {
   const auto now = Clock::now();
   online_since_ = now;
   for (auto& [n, r] : receipts_) {
-    if (now >= r.not_before) PublishReceipt(r);
+    if (now >= r.not_before) PublishReceipt(n, r);
   }
   for (auto& [seq, p] : sends_) PublishSend(p, now);
   for (auto& [id, h] : heads_) {
@@ -886,7 +886,7 @@ void Client::Impl::PublishSend(PendingSend& p, Clock::time_point now) {
   }
 }
 
-void Client::Impl::PublishReceipt(PendingReceipt& r) {
+void Client::Impl::PublishReceipt(uint64_t n, PendingReceipt& r) {
   v1::Signal s;
   if (auto it = recent_ids_.find(r.offset); it != recent_ids_.end()) s.set_id(it->second);
   s.set_signal_offset(r.offset);
@@ -899,9 +899,7 @@ void Client::Impl::PublishReceipt(PendingReceipt& r) {
   int mid = 0;
   if (mosquitto_publish_v5(mosq_, &mid, topics_.signal.c_str(), static_cast<int>(bytes.size()),
                            bytes.data(), 1, false, nullptr) == MOSQ_ERR_SUCCESS) {
-    for (auto& [n, pr] : receipts_) {
-      if (&pr == &r) receipt_mids_[mid] = n;
-    }
+    receipt_mids_[mid] = n;
     r.mid = mid;
   }
 }
@@ -1023,7 +1021,7 @@ std::future<bool> Client::Impl::Mark(int32_t offset, bool read) {
         r.offset = offset;
         r.read = read;
         r.promise = std::move(*pr);
-        if (phase_ == Phase::kOnline) PublishReceipt(r);
+        if (phase_ == Phase::kOnline) PublishReceipt(n, r);
       })) {
     pr->set_value(false);
   }

@@ -3,6 +3,7 @@
 // on a free port; a message must go through.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +48,11 @@ TEST(DockerEntrypoint, StartsTheImageConfigurationAndAMessageGoesThrough) {
   // As root the entrypoint hands the volume to the broker's user; here the
   // temporary directory is root's, so stay root.
   if (::geteuid() == 0) env.push_back("COURIER_MOSQUITTO_USER=root");
+  // Under ASan (scripts/test.sh) the instrumented plugin needs the ASan
+  // runtime preloaded into the uninstrumented mosquitto, as the harness does.
+  if (const char* preload = std::getenv("COURIER_IT_BROKER_PRELOAD"); preload && *preload) {
+    env.push_back(std::string("LD_PRELOAD=") + preload);
+  }
   auto broker = Child::Spawn({"/bin/sh", kEntrypoint}, env);
   ASSERT_TRUE(broker);
   ASSERT_TRUE(WaitForPort(port)) << "exit " << broker->Wait(1s) << "\n" << broker->err();

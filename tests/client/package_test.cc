@@ -46,10 +46,15 @@ TEST(Package, InstalledLibraryWorksThroughFindPackage) {
   EXPECT_NE(text.str().find("\nplugin " + plugin + "\n"), std::string::npos) << text.str();
 
   const std::string build = dir.path() + "/build";
-  const RunResult configure =
-      RunProcess({COURIER_CMAKE, "-S", std::string(COURIER_SOURCE_DIR) + "/tests/client/package", "-B",
-           build, "-DCMAKE_PREFIX_PATH=" + prefix, "-DCMAKE_BUILD_TYPE=Release"},
-          "", 60s);
+  std::vector<std::string> args = {COURIER_CMAKE, "-S",
+                                   std::string(COURIER_SOURCE_DIR) + "/tests/client/package",
+                                   "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix,
+                                   "-DCMAKE_BUILD_TYPE=Release"};
+  if (const std::string flags = COURIER_PACKAGE_CXX_FLAGS; !flags.empty()) {
+    args.push_back("-DCMAKE_CXX_FLAGS=" + flags);
+    args.push_back("-DCMAKE_EXE_LINKER_FLAGS=" + flags);
+  }
+  const RunResult configure = RunProcess(args, "", 60s);
   ASSERT_EQ(configure.exit_code, 0) << configure.out << configure.err;
   const RunResult compile = RunProcess({COURIER_CMAKE, "--build", build, "-j2"}, "", 120s);
   ASSERT_EQ(compile.exit_code, 0) << compile.out << compile.err;
