@@ -452,6 +452,53 @@ TEST_F(ClientTest, CloseEndsPendingWork) {
   EXPECT_FALSE(Ready(mark));
 }
 
+TEST(ClientWithoutBroker, NeverStartedClientEndsItsWorkOnClose) {
+  client::Options o;
+  o.port = FreePort();
+  o.user = "alice";
+  o.device = "alice-phone";
+  client::SendResult from_callback;
+  client::SendOptions so;
+  so.on_done = [&](const client::SendResult& r) { from_callback = r; };
+  std::future<client::SendResult> f;
+  {
+    Client c(o);
+    f = c.send("bob", "never sent", so);
+  }  // destroyed without start()
+  const auto r = Ready(f);
+  EXPECT_EQ(r.error_code, "closed");
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_EQ(from_callback.error_code, "closed");
+}
+
+TEST(ClientWithoutBroker, RejectsUnusableOptionsAndCursorFiles) {
+  client::Options o;
+  o.user = "alice";
+  o.device = "alice-phone";
+  client::Options bad = o;
+  bad.user = "a/b";
+  EXPECT_THROW(Client c(bad), std::invalid_argument);
+  bad = o;
+  bad.device = "";
+  EXPECT_THROW(Client c(bad), std::invalid_argument);
+  bad = o;
+  bad.tls = client::TlsOptions{};  // no CA
+  EXPECT_THROW(Client c(bad), std::invalid_argument);
+
+  TempDir dir;
+  const std::string file = dir.path() + "/c";
+  std::ofstream(file) << "version=1\nuser=alice\ndevice=alice-phone\ncursor=oops\n";
+  bad = o;
+  bad.cursor_file = file;
+  EXPECT_THROW(Client c(bad), std::invalid_argument);
+  std::ofstream(file) << "version=1\nuser=alice\ndevice=alice-phone\ncursor=7\n";
+  Client c(bad);
+  EXPECT_EQ(c.cursor(), 7);
+  bad.start_after = 2;
+  Client d(bad);
+  EXPECT_EQ(d.cursor(), 2) << "start_after wins over the file";
+}
+
 class RateLimitedClientTest : public ClientTest {
  protected:
   it::BrokerOptions BrokerOpts() const override {
