@@ -256,6 +256,7 @@ class Client::Impl {
     int mid = 0;  // 0: not published on this connection
     Clock::time_point not_before{};  // after a transient error: wait until then
     int failures = 0;
+    std::string id;  // what the Signal carried, for matching a transient error
     std::promise<bool> promise;
   };
   struct PendingHead {
@@ -605,7 +606,15 @@ void Client::Impl::Shutdown() {
 }
 
 void Client::Impl::Timers(Clock::time_point now) {
-  if (closing_) return;
+  if (closing_) {
+    // Draining: receipts still go out; nothing new starts.
+    if (phase_ == Phase::kOnline) {
+      for (auto& [n, r] : receipts_) {
+        if (r.mid == 0 && now >= r.not_before) PublishReceipt(n, r);
+      }
+    }
+    return;
+  }
   if (phase_ == Phase::kIdle && now >= reconnect_at_) Connect();
   if ((phase_ == Phase::kConnack || phase_ == Phase::kSuback) && now >= phase_deadline_) {
     const char* what = phase_ == Phase::kConnack ? "no CONNACK" : "no SUBACK";
@@ -888,7 +897,15 @@ void Client::Impl::PublishSend(PendingSend& p, Clock::time_point now) {
 
 void Client::Impl::PublishReceipt(uint64_t n, PendingReceipt& r) {
   v1::Signal s;
-  if (auto it = recent_ids_.find(r.offset); it != recent_ids_.end()) s.set_id(it->second);
+  // The server echoes the id (it does not check it; its notices carry the
+  // stored message's id). The message's id when known, else one naming the
+  // offset, so that a transient error can be matched to this receipt.
+  if (auto it = recent_ids_.find(r.offset); it != recent_ids_.end()) {
+    r.id = it->second;
+  } else {
+    r.id = "receipt-" + std::to_string(r.offset);
+  }
+  s.set_id(r.id);
   s.set_signal_offset(r.offset);
   s.set_timestamp(NowMs());
   s.set_type(kRequest);
@@ -1354,9 +1371,7 @@ void Client::Impl::CbPublish(mosquitto*, void* self, int mid, int reason,
     c->receipt_mids_.erase(it);
     if (rit != c->receipts_.end()) {
       const PendingReceipt& r = rit->second;
-      if (auto id = c->recent_ids_.find(r.offset); id != c->recent_ids_.end() && reason < 0x80) {
-        c->RememberReceipt(id->second, SentReceipt{r.offset, r.read, r.failures});
-      }
+      if (reason < 0x80) c->RememberReceipt(r.id, SentReceipt{r.offset, r.read, r.failures});
       c->Fulfill(std::move(rit->second.promise), reason < 0x80);
       c->receipts_.erase(rit);
     }

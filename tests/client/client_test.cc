@@ -527,6 +527,21 @@ TEST_F(RateLimitedClientTest, TransientErrorsAreRetriedUntilAccepted) {
   EXPECT_GT(retried, 0) << "a burst of 30 at 20/s (burst 5) must meet rate_limited";
   EXPECT_EQ(offsets.size(), 30u);
   EXPECT_EQ(*offsets.rbegin(), 30) << "one entry per message, however often it was sent";
+
+  // Receipts meet the limit too; the client sends them again until applied.
+  client::Options ob = Opts("bob", "bob-phone");
+  ob.receive = false;
+  Client bob(ob);
+  bob.start();
+  for (int32_t offset = 1; offset <= 30; ++offset) bob.markRead(offset);
+  ASSERT_TRUE(ra.WaitFor([&] {
+    std::set<int32_t> read;
+    for (const auto& x : ra.receipts) {
+      if (x.kind == client::Kind::kReceiver && x.state.read) read.insert(x.offset);
+    }
+    return read.size() == 30;
+  }, 30s)) << "every receipt applied despite rate_limited";
+  EXPECT_TRUE(ra.Get(ra.errors).empty());
 }
 
 TEST_F(ClientTest, ExpiredEntryIsAHoleTheClientSkips) {
