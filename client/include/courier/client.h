@@ -12,7 +12,8 @@
 //  - hands every stored entry of the user's log to the message handler
 //    exactly once per process and in offset order: offsets already delivered
 //    are dropped, and when an offset skips, the gap is PULLed before later
-//    entries are delivered;
+//    entries are delivered (offsets a pull proves absent, such as copies
+//    the server let expire, are skipped);
 //  - after every (re)connect, pulls what it missed from its cursor (the
 //    highest offset delivered in order), which it keeps in a small local file
 //    written atomically (temp file + fsync + rename);
@@ -26,7 +27,9 @@
 // destructor (close() from a handler throws std::logic_error). A handler
 // that blocks stalls the connection, so do not wait on a future of this
 // client inside a handler. Exceptions thrown by handlers are caught and
-// dropped.
+// dropped. A connection attempt (name lookup, TCP and TLS connect) runs on
+// the network thread as libmosquitto's blocking connect; close() waits for
+// one that is under way.
 //
 // Delivery guarantee: within one process every stored entry is delivered
 // once, in offset order. Across a restart of the process, an entry can be
