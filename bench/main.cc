@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "admin.h"
 #include "broker.h"
 #include "load.h"
 #include "options.h"
@@ -127,8 +128,19 @@ int Run(const std::vector<std::string>& argv) {
     std::fprintf(stderr, "started %s broker pid %d on 127.0.0.1:%d (%s)\n", KindName(kind), b->pid(), b->port(),
                  b->dir().c_str());
   }
+  const bool courier = b ? IsCourier(kind) : spec.mode == Mode::kCourier;
+  CourierStats before = courier ? FetchStats(spec.host, spec.port) : CourierStats{};
   LoadResult r = RunLoad(spec);
   std::printf("%s\n", FormatRun(spec, r).c_str());
+  if (before.ok) {
+    CourierStats after = FetchStats(spec.host, spec.port);
+    const double commits = after.commits - before.commits;
+    if (after.ok && commits > 0) {
+      std::printf("courier: %.0f commits, %.1f messages per commit, %.2f ms per commit (mean), %.2f ms max\n",
+                  commits, (after.accepted - before.accepted) / commits,
+                  (after.commit_us_total - before.commit_us_total) / commits / 1000.0, after.commit_us_max / 1000.0);
+    }
+  }
   if (b) {
     if (!r.error.empty() || r.errors > 0) std::fprintf(stderr, "broker log tail:\n%s\n", b->LogTail().c_str());
     b->Stop();

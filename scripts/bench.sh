@@ -6,7 +6,7 @@
 # results/<timestamp>/: results.md (tables, targets), throughput.png,
 # latency.png, heap.png, runs.tsv.
 #
-#   bash scripts/bench.sh              standard suite (about 7 minutes)
+#   bash scripts/bench.sh              standard suite (about 8 minutes)
 #   bash scripts/bench.sh --quick      short version (1-2 minutes)
 #   bash scripts/bench.sh --publish    also copy the table and plots to docs/bench/
 #   bash scripts/bench.sh --phases saturation,rate,hold,store   only these parts
@@ -76,9 +76,9 @@ ln -sfn "$stamp" "$root/results/latest"
 
 if [ -n "$publish" ]; then
   mkdir -p docs/bench
-  cp "$out/results.md" "$out/runs.tsv" docs/bench/
+  cp "$out/results.md" "$out/runs.tsv" "$out"/*.dat "$out/plots.gp" docs/bench/
   cp "$out"/*.png docs/bench/ 2>/dev/null || true
-  echo "bench.sh: copied results.md, runs.tsv and the plots to docs/bench/"
+  echo "bench.sh: copied results.md, runs.tsv, the plot data and the plots to docs/bench/"
 fi
 echo "bench.sh: results in $out/results.md"
 exit "$rc"
