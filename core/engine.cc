@@ -359,7 +359,7 @@ std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage
   }
   if (stats_) stats_->deliveries += res.entries.size();
   out.push_back({topics_.DeviceEvents(req.user, req.device),
-                 Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size()))),
+                 Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
                  {}});
   return out;
 }

@@ -71,10 +71,11 @@ Signal TransientAck(const Message& m) {
   return s;
 }
 
-Signal PullResponse(std::string_view id, int32_t head, uint32_t count) {
+Signal PullResponse(std::string_view id, int32_t head, uint32_t count, int32_t reached) {
   Signal s;
   s.set_id(std::string(id));
   s.set_signal_offset(head);
+  s.set_user_offset(reached);
   s.set_type(wire::kResponse);
   s.set_signal_request(wire::kPull);
   s.set_limit(count);

@@ -29,8 +29,9 @@ courier::v1::Signal ExpiredNotice(const courier::v1::Message& receiver_copy, std
 // To the sender of a transient message: relayed, not stored, no offsets.
 courier::v1::Signal TransientAck(const courier::v1::Message& m);
 
-// The RESPONSE that ends a PULL: the log's head and how many entries were sent.
-courier::v1::Signal PullResponse(std::string_view id, int32_t head, uint32_t count);
+// The RESPONSE that ends a PULL: the log's head, how many entries were sent,
+// and the highest offset the pull covered (sent or skipped as expired).
+courier::v1::Signal PullResponse(std::string_view id, int32_t head, uint32_t count, int32_t reached);
 
 // An error about message or request `id`: type ERROR for permanent codes,
 // RESPONSE with signal_offset_state false for transient ones.

@@ -93,7 +93,11 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: %s", status.ToString().c_str());
       return MOSQ_ERR_UNKNOWN;
     }
-    auto shell = std::make_unique<Shell>(options, std::move(store));
+    // Mosquitto 2.0 loads a plugin per listener, and then sends it no tick,
+    // when per_listener_settings is true. The plugin id's first (private)
+    // field is that listener, null otherwise; 2.0.0-2.0.20 all have it so.
+    const bool per_listener = *reinterpret_cast<void* const*>(identifier) != nullptr;
+    auto shell = std::make_unique<Shell>(options, std::move(store), !per_listener);
     g_id = identifier;
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
@@ -112,7 +116,9 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     }
     mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s",
                          options.store.path.c_str(), options.core.topic_prefix.c_str(),
-                         options.store.sync == courier::storage::SyncMode::kFull ? "full" : "os");
+                         options.store.sync == courier::storage::SyncMode::kFull     ? "full"
+                         : options.store.sync == courier::storage::SyncMode::kNoMeta ? "nometa"
+                                                                                     : "os");
     *userdata = shell.release();
     return MOSQ_ERR_SUCCESS;
   });

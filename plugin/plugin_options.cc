@@ -51,8 +51,9 @@ const std::map<std::string, Setter>& Setters() {
       {"sync",
        [](PluginOptions& o, const std::string& v) -> std::string {
          if (v == "full") o.store.sync = storage::SyncMode::kFull;
+         else if (v == "nometa") o.store.sync = storage::SyncMode::kNoMeta;
          else if (v == "os") o.store.sync = storage::SyncMode::kOs;
-         else return "must be 'full' or 'os'";
+         else return "must be 'full', 'nometa' or 'os'";
          return "";
        }},
       {"admin_users",
@@ -88,6 +89,8 @@ const std::map<std::string, Setter>& Setters() {
                                 [](PluginOptions& o, uint64_t n) { o.core.max_name_bytes = uint32_t(n); })},
       {"default_pull_limit", Number(1, 100000,
                                     [](PluginOptions& o, uint64_t n) { o.core.default_pull_limit = uint32_t(n); })},
+      {"os_sync_interval_ms", Number(1, 3600000,
+                                     [](PluginOptions& o, uint64_t n) { o.store.os_sync_interval_ms = uint32_t(n); })},
       {"max_clock_skew_s", Number(1, 10u * 365 * 86400,
                                   [](PluginOptions& o, uint64_t n) { o.core.max_clock_skew_s = uint32_t(n); })},
       {"rate_limit_per_s", Number(0, 1000000,

@@ -40,7 +40,7 @@ std::string_view OrEmpty(const char* s) { return s ? std::string_view(s) : std::
 
 }  // namespace
 
-Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store)
+Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, bool ticks_expected)
     : options_(std::move(options)),
       engine_(options_.core, &stats_),
       store_(std::move(store)),
@@ -48,7 +48,17 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store)
       last_sweep_(std::chrono::steady_clock::now()),
       last_tick_(last_sweep_),
       last_housekeeping_(last_sweep_),
-      last_stats_log_(last_sweep_) {}
+      last_stats_log_(last_sweep_) {
+  if (!ticks_expected) WarnNoTick();
+}
+
+void Shell::WarnNoTick() {
+  if (warned_no_tick_) return;
+  warned_no_tick_ = true;
+  mosquitto_log_printf(MOSQ_LOG_WARNING,
+                       "courier: no tick event from the broker (per_listener_settings true?); "
+                       "committing each message on its own, which is slow");
+}
 
 Shell::~Shell() = default;
 
@@ -68,13 +78,11 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
   ev->retain = false;
   Publish(d.publish);
   for (auto& r : d.requests) store_->Submit(std::move(r));
-  if (store_->pending() > 0 && std::chrono::steady_clock::now() - last_tick_ > kTickSilence) {
-    if (!warned_no_tick_) {
-      mosquitto_log_printf(MOSQ_LOG_WARNING,
-                           "courier: no tick event from the broker (per_listener_settings true?); "
-                           "committing each message on its own, which is slow");
-      warned_no_tick_ = true;
-    }
+  // Before the first tick, or when ticks stopped (per_listener_settings
+  // true), commit here: nothing else would.
+  const bool silent = std::chrono::steady_clock::now() - last_tick_ > kTickSilence;
+  if (store_->pending() > 0 && (!seen_tick_ || silent)) {
+    if (silent) WarnNoTick();
     Flush();
   }
   return MOSQ_ERR_SUCCESS;
@@ -113,6 +121,7 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
 }
 
 int Shell::OnTick() {
+  seen_tick_ = true;
   last_tick_ = std::chrono::steady_clock::now();
   Flush();
   if (last_tick_ - last_housekeeping_ >= kHousekeepingInterval) {

@@ -24,7 +24,9 @@ namespace courier::plugin {
 
 class Shell {
  public:
-  Shell(PluginOptions options, std::unique_ptr<storage::Store> store);
+  // `ticks_expected` false: the broker will send no tick events
+  // (per_listener_settings true), so every message is committed on arrival.
+  Shell(PluginOptions options, std::unique_ptr<storage::Store> store, bool ticks_expected = true);
   ~Shell();
 
   int OnMessage(mosquitto_evt_message* ev);
@@ -41,6 +43,7 @@ class Shell {
   void Publish(const std::vector<core::Publish>& publishes);
 
   void Housekeeping();
+  void WarnNoTick();
   void LogStats();
 
   PluginOptions options_;
@@ -52,6 +55,7 @@ class Shell {
   std::chrono::steady_clock::time_point last_tick_;
   std::chrono::steady_clock::time_point last_housekeeping_;
   std::chrono::steady_clock::time_point last_stats_log_;
+  bool seen_tick_ = false;
   bool warned_no_tick_ = false;
 };
 

@@ -22,6 +22,8 @@ using courier::v1::Message;
 constexpr int kSignalTypeDevice = 2;
 constexpr int kSignalTypeReceiver = 3;
 constexpr uint64_t kMiB = 1024 * 1024;
+// Expired entries one pull may step over beyond its limit.
+constexpr uint64_t kMaxSkippedPerPull = 10000;
 
 bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 
@@ -69,14 +71,18 @@ int32_t ReadCounter(const Txn& txn, MDB_dbi dbi, const std::string& key) {
   return *cur;
 }
 
-std::optional<Entry> ReadEntry(const Txn& txn, MDB_dbi log, const std::string& user, int32_t offset) {
-  auto v = txn.Get(log, keys::LogKey(user, offset));
-  if (!v) return std::nullopt;
+Entry ParseEntry(std::string_view bytes) {
   Entry e;
-  if (!e.ParseFromArray(v->data(), static_cast<int>(v->size()))) {
+  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
   }
   return e;
+}
+
+std::optional<Entry> ReadEntry(const Txn& txn, MDB_dbi log, const std::string& user, int32_t offset) {
+  auto v = txn.Get(log, keys::LogKey(user, offset));
+  if (!v) return std::nullopt;
+  return ParseEntry(*v);
 }
 
 void WriteEntry(Txn& txn, MDB_dbi log, const std::string& user, const Entry& e) {
@@ -127,6 +133,7 @@ Status LmdbStore::OpenEnv() {
   Check(mdb_env_set_mapsize(env, std::max(options_.map_size_mb * kMiB, map_size_)), "mdb_env_set_mapsize");
   unsigned flags = MDB_NOTLS;
   if (options_.sync == SyncMode::kOs) flags |= MDB_NOSYNC;
+  if (options_.sync == SyncMode::kNoMeta) flags |= MDB_NOMETASYNC;
   Check(mdb_env_open(env, options_.path.c_str(), flags, 0600), "mdb_env_open");
   MDB_envinfo info{};
   Check(mdb_env_info(env, &info), "mdb_env_info");
@@ -197,6 +204,12 @@ std::vector<Completion> LmdbStore::Flush() {
                                   std::chrono::steady_clock::now() - t0).count();
       ++stats_.commits;
       stats_.requests += queue_.size();
+      if (options_.sync == SyncMode::kOs &&
+          std::chrono::steady_clock::now() - last_sync_ >= std::chrono::milliseconds(options_.os_sync_interval_ms)) {
+        // Bounds what a power loss can take back; a failure here loses nothing
+        // the process holds, so it is only retried on the next flush.
+        if (mdb_env_sync(env_->get(), 1) == MDB_SUCCESS) last_sync_ = std::chrono::steady_clock::now();
+      }
       done.reserve(queue_.size());
       for (size_t i = 0; i < queue_.size(); ++i) {
         done.push_back(Completion{std::move(queue_[i]), std::move(applied[i].status),
@@ -245,18 +258,11 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     return c;
   }
   if (!r.group.empty()) {
-    auto group = ReadGroup(txn, r.group);
-    if (!group) {
-      c.status = Status::NotFound("group '" + r.group + "' does not exist");
-      return c;
-    }
-    const auto& m = group->members();
-    if (std::find(m.begin(), m.end(), r.sender) == m.end()) {
-      c.status = Status::Forbidden(r.sender + " is not a member of '" + r.group + "'");
-      return c;
-    }
+    Group group;
+    c.status = GroupOfMember(txn, r.group, r.sender, &group);
+    if (!c.status.ok()) return c;
     receivers.clear();
-    for (const auto& u : m) {
+    for (const auto& u : group.members()) {
       if (u != r.sender) receivers.push_back(u);
     }
   }
@@ -378,20 +384,28 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PullRequest& r) {
   PullResult out;
   out.head = ReadCounter(txn, tables_.heads, r.user);
   int32_t after = r.after >= 0 ? r.after : ReadCounter(txn, tables_.cursors, keys::CursorKey(r.user, r.device));
+  out.reached = std::min(after, out.head);
   if (after < out.head && r.limit > 0) {
     Cursor cur(txn, tables_.log);
     int32_t offset = 0;
-    for (bool ok = cur.Seek(keys::LogKey(r.user, after + 1));
-         ok && out.entries.size() < r.limit && keys::ParseLogKey(cur.key(), r.user, &offset);
+    // Expired entries are skipped but still cost a read: bound the walk.
+    const uint64_t max_scan = uint64_t{r.limit} + kMaxSkippedPerPull;
+    uint64_t scanned = 0;
+    bool stopped_early = false;
+    for (bool ok = cur.Seek(keys::LogKey(r.user, after + 1)); ok && keys::ParseLogKey(cur.key(), r.user, &offset);
          ok = cur.Next()) {
-      Entry e;
-      if (!e.ParseFromArray(cur.value().data(), static_cast<int>(cur.value().size()))) {
-        throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
+      if (out.entries.size() >= r.limit || scanned >= max_scan) {
+        stopped_early = true;
+        break;
       }
+      ++scanned;
+      Entry e = ParseEntry(cur.value());
+      out.reached = offset;
       const bool received = e.message().signal_ack_state().received();
       if (!received && (e.expired() || (e.expires_ms() > 0 && e.expires_ms() <= r.now_ms))) continue;
       out.entries.push_back(std::move(*e.mutable_message()));
     }
+    if (!stopped_early) out.reached = out.head;  // nothing left after what was seen
   }
   c.result = std::move(out);
   return c;
@@ -399,17 +413,9 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PullRequest& r) {
 
 LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const MembersRequest& r) {
   Applied c;
-  auto group = ReadGroup(txn, r.group);
-  if (!group) {
-    c.status = Status::NotFound("group '" + r.group + "' does not exist");
-    return c;
-  }
-  const auto& m = group->members();
-  if (std::find(m.begin(), m.end(), r.user) == m.end()) {
-    c.status = Status::Forbidden(r.user + " is not a member of '" + r.group + "'");
-    return c;
-  }
-  c.result = MembersResult{std::vector<std::string>(m.begin(), m.end())};
+  Group group;
+  c.status = GroupOfMember(txn, r.group, r.user, &group);
+  if (c.status.ok()) c.result = MembersResult{std::vector<std::string>(group.members().begin(), group.members().end())};
   return c;
 }
 
@@ -480,10 +486,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const TrimRequest& r) {
            ok && out.removed + gone.size() < r.max_entries && keys::ParseLogKey(cur.key(), user, &offset) &&
            offset <= *floor;
            ok = cur.Next()) {
-        Entry e;
-        if (!e.ParseFromArray(cur.value().data(), static_cast<int>(cur.value().size()))) {
-          throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
-        }
+        Entry e = ParseEntry(cur.value());
         if (e.message().server_timestamp() >= r.older_than_ms) break;
         const bool device = e.message().signal_type() == kSignalTypeDevice;
         const bool waiting = !device && !e.expired() && !e.message().signal_ack_state().received();
@@ -594,6 +597,18 @@ AdminOpResult LmdbStore::ApplyAdmin(Txn& txn, const AdminOp& op) {
     }
   }
   return res;
+}
+
+Status LmdbStore::GroupOfMember(const Txn& txn, const std::string& name, const std::string& user,
+                                 Group* out) const {
+  auto group = ReadGroup(txn, name);
+  if (!group) return Status::NotFound("group '" + name + "' does not exist");
+  const auto& m = group->members();
+  if (std::find(m.begin(), m.end(), user) == m.end()) {
+    return Status::Forbidden(user + " is not a member of '" + name + "'");
+  }
+  *out = std::move(*group);
+  return Status::Ok();
 }
 
 std::optional<Group> LmdbStore::ReadGroup(const Txn& txn, const std::string& name) const {

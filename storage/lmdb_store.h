@@ -10,6 +10,7 @@
 
 #include <lmdb.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -22,9 +23,15 @@
 namespace courier::storage {
 
 enum class SyncMode {
-  kFull,  // fsync on every commit: a commit survives power loss
-  kOs,    // commits reach the OS page cache only: they survive a crash of the
-          // broker process, but a power loss can take back the last seconds
+  kFull,    // two fsyncs per commit (data, then meta page): a commit survives
+            // power loss
+  kNoMeta,  // one fsync per commit (MDB_NOMETASYNC): a power loss can undo the
+            // last commit, never corrupt the store
+  kOs,      // no fsync per commit (MDB_NOSYNC); the store is synced every
+            // os_sync_interval_ms. Survives a crash of the broker process; a
+            // power loss can lose the commits since the last sync and, as
+            // LMDB warns, corrupt the store unless the filesystem keeps
+            // write order
 };
 
 struct LmdbOptions {
@@ -36,6 +43,8 @@ struct LmdbOptions {
   // a kFull status (transient) until space is freed or the limit is raised.
   uint64_t max_map_size_mb = 65536;
   SyncMode sync = SyncMode::kFull;
+  // With kOs: how often Flush() forces the store to disk.
+  uint32_t os_sync_interval_ms = 1000;
 };
 
 struct LmdbStats {
@@ -88,6 +97,9 @@ class LmdbStore final : public Store {
   Applied ApplyOne(Txn& txn, const AdminRequest& r);
   AdminOpResult ApplyAdmin(Txn& txn, const AdminOp& op);
   std::optional<courier::store::v1::Group> ReadGroup(const Txn& txn, const std::string& name) const;
+  // NotFound when the group does not exist, kForbidden when `user` is not a member.
+  Status GroupOfMember(const Txn& txn, const std::string& name, const std::string& user,
+                       courier::store::v1::Group* out) const;
   bool GrowMap();
 
   LmdbOptions options_;
@@ -95,7 +107,8 @@ class LmdbStore final : public Store {
   Tables tables_{};
   uint64_t map_size_ = 0;
   std::deque<Request> queue_;
-  std::string trim_resume_;  // first user key the next trim slice looks at
+  std::string trim_resume_;
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();  // first user key the next trim slice looks at
   LmdbStats stats_;
 };
 

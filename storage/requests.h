@@ -83,7 +83,8 @@ struct PullRequest {
 };
 
 struct PullResult {
-  int32_t head = 0;  // the highest offset of the user's log (0 when empty)
+  int32_t head = 0;     // the highest offset of the user's log (0 when empty)
+  int32_t reached = 0;  // the highest offset this pull covered, sent or skipped as expired
   std::vector<courier::v1::Message> entries;
 };
 

@@ -382,7 +382,7 @@ TEST(StoreStartupTest, BadOptionValue) {
   BrokerOptions options;
   options.plugin_opts = {{"sync", "fast"}};
   Broker broker(options);
-  ExpectRefusal(broker, "plugin_opt_sync 'fast' must be 'full' or 'os'");
+  ExpectRefusal(broker, "plugin_opt_sync 'fast' must be 'full', 'nometa' or 'os'");
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ TEST(PluginOptions, TopicPrefix) {
 TEST(PluginOptions, Sync) {
   EXPECT_EQ(Good({{"sync", "full"}}).store.sync, storage::SyncMode::kFull);
   EXPECT_EQ(Good({{"sync", "os"}}).store.sync, storage::SyncMode::kOs);
+  EXPECT_EQ(Good({{"sync", "nometa"}}).store.sync, storage::SyncMode::kNoMeta);
+  EXPECT_EQ(Good({{"os_sync_interval_ms", "250"}}).store.os_sync_interval_ms, 250u);
+  ExpectRefused("os_sync_interval_ms", "0");
   for (const char* bad : {"", "FULL", "none", "fsync", "os "}) ExpectRefused("sync", bad);
 }
 

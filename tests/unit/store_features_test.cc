@@ -278,3 +278,30 @@ TEST_F(StoreFeaturesTest, TrimmingAnUnreceivedCopyStopsCountingIt) {
 
 }  // namespace
 }  // namespace courier::storage
+
+namespace courier::storage {
+namespace {
+
+TEST_F(StoreFeaturesTest, PullReportsHowFarItReached) {
+  Ok<AppendResult>(ToUser("alice", "bob", "m1", 1000));
+  Ok<AppendResult>(ToUser("alice", "bob", "m2", 1000));
+  Ok<AppendResult>(ToUser("alice", "bob", "m3", 1000, 2000));  // expires at 2000
+  auto pull = [&](int32_t after, uint32_t limit) {
+    return Ok<PullResult>(PullRequest{.id = "p", .user = "bob", .device = "d", .after = after, .limit = limit,
+                                      .now_ms = 5000});
+  };
+  PullResult all = pull(0, 10);
+  EXPECT_EQ(all.entries.size(), 2u);
+  EXPECT_EQ(all.head, 3);
+  EXPECT_EQ(all.reached, 3) << "the expired tail is covered, so the client stops";
+  PullResult one = pull(0, 1);
+  EXPECT_EQ(one.reached, 1);
+  PullResult tail = pull(2, 10);
+  EXPECT_TRUE(tail.entries.empty());
+  EXPECT_EQ(tail.reached, 3);
+  EXPECT_EQ(pull(3, 10).reached, 3);
+  EXPECT_EQ(pull(7, 10).reached, 3) << "never beyond the head";
+}
+
+}  // namespace
+}  // namespace courier::storage
