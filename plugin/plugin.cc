@@ -7,18 +7,52 @@ extern "C" {
 #include <mosquitto_plugin.h>
 }
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <exception>
 #include <memory>
 
 #include "lmdb_store.h"
 #include "plugin_options.h"
 #include "shell.h"
+#include "threaded_store.h"
 
 namespace {
 
 using courier::plugin::Shell;
 
 mosquitto_plugin_id_t* g_id = nullptr;
+
+// Waking the broker thread: the store's worker sends this signal to it, which
+// interrupts its epoll_wait (Mosquitto blocks only its own signals there), so
+// the loop reaches the tick and publishes the finished commits at once
+// instead of after up to 100 ms. SA_RESTART keeps other calls unaffected.
+pthread_t g_broker_thread;
+int g_wake_signal = 0;
+struct sigaction g_old_action;
+bool g_handler_installed = false;
+
+void OnWakeSignal(int) {}
+
+void InstallWakeHandler() {
+  g_broker_thread = pthread_self();  // plugins are initialised on the broker thread
+  g_wake_signal = SIGRTMIN + 7;
+  struct sigaction sa {};
+  sa.sa_handler = OnWakeSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  g_handler_installed = sigaction(g_wake_signal, &sa, &g_old_action) == 0;
+}
+
+void RestoreWakeHandler() {
+  if (g_handler_installed) sigaction(g_wake_signal, &g_old_action, nullptr);
+  g_handler_installed = false;
+}
+
+void WakeBrokerThread() {
+  if (g_handler_installed) pthread_kill(g_broker_thread, g_wake_signal);
+}
 constexpr const char* kControlTopic = "$CONTROL/courier/v1";
 
 template <typename Fn>
@@ -97,7 +131,16 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     // when per_listener_settings is true. The plugin id's first (private)
     // field is that listener, null otherwise; 2.0.0-2.0.20 all have it so.
     const bool per_listener = *reinterpret_cast<void* const*>(identifier) != nullptr;
-    auto shell = std::make_unique<Shell>(options, std::move(store), !per_listener);
+    // With ticks, commits run on a worker thread and the broker thread never
+    // waits for the disk; without them, the shell commits synchronously.
+    std::unique_ptr<courier::storage::Store> backend;
+    if (per_listener) {
+      backend = std::move(store);
+    } else {
+      InstallWakeHandler();
+      backend = std::make_unique<courier::storage::ThreadedStore>(std::move(store), WakeBrokerThread);
+    }
+    auto shell = std::make_unique<Shell>(options, std::move(backend), !per_listener);
     g_id = identifier;
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
@@ -135,7 +178,8 @@ COURIER_EXPORT int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
     }
-    delete shell;
+    delete shell;  // joins the store's worker thread
+    RestoreWakeHandler();
     return MOSQ_ERR_SUCCESS;
   });
 }

@@ -123,13 +123,11 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
 int Shell::OnTick() {
   seen_tick_ = true;
   last_tick_ = std::chrono::steady_clock::now();
-  Flush();
   if (last_tick_ - last_housekeeping_ >= kHousekeepingInterval) {
     last_housekeeping_ = last_tick_;
-    // A batch of its own: a failure here must not fail clients' requests.
-    Housekeeping();
-    Flush();
+    Housekeeping();  // the store commits it apart from clients' requests
   }
+  Flush();
   if (options_.stats_interval_s > 0 &&
       last_tick_ - last_stats_log_ >= std::chrono::seconds(options_.stats_interval_s)) {
     last_stats_log_ = last_tick_;
@@ -168,14 +166,12 @@ void Shell::LogStats() {
 
 void Shell::Flush() {
   if (store_->pending() == 0) return;
-  const auto t0 = std::chrono::steady_clock::now();
   auto completions = store_->Flush();
-  const uint64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - t0).count();
-  ++stats_.commits;
-  stats_.commit_us_total += us;
-  stats_.commit_us_max = std::max(stats_.commit_us_max, us);
-  stats_.last_commit_us = us;
+  const storage::StoreStats commits = store_->commit_stats();
+  stats_.commits = commits.commits;
+  stats_.commit_us_total = commits.commit_us_total;
+  stats_.commit_us_max = commits.commit_us_max;
+  stats_.last_commit_us = commits.last_commit_us;
   for (const auto& done : completions) {
     if (!done.status.ok() && done.status.transient()) {
       mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: store: %s", done.status.ToString().c_str());

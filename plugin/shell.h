@@ -33,9 +33,10 @@ class Shell {
   int OnAclCheck(mosquitto_evt_acl_check* ev);
   // A publish on $CONTROL/courier/v1 (the admin API).
   int OnControl(mosquitto_evt_control* ev);
-  // Commits the batch gathered since the last tick, then publishes what it caused.
+  // Publishes what the store's finished requests caused (with a synchronous
+  // store: commits the batch gathered since the last tick first).
   int OnTick();
-  // Commits what is still queued; used at shutdown.
+  // The same, outside a tick; used at shutdown.
   void FlushNow();
 
  private:

@@ -189,34 +189,49 @@ bool LmdbStore::GrowMap() {
 }
 
 std::vector<Completion> LmdbStore::Flush() {
+  // Maintenance (expiry, retention) commits on its own, after the clients'
+  // requests: its failure must never fail theirs.
+  std::deque<Request> clients, maintenance;
+  for (auto& r : queue_) {
+    const bool upkeep = std::holds_alternative<ExpireRequest>(r) || std::holds_alternative<TrimRequest>(r);
+    (upkeep ? maintenance : clients).push_back(std::move(r));
+  }
+  queue_.clear();
   std::vector<Completion> done;
-  if (queue_.empty()) return done;
+  done.reserve(clients.size() + maintenance.size());
+  CommitBatch(clients, &done);
+  CommitBatch(maintenance, &done);
+  return done;
+}
+
+void LmdbStore::CommitBatch(std::deque<Request>& batch, std::vector<Completion>* done) {
+  if (batch.empty()) return;
   Status failure;
   for (;;) {
     try {
+      const auto t0 = std::chrono::steady_clock::now();
       Txn txn(env_->get(), false);
       std::vector<Applied> applied;
-      applied.reserve(queue_.size());
-      for (const auto& request : queue_) applied.push_back(Apply(txn, request));
-      auto t0 = std::chrono::steady_clock::now();
+      applied.reserve(batch.size());
+      for (const auto& request : batch) applied.push_back(Apply(txn, request));
       txn.Commit();
-      stats_.last_commit_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                  std::chrono::steady_clock::now() - t0).count();
+      const uint64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - t0).count();
+      stats_.last_commit_us = us;
+      stats_.commit_us_total += us;
+      stats_.commit_us_max = std::max(stats_.commit_us_max, us);
       ++stats_.commits;
-      stats_.requests += queue_.size();
+      stats_.requests += batch.size();
       if (options_.sync == SyncMode::kOs &&
           std::chrono::steady_clock::now() - last_sync_ >= std::chrono::milliseconds(options_.os_sync_interval_ms)) {
         // Bounds what a power loss can take back; a failure here loses nothing
         // the process holds, so it is only retried on the next flush.
         if (mdb_env_sync(env_->get(), 1) == MDB_SUCCESS) last_sync_ = std::chrono::steady_clock::now();
       }
-      done.reserve(queue_.size());
-      for (size_t i = 0; i < queue_.size(); ++i) {
-        done.push_back(Completion{std::move(queue_[i]), std::move(applied[i].status),
-                                  std::move(applied[i].result)});
+      for (size_t i = 0; i < batch.size(); ++i) {
+        done->push_back(Completion{std::move(batch[i]), std::move(applied[i].status), std::move(applied[i].result)});
       }
-      queue_.clear();
-      return done;
+      return;
     } catch (const LmdbError& e) {
       // The transaction was aborted, so nothing of this batch is stored.
       if (e.rc() == MDB_MAP_FULL && GrowMap()) continue;
@@ -226,9 +241,7 @@ std::vector<Completion> LmdbStore::Flush() {
     }
   }
   ++stats_.failed_batches;
-  for (auto& request : queue_) done.push_back(Completion{std::move(request), failure, {}});
-  queue_.clear();
-  return done;
+  for (auto& request : batch) done->push_back(Completion{std::move(request), failure, {}});
 }
 
 LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {

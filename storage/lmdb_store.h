@@ -51,9 +51,11 @@ struct LmdbStats {
   uint64_t commits = 0;           // write transactions committed
   uint64_t requests = 0;          // requests applied in committed transactions
   uint64_t failed_batches = 0;    // batches failed as a whole
+  uint64_t commit_us_total = 0;   // time in committed transactions, apply + commit
+  uint64_t commit_us_max = 0;
   uint64_t map_grows = 0;
   uint64_t reopens = 0;            // environment reopened after a fatal LMDB error
-  uint64_t last_commit_us = 0;    // duration of the last Flush's commit
+  uint64_t last_commit_us = 0;    // duration of the last committed transaction
   uint64_t map_size_bytes = 0;
 };
 
@@ -70,6 +72,9 @@ class LmdbStore final : public Store {
   size_t pending() const override { return queue_.size(); }
 
   const LmdbStats& stats() const { return stats_; }
+  StoreStats commit_stats() const override {
+    return {stats_.commits, stats_.commit_us_total, stats_.commit_us_max, stats_.last_commit_us};
+  }
 
  private:
   struct Tables {
@@ -88,6 +93,8 @@ class LmdbStore final : public Store {
   // Applies one request inside txn. Expected failures come back as a status;
   // LMDB failures throw LmdbError and fail the whole batch.
   Applied Apply(Txn& txn, const Request& request);
+  // Applies `batch` in one write transaction and appends its completions.
+  void CommitBatch(std::deque<Request>& batch, std::vector<Completion>* done);
   Applied ApplyOne(Txn& txn, const AppendRequest& r);
   Applied ApplyOne(Txn& txn, const ReceiptRequest& r);
   Applied ApplyOne(Txn& txn, const PullRequest& r);

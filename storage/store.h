@@ -7,11 +7,20 @@
 // Nothing returned by Flush() can be taken back by a crash.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "requests.h"
 
 namespace courier::storage {
+
+// Write transactions committed so far and the time they took.
+struct StoreStats {
+  uint64_t commits = 0;
+  uint64_t commit_us_total = 0;
+  uint64_t commit_us_max = 0;
+  uint64_t last_commit_us = 0;
+};
 
 class Store {
  public:
@@ -29,6 +38,8 @@ class Store {
 
   // Number of submitted requests not yet returned by Flush().
   virtual size_t pending() const = 0;
+
+  virtual StoreStats commit_stats() const = 0;
 };
 
 }  // namespace courier::storage

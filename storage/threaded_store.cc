@@ -1,0 +1,82 @@
+#include "threaded_store.h"
+
+#include <chrono>
+
+namespace courier::storage {
+
+// How often the worker repeats its wake-up while completions wait: a wake-up
+// can land just before the broker starts waiting and be lost.
+constexpr auto kNagInterval = std::chrono::milliseconds(1);
+
+ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake)
+    : inner_(std::move(inner)), wake_(std::move(wake)), worker_([this] { Run(); }) {}
+
+ThreadedStore::~ThreadedStore() {
+  {
+    std::lock_guard lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  worker_.join();
+}
+
+void ThreadedStore::Submit(Request request) {
+  {
+    std::lock_guard lk(mu_);
+    in_.push_back(std::move(request));
+    ++in_flight_;
+  }
+  cv_.notify_one();
+}
+
+std::vector<Completion> ThreadedStore::Flush() {
+  std::lock_guard lk(mu_);
+  std::vector<Completion> out;
+  out.swap(done_);
+  in_flight_ -= out.size();
+  return out;
+}
+
+size_t ThreadedStore::pending() const {
+  std::lock_guard lk(mu_);
+  return in_flight_;
+}
+
+StoreStats ThreadedStore::commit_stats() const {
+  std::lock_guard lk(mu_);
+  return stats_;
+}
+
+void ThreadedStore::Run() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    if (in_.empty()) {
+      if (stop_) return;
+      if (!done_.empty()) {
+        // Completions wait for the broker: remind it until it collects them.
+        if (!cv_.wait_for(lk, kNagInterval, [&] { return stop_ || !in_.empty(); })) {
+          lk.unlock();
+          wake_();
+          lk.lock();
+        }
+        continue;
+      }
+      cv_.wait(lk, [&] { return stop_ || !in_.empty(); });
+      continue;
+    }
+    std::deque<Request> batch;
+    batch.swap(in_);
+    lk.unlock();
+    for (auto& r : batch) inner_->Submit(std::move(r));
+    std::vector<Completion> out = inner_->Flush();
+    const StoreStats stats = inner_->commit_stats();
+    lk.lock();
+    stats_ = stats;
+    for (auto& c : out) done_.push_back(std::move(c));
+    lk.unlock();
+    wake_();
+    lk.lock();
+  }
+}
+
+}  // namespace courier::storage

@@ -1,0 +1,56 @@
+// ThreadedStore: runs another Store on a worker thread of its own, so the
+// broker thread never waits for a commit (fsync) to finish.
+//
+// Submit() queues and returns at once. The worker takes everything queued,
+// hands it to the inner store as one batch (one commit), and keeps the
+// completions until Flush() collects them. Whatever arrives while a commit
+// runs forms the next batch, so batches grow with the load.
+//
+// Thread: Submit, Flush, pending and commit_stats are for one caller thread
+// (the broker thread); the inner store is touched only by the worker.
+// `wake` runs on the worker after a batch is done, and again every
+// millisecond while completions wait uncollected: it must be safe to call
+// from another thread (the plugin interrupts the broker's epoll_wait).
+// The destructor finishes what was submitted, then joins the worker;
+// completions not collected by then are dropped (they were committed).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store.h"
+
+namespace courier::storage {
+
+class ThreadedStore final : public Store {
+ public:
+  ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake);
+  ~ThreadedStore() override;
+
+  void Submit(Request request) override;
+  // The completions finished so far; never blocks on the disk.
+  std::vector<Completion> Flush() override;
+  size_t pending() const override;
+  StoreStats commit_stats() const override;
+
+ private:
+  void Run();
+
+  std::unique_ptr<Store> inner_;
+  std::function<void()> wake_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Request> in_;        // submitted, not yet taken by the worker
+  std::vector<Completion> done_;  // committed, not yet collected
+  size_t in_flight_ = 0;          // submitted and not yet collected
+  StoreStats stats_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace courier::storage

@@ -1,0 +1,96 @@
+#include "threaded_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "lmdb_store.h"
+#include "test_util.h"
+
+namespace courier::storage {
+namespace {
+
+using courier::testing::TempDir;
+
+AppendRequest Append(const std::string& id) {
+  AppendRequest r;
+  r.sender = "alice";
+  r.receivers = {"bob"};
+  r.conversation = "alice|bob";
+  r.message.set_id(id);
+  r.message.mutable_to()->set_user("bob");
+  return r;
+}
+
+class ThreadedStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ThreadedStore> Make() {
+    LmdbOptions o;
+    o.path = dir_.Sub("db");
+    o.map_size_mb = 16;
+    o.sync = SyncMode::kOs;
+    std::unique_ptr<LmdbStore> lmdb;
+    EXPECT_TRUE(LmdbStore::Open(o, &lmdb).ok());
+    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; });
+  }
+  // Collects completions until `n` have come, or 10 s passed.
+  static std::vector<Completion> Collect(Store& s, size_t n) {
+    std::vector<Completion> all;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (all.size() < n && std::chrono::steady_clock::now() < deadline) {
+      for (auto& c : s.Flush()) all.push_back(std::move(c));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return all;
+  }
+  TempDir dir_;
+  std::atomic<int> wakes_{0};
+};
+
+TEST_F(ThreadedStoreTest, CompletesInSubmissionOrderAndWakes) {
+  auto store = Make();
+  for (int i = 0; i < 200; ++i) store->Submit(Append("m" + std::to_string(i)));
+  EXPECT_EQ(store->pending(), 200u);
+  auto done = Collect(*store, 200);
+  ASSERT_EQ(done.size(), 200u);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(done[i].status.ok()) << done[i].status.ToString();
+    auto& r = std::get<AppendResult>(done[i].result);
+    EXPECT_EQ(r.device_copy.id(), "m" + std::to_string(i));
+    EXPECT_EQ(r.device_copy.signal_offset(), i + 1) << "offsets follow submission order";
+  }
+  EXPECT_EQ(store->pending(), 0u);
+  EXPECT_GT(wakes_.load(), 0);
+  EXPECT_GT(store->commit_stats().commits, 0u);
+  EXPECT_LE(store->commit_stats().commits, 200u);
+}
+
+TEST_F(ThreadedStoreTest, DuplicatesAcrossBatchesAreDetected) {
+  auto store = Make();
+  store->Submit(Append("same"));
+  ASSERT_EQ(Collect(*store, 1).size(), 1u);
+  store->Submit(Append("same"));
+  auto done = Collect(*store, 1);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(std::get<AppendResult>(done[0].result).duplicate);
+}
+
+TEST_F(ThreadedStoreTest, DestructorCommitsWhatWasSubmitted) {
+  {
+    auto store = Make();
+    for (int i = 0; i < 50; ++i) store->Submit(Append("m" + std::to_string(i)));
+  }  // nothing collected
+  LmdbOptions o;
+  o.path = dir_.Sub("db");
+  std::unique_ptr<LmdbStore> lmdb;
+  ASSERT_TRUE(LmdbStore::Open(o, &lmdb).ok());
+  lmdb->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = 0, .limit = 100});
+  auto done = lmdb->Flush();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(std::get<PullResult>(done[0].result).head, 50);
+}
+
+}  // namespace
+}  // namespace courier::storage
