@@ -11,6 +11,11 @@ PACKAGES=(
   libfmt-dev
   nlohmann-json3-dev
   libgtest-dev
+  # fuzzing and sanitizers (scripts/test.sh, docs/security.md): clang++,
+  # libFuzzer and clang's sanitizer runtimes (libclang-rt-14-dev), and
+  # llvm-symbolizer (llvm-14) for symbolized reports. GCC's own libasan and
+  # libubsan come with build-essential.
+  clang libclang-rt-14-dev llvm-14
 )
 
 missing=()

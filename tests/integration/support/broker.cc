@@ -27,6 +27,8 @@
 #define COURIER_PLUGIN_PATH ""
 #endif
 
+extern char** environ;
+
 namespace courier::it {
 namespace {
 
@@ -53,6 +55,23 @@ int PickFreePort() {
   }
   ::close(fd);
   return port;
+}
+
+// Under an ASan build (scripts/test.sh, docs/security.md) the plugin needs
+// the ASan runtime loaded first into the uninstrumented mosquitto:
+// COURIER_IT_BROKER_PRELOAD names it, and becomes the broker's LD_PRELOAD.
+const char* BrokerPreload() {
+  const char* p = std::getenv("COURIER_IT_BROKER_PRELOAD");
+  return p != nullptr && *p != '\0' ? p : nullptr;
+}
+
+// The first sanitizer report (ASan, LSan, UBSan) in a broker log; empty if none.
+std::string SanitizerReport(const std::string& log) {
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    size_t at = log.find(marker);
+    if (at != std::string::npos) return log.substr(at > 200 ? at - 200 : 0, 6000);
+  }
+  return {};
 }
 
 bool PortAccepts(int port) {
@@ -92,7 +111,14 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
 }
 
 Broker::~Broker() {
+  // With the ASan runtime preloaded, a graceful stop lets LeakSanitizer
+  // check the plugin when mosquitto exits; any report fails the test.
+  if (BrokerPreload() != nullptr) Stop();
   Kill9();
+  if (!dir_.empty()) {
+    std::string report = SanitizerReport(log());
+    if (!report.empty()) ADD_FAILURE() << "sanitizer report in the broker's output:\n" << report;
+  }
   if (dir_.empty()) return;
   const char* keep = std::getenv("COURIER_IT_KEEP");
   if (keep != nullptr && std::string(keep) == "1") {
@@ -193,6 +219,16 @@ bool Broker::Alive() {
   // async-signal-safe calls are made (the test process has other threads).
   std::vector<char*> argv = {const_cast<char*>(bin.c_str()), const_cast<char*>("-c"),
                              const_cast<char*>(conf.c_str()), nullptr};
+  std::vector<char*> envp;
+  std::string preload_var;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (BrokerPreload() == nullptr || std::strncmp(*e, "LD_PRELOAD=", 11) != 0) envp.push_back(*e);
+  }
+  if (BrokerPreload() != nullptr) {
+    preload_var = std::string("LD_PRELOAD=") + BrokerPreload();
+    envp.push_back(preload_var.data());
+  }
+  envp.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -207,7 +243,7 @@ bool Broker::Alive() {
       ::dup2(fd, STDERR_FILENO);
       ::close(fd);
     }
-    ::execv(bin.c_str(), argv.data());
+    ::execve(bin.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   pid_ = pid;
