@@ -8,11 +8,12 @@
 
 namespace courier::core {
 
-// Publish `payload` on `topic` at QoS 1, not retained, as the broker.
+// Publish `payload` on `topic` at `qos`, not retained, as the broker.
 struct Publish {
   std::string topic;
   std::string payload;    // serialized Message or Signal (JSON for admin replies)
   std::string client_id;  // when set, only this client gets it, subscribed or not
+  int qos = 1;
 };
 
 // The answer to one inbound publish.

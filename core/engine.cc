@@ -13,6 +13,13 @@ namespace {
 using courier::v1::Message;
 using courier::v1::Signal;
 
+// Signals (acks, receipts, errors, activity) and transient copies go at QoS 0
+// (the pull response excepted: it must not overtake the pulled entries):
+// losing one with a dropped connection loses nothing the protocol needs (the
+// client retries, dedup answers; states are in the stored copies), and it
+// saves the broker one PUBACK to read per publish. Stored copies use QoS 1.
+constexpr int kQos0 = 0;
+
 // Work done per housekeeping call: small enough never to stall the broker.
 constexpr uint32_t kExpireSlice = 1000;
 constexpr uint32_t kTrimSlice = 1000;
@@ -63,7 +70,7 @@ Engine::Engine(CoreOptions options, Stats* stats)
 Publish Engine::Error(std::string_view user, std::string_view device, std::string_view id, ErrorCode code,
                       std::string_view detail) const {
   if (stats_) stats_->CountError(code);
-  return {topics_.DeviceEvents(user, device), Serialize(ErrorSignal(id, code, detail)), {}};
+  return {topics_.DeviceEvents(user, device), Serialize(ErrorSignal(id, code, detail)), {}, kQos0};
 }
 
 Decision Engine::OnPublish(const Inbound& in) const {
@@ -156,8 +163,8 @@ Decision Engine::OnSend(const Inbound& in) const {
     }
     if (stats_) ++stats_->relayed;
     m.set_signal_type(wire::kReceiver);
-    if (m.to().user() != in.user) d.publish.push_back({topics_.Inbox(m.to().user()), Serialize(m), {}});
-    d.publish.push_back({topics_.Events(in.user), Serialize(TransientAck(m)), {}});
+    if (m.to().user() != in.user) d.publish.push_back({topics_.Inbox(m.to().user()), Serialize(m), {}, kQos0});
+    d.publish.push_back({topics_.Events(in.user), Serialize(TransientAck(m)), {}, kQos0});
     return d;
   }
 
@@ -215,7 +222,7 @@ Decision Engine::OnSignal(const Inbound& in) const {
                                                         .transient = {}, .is_activity = true});
       } else {
         if (stats_) ++stats_->relayed;
-        d.publish.push_back({topics_.Events(s.to().user()), Serialize(out), {}});
+        d.publish.push_back({topics_.Events(s.to().user()), Serialize(out), {}, kQos0});
       }
       break;
     }
@@ -310,7 +317,7 @@ std::vector<Publish> Engine::Done(const storage::AppendRequest& req, const stora
                           "id was used for a different message"));
     } else {
       if (stats_) ++stats_->duplicates;
-      out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}});
+      out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}, kQos0});
     }
     return out;
   }
@@ -322,7 +329,7 @@ std::vector<Publish> Engine::Done(const storage::AppendRequest& req, const stora
     out.push_back({topics_.Inbox(res.receivers[i]), Serialize(res.receiver_copies[i]), {}});
   }
   out.push_back({topics_.Inbox(req.sender), Serialize(res.device_copy), {}});
-  out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}});
+  out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}, kQos0});
   return out;
 }
 
@@ -338,9 +345,9 @@ std::vector<Publish> Engine::Done(const storage::ReceiptRequest& req, const stor
       *notice.mutable_signal_ack_state() = res.entry.signal_ack_state();
       SetGroupCounts(&notice, res.recipients, res.received_count, res.read_count);
     }
-    out.push_back({topics_.Events(res.peer_user), Serialize(notice), {}});
+    out.push_back({topics_.Events(res.peer_user), Serialize(notice), {}, kQos0});
   }
-  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, wire::kDevice, reader)), {}});
+  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, wire::kDevice, reader)), {}, kQos0});
   return out;
 }
 
@@ -360,7 +367,7 @@ std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage
   if (stats_) stats_->deliveries += res.entries.size();
   out.push_back({topics_.DeviceEvents(req.user, req.device),
                  Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
-                 {}});
+                 {}});  // QoS 1 like the entries, so it cannot overtake them
   return out;
 }
 
@@ -370,14 +377,14 @@ std::vector<Publish> Engine::Done(const storage::MembersRequest& req, const stor
   for (const auto& member : res.members) {
     if (member == req.user) continue;
     if (req.is_activity) {
-      out.push_back({topics_.Events(member), Serialize(req.activity), {}});
+      out.push_back({topics_.Events(member), Serialize(req.activity), {}, kQos0});
     } else {
       Message m = req.transient;
       m.set_signal_type(wire::kReceiver);
-      out.push_back({topics_.Inbox(member), Serialize(m), {}});
+      out.push_back({topics_.Inbox(member), Serialize(m), {}, kQos0});
     }
   }
-  if (!req.is_activity) out.push_back({topics_.Events(req.user), Serialize(TransientAck(req.transient)), {}});
+  if (!req.is_activity) out.push_back({topics_.Events(req.user), Serialize(TransientAck(req.transient)), {}, kQos0});
   return out;
 }
 
@@ -386,7 +393,7 @@ std::vector<Publish> Engine::Done(const storage::ExpireRequest&, const storage::
   for (const auto& x : res.expired) {
     if (stats_) ++stats_->expired;
     out.push_back({topics_.Events(x.entry.from().user()),
-                   Serialize(ExpiredNotice(x.entry, x.receiver, x.sender_offset)), {}});
+                   Serialize(ExpiredNotice(x.entry, x.receiver, x.sender_offset)), {}, kQos0});
   }
   return out;
 }

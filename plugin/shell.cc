@@ -183,7 +183,7 @@ void Shell::Flush() {
 void Shell::Publish(const std::vector<core::Publish>& publishes) {
   for (const auto& p : publishes) {
     int rc = mosquitto_broker_publish_copy(p.client_id.empty() ? nullptr : p.client_id.c_str(), p.topic.c_str(), static_cast<int>(p.payload.size()),
-                                           p.payload.data(), 1, false, nullptr);
+                                           p.payload.data(), p.qos, false, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "courier: publish to %s failed: %s", p.topic.c_str(),
                            mosquitto_strerror(rc));
