@@ -38,6 +38,16 @@ int64_t SteadyMs() {
 
 std::string_view OrEmpty(const char* s) { return s ? std::string_view(s) : std::string_view(); }
 
+// The message and control events carry the same fields.
+template <typename Event>
+core::Inbound InboundOf(const Event* ev) {
+  return core::Inbound{.topic = OrEmpty(ev->topic),
+                       .payload = std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen),
+                       .user = OrEmpty(mosquitto_client_username(ev->client)),
+                       .client_id = OrEmpty(mosquitto_client_id(ev->client)),
+                       .now_ms = NowMs()};
+}
+
 }  // namespace
 
 Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, bool ticks_expected)
@@ -63,11 +73,7 @@ void Shell::WarnNoTick() {
 Shell::~Shell() = default;
 
 int Shell::OnMessage(mosquitto_evt_message* ev) {
-  core::Inbound in{.topic = OrEmpty(ev->topic),
-                   .payload = std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen),
-                   .user = OrEmpty(mosquitto_client_username(ev->client)),
-                   .client_id = OrEmpty(mosquitto_client_id(ev->client)),
-                   .now_ms = NowMs()};
+  core::Inbound in = InboundOf(ev);
   if (engine_.topics().ParseInbound(in.topic)) {
     in.rate_limited = !limiter_.Allow(in.client_id, SteadyMs());
   }
@@ -89,11 +95,7 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
 }
 
 int Shell::OnControl(mosquitto_evt_control* ev) {
-  core::Inbound in{.topic = OrEmpty(ev->topic),
-                   .payload = std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen),
-                   .user = OrEmpty(mosquitto_client_username(ev->client)),
-                   .client_id = OrEmpty(mosquitto_client_id(ev->client)),
-                   .now_ms = NowMs()};
+  core::Inbound in = InboundOf(ev);
   core::Decision d = engine_.OnControl(in);
   Publish(d.publish);
   for (auto& r : d.requests) store_->Submit(std::move(r));
