@@ -35,6 +35,12 @@ struct CoreOptions {
   // the most any message may ask for. 0 means no expiry / no cap.
   uint32_t default_expiry_s = 30 * 86400;
   uint32_t max_expiry_s = 30 * 86400;
+  // MQTT QoS of stored copies: inbox deliveries, pulled entries and the pull
+  // response. 0: the store and each device's cursor make delivery reliable
+  // (a device pulls after a reconnect and on a gap in offsets), and the
+  // broker reads no PUBACK per copy. 1: Mosquitto also keeps copies for a
+  // persistent session and waits for a PUBACK per copy.
+  int delivery_qos = 0;
   // Members a group may have.
   uint32_t max_group_members = 256;
   // Users allowed to use the $CONTROL/courier/v1 admin API.

@@ -13,11 +13,11 @@ namespace {
 using courier::v1::Message;
 using courier::v1::Signal;
 
-// Signals (acks, receipts, errors, activity) and transient copies go at QoS 0
-// (the pull response excepted: it must not overtake the pulled entries):
+// Signals (acks, receipts, errors, activity) and transient copies go at QoS 0:
 // losing one with a dropped connection loses nothing the protocol needs (the
 // client retries, dedup answers; states are in the stored copies), and it
-// saves the broker one PUBACK to read per publish. Stored copies use QoS 1.
+// saves the broker one PUBACK to read per publish. Stored copies and pull
+// answers go at options_.delivery_qos, all the same, so none overtakes another.
 constexpr int kQos0 = 0;
 
 // Work done per housekeeping call: small enough never to stall the broker.
@@ -326,9 +326,9 @@ std::vector<Publish> Engine::Done(const storage::AppendRequest& req, const stora
     stats_->deliveries += res.receiver_copies.size() + 1;
   }
   for (size_t i = 0; i < res.receiver_copies.size(); ++i) {
-    out.push_back({topics_.Inbox(res.receivers[i]), Serialize(res.receiver_copies[i]), {}});
+    out.push_back({topics_.Inbox(res.receivers[i]), Serialize(res.receiver_copies[i]), {}, options_.delivery_qos});
   }
-  out.push_back({topics_.Inbox(req.sender), Serialize(res.device_copy), {}});
+  out.push_back({topics_.Inbox(req.sender), Serialize(res.device_copy), {}, options_.delivery_qos});
   out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}, kQos0});
   return out;
 }
@@ -362,12 +362,12 @@ std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage
   for (const Message* e : order) {
     Message m = *e;
     m.set_signal_request(wire::kPull);
-    out.push_back({inbox, Serialize(m), {}});
+    out.push_back({inbox, Serialize(m), {}, options_.delivery_qos});
   }
   if (stats_) stats_->deliveries += res.entries.size();
   out.push_back({topics_.DeviceEvents(req.user, req.device),
                  Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
-                 {}});  // QoS 1 like the entries, so it cannot overtake them
+                 {}, options_.delivery_qos});  // the entries' QoS, so it cannot overtake them
   return out;
 }
 

@@ -103,6 +103,7 @@ const std::map<std::string, Setter>& Setters() {
                                   [](PluginOptions& o, uint64_t n) { o.core.default_expiry_s = uint32_t(n); })},
       {"max_expiry_s", Number(0, 10u * 365 * 86400,
                               [](PluginOptions& o, uint64_t n) { o.core.max_expiry_s = uint32_t(n); })},
+      {"delivery_qos", Number(0, 1, [](PluginOptions& o, uint64_t n) { o.core.delivery_qos = int(n); })},
       {"max_group_members", Number(1, 100000,
                                    [](PluginOptions& o, uint64_t n) { o.core.max_group_members = uint32_t(n); })},
       {"retention_s", Number(0, 100u * 365 * 86400,

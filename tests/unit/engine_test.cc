@@ -711,5 +711,39 @@ TEST_F(EngineTest, QuotaLimitIsPassedToTheStoreAndItsRefusalIsTransient) {
   EXPECT_EQ(s.error().rfind("quota_exceeded: ", 0), 0u) << s.error();
 }
 
+// Stored copies and pull answers go at delivery_qos; the ack is always QoS 0.
+TEST(EngineDeliveryQos, StoredCopiesFollowTheOption) {
+  for (int qos : {0, 1}) {
+    SCOPED_TRACE(qos);
+    CoreOptions options;
+    options.delivery_qos = qos;
+    Engine engine(options);
+    AppendRequest req;
+    req.sender = "alice";
+    req.receivers = {"bob"};
+    req.message.set_id("m1");
+    AppendResult res;
+    res.device_copy = req.message;
+    res.device_copy.set_signal_type(2);
+    res.receivers = {"bob"};
+    res.receiver_copies = {req.message};
+    auto out = engine.OnCompletion(Completion{req, Status::Ok(), res});
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(Find(out, "msg/bob/inbox")->qos, qos);
+    EXPECT_EQ(Find(out, "msg/alice/inbox")->qos, qos);
+    EXPECT_EQ(Find(out, "msg/alice/events")->qos, 0);
+
+    PullRequest pull;
+    pull.user = "bob";
+    pull.device = "phone";
+    PullResult pulled;
+    pulled.head = 1;
+    pulled.entries = {req.message};
+    out = engine.OnCompletion(Completion{pull, Status::Ok(), pulled});
+    ASSERT_EQ(out.size(), 2u);
+    for (const auto& p : out) EXPECT_EQ(p.qos, qos) << p.topic;  // the response cannot overtake the entries
+  }
+}
+
 }  // namespace
 }  // namespace courier::core

@@ -52,6 +52,13 @@ TEST(PluginOptions, Defaults) {
   EXPECT_EQ(o.core.max_name_bytes, 128u);
   EXPECT_EQ(o.core.default_pull_limit, 100u);
   EXPECT_EQ(o.core.max_pull_limit, 1000u);
+  EXPECT_EQ(o.core.delivery_qos, 0);
+}
+
+TEST(PluginOptions, DeliveryQos) {
+  EXPECT_EQ(Good({{"delivery_qos", "0"}}).core.delivery_qos, 0);
+  EXPECT_EQ(Good({{"delivery_qos", "1"}}).core.delivery_qos, 1);
+  for (const char* bad : {"2", "-1", "", "one", "0.5"}) ExpectRefused("delivery_qos", bad);
 }
 
 TEST(PluginOptions, DbPathIsRequired) {
