@@ -1,18 +1,14 @@
 #include "broker.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <chrono>
 #include <fstream>
 
 #include "admin.h"
 #include "proc.h"
+#include "proc/loopback.h"
 
 namespace courier::bench {
 
@@ -86,35 +82,18 @@ void Broker::WriteConfig() const {
 }
 
 bool Broker::Launch(std::string* error, int64_t* started_ns, int64_t* accepted_ns) {
-  const std::string conf = dir_ + "/mosquitto.conf";
-  const std::string out = dir_ + "/mosquitto.out";
+  proc::SpawnOptions options;
+  options.argv = {spec_.mosquitto, "-c", dir_ + "/mosquitto.conf"};
+  options.output_file = dir_ + "/mosquitto.out";
   *started_ns = NowNs();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    *error = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the bench
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::close(fd);
-    }
-    ::execl(spec_.mosquitto.c_str(), spec_.mosquitto.c_str(), "-c", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  pid_ = pid;
+  if (!child_.Spawn(options, error)) return false;
   const int64_t deadline = NowNs() + 15'000'000'000;
   while (NowNs() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (child_.Exited()) {
       *error = std::string(KindName(spec_.kind)) + " broker exited during start-up; log:\n" + LogTail();
       return false;
     }
-    if (PortAccepts(port_)) {
+    if (proc::PortAccepts(port_)) {
       *accepted_ns = NowNs();
       return true;
     }
@@ -136,7 +115,7 @@ bool Broker::Start(std::string* error) {
     return false;
   }
   for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = PickFreePort();
+    port_ = proc::PickFreePort();
     if (port_ == 0) continue;
     WriteConfig();
     int64_t t0, t1;
@@ -162,22 +141,7 @@ bool Broker::Restart(std::string* error, double* to_port_s, bool drop_cache) {
   return false;
 }
 
-void Broker::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  const int64_t deadline = NowNs() + 20'000'000'000;
-  int status = 0;
-  while (NowNs() < deadline) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    ::usleep(2000);
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void Broker::Stop() { child_.Stop(std::chrono::seconds(20)); }
 
 std::string Broker::LogTail(size_t bytes) const {
   std::string s = ReadWholeFile(dir_ + "/mosquitto.log") + ReadWholeFile(dir_ + "/mosquitto.out");

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "proc/process.h"
+
 namespace courier::bench {
 
 enum class BrokerKind {
@@ -45,7 +47,7 @@ class Broker {
   // from fork until the port accepted a connection.
   bool Restart(std::string* error, double* to_port_s, bool drop_cache);
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   int port() const { return port_; }
   BrokerKind kind() const { return spec_.kind; }
   const std::string& dir() const { return dir_; }
@@ -59,7 +61,7 @@ class Broker {
   BrokerSpec spec_;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  proc::Process child_;  // the broker, by pid
 };
 
 }  // namespace courier::bench

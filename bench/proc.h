@@ -1,5 +1,6 @@
 // Small OS helpers for the bench: monotonic time, /proc sampling of the
-// broker, loopback ports, temporary directories.
+// broker, temporary directories. Child processes and loopback ports:
+// tests/proc (shared with the tests).
 #pragma once
 
 #include <sys/types.h>
@@ -27,10 +28,6 @@ struct ProcSample {
   int threads = 0;
 };
 ProcSample SampleProc(pid_t pid);
-
-// 127.0.0.1:0 bound and closed: a port that was free a moment ago.
-int PickFreePort();
-bool PortAccepts(int port);
 
 // mkdtemp under /tmp with the given prefix; empty on failure.
 std::string MakeTempDir(const std::string& prefix);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/broker.h"
+#include "proc/loopback.h"
 #include "support/child.h"
 
 #ifndef COURIER_CLI_PATH
@@ -202,7 +203,7 @@ TEST_F(CliTest, ExitCodes) {
             1)
       << "unreadable CA file";
   // 2: nobody listens on the port.
-  const std::string closed = std::to_string(FreePort());
+  const std::string closed = std::to_string(proc::PickFreePort());
   const RunResult down = RunProcess(Cli({"send", "-p", closed, "-u", "alice", "--to", "bob", "--timeout",
                                   "1", "x"}));
   EXPECT_EQ(down.exit_code, 2) << down.err;

@@ -17,6 +17,7 @@
 
 #include "courier/client.h"
 #include "support/broker.h"
+#include "proc/loopback.h"
 #include "support/child.h"
 
 #ifndef COURIER_CLI_PATH
@@ -403,7 +404,7 @@ TEST_F(ClientTest, PermanentErrorsStopRetries) {
 
 TEST_F(ClientTest, SendTimesOutWhenNeverAnswered) {
   client::Options o = Opts("alice", "alice-phone");
-  o.port = FreePort();  // nobody listens there
+  o.port = proc::PickFreePort();  // nobody listens there
   Recorder ra;
   Client alice(o, ra.handlers());
   alice.start();
@@ -438,7 +439,7 @@ TEST_F(ClientTest, SecondClientWithTheSameIdIsReported) {
 
 TEST_F(ClientTest, CloseEndsPendingWork) {
   client::Options o = Opts("alice", "alice-phone");
-  o.port = FreePort();
+  o.port = proc::PickFreePort();
   Client alice(o);
   alice.start();
   auto f = alice.send("bob", "x");
@@ -454,7 +455,7 @@ TEST_F(ClientTest, CloseEndsPendingWork) {
 
 TEST(ClientWithoutBroker, NeverStartedClientEndsItsWorkOnClose) {
   client::Options o;
-  o.port = FreePort();
+  o.port = proc::PickFreePort();
   o.user = "alice";
   o.device = "alice-phone";
   client::SendResult from_callback;
@@ -658,7 +659,7 @@ TEST_F(GroupClientTest, GroupMessageReachesEveryMemberWithReceiptCounts) {
 class TlsClientTest : public ClientTest {
  protected:
   void SetUp() override {
-    tls_port_ = FreePort();
+    tls_port_ = proc::PickFreePort();
     const std::string d = dir_.path();
     const RunResult gen = RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
@@ -667,7 +668,7 @@ class TlsClientTest : public ClientTest {
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
     ::chmod((d + "/key.pem").c_str(), 0644);
     ClientTest::SetUp();
-    ASSERT_TRUE(WaitForPort(tls_port_)) << "TLS listener on " << tls_port_;
+    ASSERT_TRUE(proc::WaitForPort(tls_port_, 10s)) << "TLS listener on " << tls_port_;
   }
   it::BrokerOptions BrokerOpts() const override {
     it::BrokerOptions b;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "courier/client.h"
+#include "proc/loopback.h"
 #include "support/child.h"
 
 #ifndef COURIER_SOURCE_DIR
@@ -35,7 +36,7 @@ TEST(DockerEntrypoint, StartsTheImageConfigurationAndAMessageGoesThrough) {
   TempDir dir;
   const std::string data = dir.path() + "/volume";
   const std::string run = dir.path() + "/run";
-  const int port = FreePort();
+  const int port = proc::PickFreePort();
   std::vector<std::string> env = {
       "COURIER_CONFIG=" + std::string(COURIER_SOURCE_DIR) + "/docker/mosquitto.conf",
       "COURIER_DATA_DIR=" + data,
@@ -55,7 +56,7 @@ TEST(DockerEntrypoint, StartsTheImageConfigurationAndAMessageGoesThrough) {
   }
   auto broker = Child::Spawn({"/bin/sh", kEntrypoint}, env);
   ASSERT_TRUE(broker);
-  ASSERT_TRUE(WaitForPort(port)) << "exit " << broker->Wait(1s) << "\n" << broker->err();
+  ASSERT_TRUE(proc::WaitForPort(port, 10s)) << "exit " << broker->Wait(1s) << "\n" << broker->err();
 
   const std::string conf = ReadText(run + "/courier-mosquitto.conf");
   EXPECT_NE(conf.find("listener " + std::to_string(port) + " 127.0.0.1\n"), std::string::npos)

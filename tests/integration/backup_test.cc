@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proc/process.h"
 #include "support/async_device.h"
 #include "support/broker.h"
 #include "support/device.h"
@@ -90,13 +91,17 @@ TEST(BackupTest, CopyOfLiveStoreRestoresEverythingAckedBeforeIt) {
     std::string path;
     ~RemoveDir() { std::filesystem::remove_all(path); }
   } remove_copy{copy_dir};
-  ChildProcess copier;
-  ASSERT_TRUE(copier.Start({kMdbCopy, broker.db_path(), copy_dir}, copy_dir + ".log"));
+  proc::Process copier;
+  proc::SpawnOptions spawn;
+  spawn.argv = {kMdbCopy, broker.db_path(), copy_dir};
+  spawn.output_file = copy_dir + ".log";
+  std::string spawn_error;
+  ASSERT_TRUE(copier.Spawn(spawn, &spawn_error)) << spawn_error;
   const size_t acked_at_copy_start = acked_count();
-  int status = -1;
   const auto copy_until = Clock::now() + 60s;
-  while (!copier.Finished(&status) && Clock::now() < copy_until) step();
-  ASSERT_NE(status, -1) << "mdb_copy did not finish in 60 s";
+  while (!copier.Exited() && Clock::now() < copy_until) step();
+  ASSERT_TRUE(copier.Exited()) << "mdb_copy did not finish in 60 s";
+  const int status = copier.wait_status();
   const std::string copy_output = ReadWholeFile(copy_dir + ".log");
   std::filesystem::remove(copy_dir + ".log");
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)

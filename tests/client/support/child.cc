@@ -1,12 +1,7 @@
 #include "support/child.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,12 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <map>
-#include <thread>
 
 #include <gtest/gtest.h>
-
-extern char** environ;
 
 namespace courier::client_test {
 namespace {
@@ -35,54 +26,32 @@ void CloseFd(int& fd) {
 
 std::unique_ptr<Child> Child::Spawn(const std::vector<std::string>& argv,
                                     const std::vector<std::string>& env) {
-  // Everything the child needs is built before fork.
-  std::map<std::string, std::string> vars;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string s = *e;
-    const auto eq = s.find('=');
-    vars[s.substr(0, eq)] = s;
-  }
-  for (const auto& s : env) vars[s.substr(0, s.find('='))] = s;
-  std::vector<std::string> env_strings;
-  for (auto& [k, v] : vars) env_strings.push_back(v);
-  std::vector<char*> envp, args;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& s : argv_copy) args.push_back(s.data());
-  args.push_back(nullptr);
-
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
       ::pipe2(err, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
     return nullptr;
   }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ADD_FAILURE() << "fork: " << std::strerror(errno);
-    return nullptr;
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::dup2(in[0], STDIN_FILENO);
-    ::dup2(out[1], STDOUT_FILENO);
-    ::dup2(err[1], STDERR_FILENO);
-    // A new process group, so that a signal to it reaches no test process.
-    ::setpgid(0, 0);
-    ::execve(args[0], args.data(), envp.data());
-    ::_exit(127);
-  }
+  std::unique_ptr<Child> c(new Child());
+  proc::SpawnOptions spawn;
+  spawn.argv = argv;
+  spawn.env = env;
+  spawn.stdin_fd = in[0];
+  spawn.stdout_fd = out[1];
+  spawn.stderr_fd = err[1];
+  spawn.new_process_group = true;
+  std::string error;
+  const bool started = c->process_.Spawn(spawn, &error);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
-  std::unique_ptr<Child> c(new Child());
-  c->pid_ = pid;
   c->in_ = in[1];
   c->out_fd_ = out[0];
   c->err_fd_ = err[0];
+  if (!started) {
+    ADD_FAILURE() << error;
+    return nullptr;
+  }
   ::fcntl(c->out_fd_, F_SETFL, O_NONBLOCK);
   ::fcntl(c->err_fd_, F_SETFL, O_NONBLOCK);
   return c;
@@ -90,12 +59,7 @@ std::unique_ptr<Child> Child::Spawn(const std::vector<std::string>& argv,
 
 Child::~Child() {
   CloseFd(in_);
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  process_.Kill();
   CloseFd(out_fd_);
   CloseFd(err_fd_);
 }
@@ -161,19 +125,15 @@ void Child::WriteStdin(const std::string& bytes) {
 
 void Child::CloseStdin() { CloseFd(in_); }
 
-void Child::Signal(int sig) {
-  if (pid_ > 0) ::kill(pid_, sig);
-}
+void Child::Signal(int sig) { process_.Signal(sig); }
 
 int Child::Wait(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (pid_ > 0) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
+  while (process_.running()) {
+    if (process_.Exited()) {
       while (Pump(std::chrono::milliseconds(100))) {
       }
+      const int status = process_.wait_status();
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
       return -1;
@@ -195,36 +155,6 @@ RunResult RunProcess(const std::vector<std::string>& argv, const std::string& in
   r.out = c->out();
   r.err = c->err();
   return r;
-}
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-bool WaitForPort(int port, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    if (ok) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
 }
 
 TempDir::TempDir() {

@@ -1,13 +1,14 @@
 // Child: one process started by a client test (the courier CLI, the Docker
 // entrypoint), with pipes to its stdin, stdout and stderr.
 //
-// Ownership: a Child owns its process by pid. The destructor kills it with
-// SIGKILL and reaps it if it is still running; Wait()/Signal() end it
-// earlier. The child gets PR_SET_PDEATHSIG, so it dies with the test.
-// Threads: use one Child from one thread. Only async-signal-safe calls run
-// between fork and exec (the test process has other threads).
-// Failures: Spawn() returns nullptr (and adds a test failure) when fork,
-// pipe or exec fails; the readers return what they got before a timeout.
+// Ownership: a Child owns its process through proc::Process (tests/proc):
+// the destructor kills it with SIGKILL by pid and reaps it if it is still
+// running; Wait()/Signal() end it earlier. It dies with the test
+// (PR_SET_PDEATHSIG) and runs in its own process group.
+// Threads: use one Child from one thread.
+// Failures: Spawn() returns nullptr (and adds a test failure) when fork or
+// pipe fails; an exec failure is exit code 127. The readers return what they
+// got before a timeout.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "proc/process.h"
 
 namespace courier::client_test {
 
@@ -32,7 +35,7 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_.pid(); }
 
   // Next line of stdout without its newline; nullopt at EOF or timeout.
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = 10s);
@@ -62,7 +65,7 @@ class Child {
   // when both are at EOF.
   bool Pump(std::chrono::milliseconds timeout);
 
-  pid_t pid_ = -1;
+  proc::Process process_;
   int in_ = -1, out_fd_ = -1, err_fd_ = -1;
   std::string out_, err_;
   size_t line_pos_ = 0;  // start of the first stdout line not handed out yet
@@ -78,11 +81,6 @@ struct RunResult {
 // Runs a command to completion (stdin: `input`, then EOF).
 RunResult RunProcess(const std::vector<std::string>& argv, const std::string& input = {},
               std::chrono::milliseconds timeout = 30s, const std::vector<std::string>& env = {});
-
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int FreePort();
-// Waits until 127.0.0.1:port accepts connections.
-bool WaitForPort(int port, std::chrono::milliseconds timeout = 10s);
 
 // A fresh directory under /tmp, removed with everything in it by the destructor.
 class TempDir {

@@ -1,13 +1,5 @@
 #include "support/broker.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "proc/loopback.h"
+
 #ifndef MOSQUITTO_BIN
 #error "MOSQUITTO_BIN must be defined by the build"
 #endif
@@ -27,35 +21,14 @@
 #define COURIER_PLUGIN_PATH ""
 #endif
 
-extern char** environ;
-
 namespace courier::it {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr int kStopTimeoutMs = 5000;
+constexpr auto kStopTimeout = std::chrono::seconds(5);
 constexpr int kStartAttempts = 5;
-
-// Binds 127.0.0.1:0, reads the port the kernel chose, closes the socket.
-int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-  }
-  ::close(fd);
-  return port;
-}
 
 // Under an ASan build (scripts/test.sh, docs/security.md) the plugin needs
 // the ASan runtime loaded first into the uninstrumented mosquitto:
@@ -72,18 +45,6 @@ std::string SanitizerReport(const std::string& log) {
     if (at != std::string::npos) return log.substr(at > 200 ? at - 200 : 0, 6000);
   }
   return {};
-}
-
-bool PortAccepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -158,7 +119,7 @@ void Broker::WriteConfig() const {
   }
   ::testing::AssertionResult last = ::testing::AssertionFailure() << "not started";
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-    port_ = PickFreePort();
+    port_ = proc::PickFreePort();
     if (port_ == 0) continue;
     last = Launch();
     if (last) return last;
@@ -182,7 +143,7 @@ void Broker::WriteConfig() const {
 ::testing::AssertionResult Broker::StartExpectingExit(int* wait_status) {
   if (dir_.empty()) return ::testing::AssertionFailure() << "no data directory";
   if (running()) return ::testing::AssertionFailure() << "broker already running";
-  port_ = PickFreePort();
+  port_ = proc::PickFreePort();
   if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
   auto started = Launch();
   if (started) {
@@ -198,69 +159,32 @@ void Broker::WriteConfig() const {
 }
 
 bool Broker::Alive() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  pid_t r = ::waitpid(pid_, &status, WNOHANG);
-  if (r == pid_) {
-    last_exit_status_ = status;
-    pid_ = -1;
-    return false;
-  }
-  return r == 0;
+  if (!child_.running()) return false;
+  if (!child_.Exited()) return true;
+  last_exit_status_ = child_.wait_status();
+  return false;
 }
 
 ::testing::AssertionResult Broker::Launch() {
   last_exit_status_ = -1;
   WriteConfig();
-  const std::string bin = MOSQUITTO_BIN;
-  const std::string conf = dir_ + "/mosquitto.conf";
-  const std::string out = dir_ + "/stdout.log";
-  // Everything the child needs is prepared before fork: after fork only
-  // async-signal-safe calls are made (the test process has other threads).
-  std::vector<char*> argv = {const_cast<char*>(bin.c_str()), const_cast<char*>("-c"),
-                             const_cast<char*>(conf.c_str()), nullptr};
-  std::vector<char*> envp;
-  std::string preload_var;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (BrokerPreload() == nullptr || std::strncmp(*e, "LD_PRELOAD=", 11) != 0) envp.push_back(*e);
-  }
-  if (BrokerPreload() != nullptr) {
-    preload_var = std::string("LD_PRELOAD=") + BrokerPreload();
-    envp.push_back(preload_var.data());
-  }
-  envp.push_back(nullptr);
-  const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    return ::testing::AssertionFailure() << "fork failed: " << std::strerror(errno);
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-      ::close(fd);
-    }
-    ::execve(bin.c_str(), argv.data(), envp.data());
-    ::_exit(127);
-  }
-  pid_ = pid;
+  proc::SpawnOptions spawn;
+  spawn.argv = {MOSQUITTO_BIN, "-c", dir_ + "/mosquitto.conf"};
+  spawn.output_file = dir_ + "/stdout.log";
+  if (BrokerPreload() != nullptr) spawn.env = {std::string("LD_PRELOAD=") + BrokerPreload()};
+  std::string error;
+  if (!child_.Spawn(spawn, &error)) return ::testing::AssertionFailure() << error;
 
   const auto deadline = Clock::now() + kStartTimeout;
   while (Clock::now() < deadline) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      pid_ = -1;
-      last_exit_status_ = status;
+    if (child_.Exited()) {
+      last_exit_status_ = child_.wait_status();
       return ::testing::AssertionFailure()
-             << "mosquitto exited during start (status " << status << ") on port " << port_
+             << "mosquitto exited during start (status " << last_exit_status_ << ") on port " << port_
              << "\n----- broker log -----\n"
              << log();
     }
-    if (PortAccepts(port_)) return ::testing::AssertionSuccess();
+    if (proc::PortAccepts(port_)) return ::testing::AssertionSuccess();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   Kill9();
@@ -269,32 +193,9 @@ bool Broker::Alive() {
                                        << log();
 }
 
-void Broker::Reap(int timeout_ms) {
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) {
-      pid_ = -1;
-      return;
-    }
-    if (timeout_ms >= 0 && Clock::now() >= deadline) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
+void Broker::Kill9() { child_.Kill(); }
 
-void Broker::Kill9() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  Reap(-1);
-}
-
-void Broker::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  Reap(kStopTimeoutMs);
-  if (pid_ > 0) Kill9();
-}
+void Broker::Stop() { child_.Stop(kStopTimeout); }
 
 std::string Broker::log() const {
   std::string text = ReadFile(dir_ + "/mosquitto.log");

@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proc/process.h"
+
 namespace courier::it {
 
 struct BrokerOptions {
@@ -62,8 +64,8 @@ class Broker {
   // SIGTERM by pid, waitpid; SIGKILL after 5 s. No-op when not running.
   void Stop();
 
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
+  bool running() const { return child_.running(); }
+  pid_t pid() const { return child_.pid(); }
   int port() const { return port_; }
   // The temporary directory; the plugin's database lives in db_path().
   const std::string& data_dir() const { return dir_; }
@@ -79,13 +81,12 @@ class Broker {
  private:
   ::testing::AssertionResult Launch();  // uses port_
   void WriteConfig() const;
-  void Reap(int timeout_ms);
 
   BrokerOptions options_;
   std::string dir_;
   int port_ = 0;
   int last_exit_status_ = -1;  // waitpid status of the last launch that exited on its own
-  pid_t pid_ = -1;
+  proc::Process child_;
 };
 
 }  // namespace courier::it

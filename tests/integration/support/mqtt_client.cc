@@ -1,6 +1,7 @@
 #include "support/mqtt_client.h"
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 
 #include <algorithm>
 #include <mutex>
@@ -24,31 +25,45 @@ TestClient::~TestClient() { Disconnect(); }
 ::testing::AssertionResult TestClient::Connect(int port, const std::string& username,
                                                const std::string& client_id,
                                                bool clean_session) {
+  Login login;
+  login.username = username;
+  login.client_id = client_id;
+  return Connect(port, login, clean_session, nullptr);
+}
+
+::testing::AssertionResult TestClient::Connect(int port, const Login& login, int* connack) {
+  return Connect(port, login, true, connack);
+}
+
+::testing::AssertionResult TestClient::Connect(int port, const Login& login, bool clean_session,
+                                               int* connack) {
   Disconnect();
   subscriptions_.clear();
   port_ = port;
-  username_ = username;
-  client_id_ = client_id;
+  login_ = login;
   clean_session_ = clean_session;
+  const std::string who = "'" + login.username + "'/'" + login.client_id + "'";
   {
     std::lock_guard lock(mu_);
     connack_rc_ = -1;
     is_connected_ = false;
-    acked_mids_.clear();
+    pub_reasons_.clear();
     subacks_.clear();
   }
 
-  mosq_ = mosquitto_new(client_id.c_str(), clean_session, this);
+  mosq_ = mosquitto_new(login.client_id.c_str(), clean_session, this);
   if (mosq_ == nullptr) return ::testing::AssertionFailure() << "mosquitto_new failed";
-  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-  mosquitto_connect_callback_set(mosq_, &TestClient::OnConnect);
-  mosquitto_disconnect_callback_set(mosq_, &TestClient::OnDisconnect);
-  mosquitto_publish_callback_set(mosq_, &TestClient::OnPublish);
-  mosquitto_subscribe_callback_set(mosq_, &TestClient::OnSubscribe);
-  mosquitto_message_callback_set(mosq_, &TestClient::OnMessage);
+  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
+                       login.protocol == kMqtt5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+  mosquitto_connect_v5_callback_set(mosq_, &TestClient::OnConnect);
+  mosquitto_disconnect_v5_callback_set(mosq_, &TestClient::OnDisconnect);
+  mosquitto_publish_v5_callback_set(mosq_, &TestClient::OnPublish);
+  mosquitto_subscribe_v5_callback_set(mosq_, &TestClient::OnSubscribe);
+  mosquitto_message_v5_callback_set(mosq_, &TestClient::OnMessage);
   mosquitto_reconnect_delay_set(mosq_, 1, 1, false);
-  if (!username.empty()) {
-    int rc = mosquitto_username_pw_set(mosq_, username.c_str(), nullptr);
+  if (!login.username.empty()) {
+    int rc = mosquitto_username_pw_set(mosq_, login.username.c_str(),
+                                       login.password.empty() ? nullptr : login.password.c_str());
     if (rc != MOSQ_ERR_SUCCESS) {
       return ::testing::AssertionFailure() << "username_pw_set: " << mosquitto_strerror(rc);
     }
@@ -56,8 +71,7 @@ TestClient::~TestClient() { Disconnect(); }
   int rc = mosquitto_connect(mosq_, "127.0.0.1", port, kKeepAliveSeconds);
   if (rc != MOSQ_ERR_SUCCESS) {
     return ::testing::AssertionFailure()
-           << "mosquitto_connect(" << port << ") as " << username << "/" << client_id << ": "
-           << mosquitto_strerror(rc);
+           << "mosquitto_connect(" << port << ") as " << who << ": " << mosquitto_strerror(rc);
   }
   rc = mosquitto_loop_start(mosq_);
   if (rc != MOSQ_ERR_SUCCESS) {
@@ -67,12 +81,18 @@ TestClient::~TestClient() { Disconnect(); }
 
   std::unique_lock lock(mu_);
   if (!cv_.wait_for(lock, kWait, [&] { return connack_rc_ >= 0; })) {
-    return ::testing::AssertionFailure() << "no CONNACK for " << username << "/" << client_id;
+    return ::testing::AssertionFailure() << "no CONNACK for " << who;
+  }
+  if (connack != nullptr) {
+    *connack = connack_rc_;
+    return ::testing::AssertionSuccess();
   }
   if (connack_rc_ != 0) {
     return ::testing::AssertionFailure()
-           << "connection refused for " << username << "/" << client_id << ": "
-           << mosquitto_connack_string(connack_rc_);
+           << "connection refused for " << who << ": CONNACK " << connack_rc_ << " ("
+           << (login.protocol == kMqtt5 ? mosquitto_reason_string(connack_rc_)
+                                        : mosquitto_connack_string(connack_rc_))
+           << ")";
   }
   return ::testing::AssertionSuccess();
 }
@@ -94,7 +114,7 @@ void TestClient::Disconnect() {
 
 ::testing::AssertionResult TestClient::Reconnect(std::optional<int> port) {
   auto subs = subscriptions_;
-  auto result = Connect(port.value_or(port_), username_, client_id_, clean_session_);
+  auto result = Connect(port.value_or(port_), login_, clean_session_, nullptr);
   if (!result) return result;
   subscriptions_.clear();
   if (clean_session_) {
@@ -144,6 +164,12 @@ void TestClient::Disconnect() {
 
 ::testing::AssertionResult TestClient::Publish(const std::string& topic, const std::string& bytes,
                                                int qos) {
+  int reason = 0;
+  return Publish(topic, bytes, qos, &reason);
+}
+
+::testing::AssertionResult TestClient::Publish(const std::string& topic, const std::string& bytes,
+                                               int qos, int* reason) {
   if (mosq_ == nullptr) return ::testing::AssertionFailure() << "not connected";
   int mid = 0;
   int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(bytes.size()),
@@ -151,12 +177,14 @@ void TestClient::Disconnect() {
   if (rc != MOSQ_ERR_SUCCESS) {
     return ::testing::AssertionFailure() << "publish " << topic << ": " << mosquitto_strerror(rc);
   }
+  *reason = 0;
   if (qos == 0) return ::testing::AssertionSuccess();
   std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, kWait, [&] { return acked_mids_.count(mid) != 0; })) {
-    return ::testing::AssertionFailure() << "no PUBACK for publish to " << topic;
+  if (!cv_.wait_for(lock, kWait, [&] { return pub_reasons_.count(mid) != 0; })) {
+    return ::testing::AssertionFailure() << "no PUBACK/PUBCOMP for publish to " << topic;
   }
-  acked_mids_.erase(mid);
+  *reason = pub_reasons_[mid];
+  pub_reasons_.erase(mid);
   return ::testing::AssertionSuccess();
 }
 
@@ -228,7 +256,7 @@ bool TestClient::connected() const {
 
 // ---- callbacks: network thread ------------------------------------------------
 
-void TestClient::OnConnect(struct mosquitto*, void* self, int rc) {
+void TestClient::OnConnect(struct mosquitto*, void* self, int rc, int, const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   {
     std::lock_guard lock(c->mu_);
@@ -238,7 +266,7 @@ void TestClient::OnConnect(struct mosquitto*, void* self, int rc) {
   c->cv_.notify_all();
 }
 
-void TestClient::OnDisconnect(struct mosquitto*, void* self, int) {
+void TestClient::OnDisconnect(struct mosquitto*, void* self, int, const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   {
     std::lock_guard lock(c->mu_);
@@ -247,11 +275,12 @@ void TestClient::OnDisconnect(struct mosquitto*, void* self, int) {
   c->cv_.notify_all();
 }
 
-void TestClient::OnPublish(struct mosquitto*, void* self, int mid) {
+void TestClient::OnPublish(struct mosquitto*, void* self, int mid, int reason,
+                           const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   try {
     std::lock_guard lock(c->mu_);
-    c->acked_mids_.insert(mid);
+    c->pub_reasons_[mid] = reason;
   } catch (...) {
     // See OnMessage.
   }
@@ -259,7 +288,7 @@ void TestClient::OnPublish(struct mosquitto*, void* self, int mid) {
 }
 
 void TestClient::OnSubscribe(struct mosquitto*, void* self, int mid, int count,
-                             const int* granted) {
+                             const int* granted, const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   try {
     std::lock_guard lock(c->mu_);
@@ -270,7 +299,8 @@ void TestClient::OnSubscribe(struct mosquitto*, void* self, int mid, int count,
   c->cv_.notify_all();
 }
 
-void TestClient::OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg) {
+void TestClient::OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg,
+                           const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   try {
     Received r;

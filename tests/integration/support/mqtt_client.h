@@ -1,5 +1,7 @@
 // TestClient: one libmosquitto client connection with a background network
-// thread (mosquitto_loop_start) and a queue of everything it receives.
+// thread (mosquitto_loop_start) and a queue of everything it receives. It
+// speaks MQTT 3.1.1 or 5, may log in with a password, and reports what the
+// broker answered: the CONNACK code, SUBACK and PUBACK/PUBREC reason codes.
 //
 // Ownership: owns its `struct mosquitto*`; Disconnect() and the destructor
 // stop the network thread and destroy the handle. The received-message queue
@@ -17,9 +19,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@
 
 struct mosquitto;
 struct mosquitto_message;
+typedef struct mqtt5__property mosquitto_property;
 
 namespace courier::it {
 
@@ -34,6 +37,22 @@ using namespace std::chrono_literals;
 
 // Default time to wait for something that must happen.
 inline constexpr std::chrono::milliseconds kWait = 10s;
+
+inline constexpr int kMqtt311 = 4;
+inline constexpr int kMqtt5 = 5;
+
+// MQTT 5 reason codes the tests look for.
+inline constexpr int kRcNotAuthorized = 0x87;
+inline constexpr int kRcNoMatchingSubscribers = 0x10;
+// MQTT 3.1.1 SUBACK return code for a refused subscription.
+inline constexpr int kSubackFailure311 = 0x80;
+
+struct Login {
+  std::string username;  // empty: no username (anonymous)
+  std::string password;  // empty: no password
+  std::string client_id;
+  int protocol = kMqtt311;
+};
 
 struct Received {
   std::string topic;
@@ -51,6 +70,9 @@ class TestClient {
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
 
+  // Connects with a clean session and waits for the CONNACK. *connack gets
+  // its code (0 = accepted) when given; without it, a refusal is a failure.
+  ::testing::AssertionResult Connect(int port, const Login& login, int* connack = nullptr);
   // Connects (MQTT 3.1.1) with the given username and client id, no password,
   // and waits for a successful CONNACK.
   ::testing::AssertionResult Connect(int port, const std::string& username,
@@ -71,6 +93,10 @@ class TestClient {
   // Publishes and, for QoS > 0, waits until the broker acknowledged it.
   ::testing::AssertionResult Publish(const std::string& topic, const std::string& bytes,
                                      int qos = 1);
+  // Like Publish, and stores the PUBACK/PUBREC reason code (MQTT 5; always 0
+  // on 3.1.1, and for QoS 0 once sent) instead of ignoring it.
+  ::testing::AssertionResult Publish(const std::string& topic, const std::string& bytes, int qos,
+                                     int* reason);
 
   // Waits for the first queued message matching `pred`, removes it from the
   // queue and returns it. Messages before it stay queued.
@@ -89,21 +115,25 @@ class TestClient {
   std::vector<Received> Snapshot() const;
 
   bool connected() const;
-  const std::string& username() const { return username_; }
-  const std::string& client_id() const { return client_id_; }
+  const Login& login() const { return login_; }
+  const std::string& username() const { return login_.username; }
+  const std::string& client_id() const { return login_.client_id; }
   int port() const { return port_; }
 
  private:
-  static void OnConnect(struct mosquitto*, void* self, int rc);
-  static void OnDisconnect(struct mosquitto*, void* self, int rc);
-  static void OnPublish(struct mosquitto*, void* self, int mid);
-  static void OnSubscribe(struct mosquitto*, void* self, int mid, int count, const int* granted);
-  static void OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg);
+  ::testing::AssertionResult Connect(int port, const Login& login, bool clean_session,
+                                     int* connack);
+  static void OnConnect(struct mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
+  static void OnDisconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
+  static void OnPublish(struct mosquitto*, void* self, int mid, int reason, const mosquitto_property*);
+  static void OnSubscribe(struct mosquitto*, void* self, int mid, int count, const int* granted,
+                          const mosquitto_property*);
+  static void OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg,
+                        const mosquitto_property*);
 
   struct mosquitto* mosq_ = nullptr;
   bool loop_running_ = false;
-  std::string username_;
-  std::string client_id_;
+  Login login_;
   bool clean_session_ = true;
   int port_ = 0;
   std::vector<std::pair<std::string, int>> subscriptions_;
@@ -113,7 +143,7 @@ class TestClient {
   // Guarded by mu_.
   int connack_rc_ = -1;  // -1: none yet
   bool is_connected_ = false;
-  std::set<int> acked_mids_;
+  std::map<int, int> pub_reasons_;  // mid -> PUBACK/PUBREC reason code
   std::vector<std::pair<int, int>> subacks_;  // mid, first granted qos
   std::deque<Received> queue_;
 };
