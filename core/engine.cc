@@ -260,22 +260,24 @@ std::vector<storage::Request> Engine::Housekeeping(int64_t now_ms, int64_t reten
   return out;
 }
 
+namespace {
+// The result type the store answers each request type with.
+template <typename Request> struct ResultOf;
+template <> struct ResultOf<storage::AppendRequest> { using type = storage::AppendResult; };
+template <> struct ResultOf<storage::ReceiptRequest> { using type = storage::ReceiptResult; };
+template <> struct ResultOf<storage::PullRequest> { using type = storage::PullResult; };
+template <> struct ResultOf<storage::MembersRequest> { using type = storage::MembersResult; };
+template <> struct ResultOf<storage::ExpireRequest> { using type = storage::ExpireResult; };
+template <> struct ResultOf<storage::TrimRequest> { using type = storage::TrimResult; };
+template <> struct ResultOf<storage::AdminRequest> { using type = storage::AdminResult; };
+}  // namespace
+
 std::vector<Publish> Engine::OnCompletion(const storage::Completion& done) const {
   if (!done.status.ok()) return Failed(done);
   return std::visit(
       [&](const auto& req) -> std::vector<Publish> {
         using T = std::decay_t<decltype(req)>;
-        using R = std::conditional_t<
-            std::is_same_v<T, storage::AppendRequest>, storage::AppendResult,
-            std::conditional_t<
-                std::is_same_v<T, storage::ReceiptRequest>, storage::ReceiptResult,
-                std::conditional_t<
-                    std::is_same_v<T, storage::PullRequest>, storage::PullResult,
-                    std::conditional_t<
-                        std::is_same_v<T, storage::MembersRequest>, storage::MembersResult,
-                        std::conditional_t<std::is_same_v<T, storage::ExpireRequest>, storage::ExpireResult,
-                                           std::conditional_t<std::is_same_v<T, storage::TrimRequest>,
-                                                              storage::TrimResult, storage::AdminResult>>>>>>;
+        using R = typename ResultOf<T>::type;
         const R* res = std::get_if<R>(&done.result);
         if (!res) return {};  // a store bug; nothing sensible to publish
         return Done(req, *res);
