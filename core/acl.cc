@@ -7,7 +7,7 @@ namespace {
 
 // The topics a device reads: its user's inbox and events, and its own
 // device topics. `levels` are the levels after the prefix, user excluded.
-bool Readable(const std::vector<std::string_view>& rest, std::string_view client_id) {
+bool Readable(const TopicLevels& rest, std::string_view client_id) {
   if (rest.size() == 1) return rest[0] == "inbox" || rest[0] == "events";
   return rest.size() == 3 && rest[0] == "devices" && rest[1] == client_id &&
          (rest[2] == "inbox" || rest[2] == "events");
@@ -15,7 +15,7 @@ bool Readable(const std::vector<std::string_view>& rest, std::string_view client
 
 // A subscription filter below the user's own level may use wildcards as long
 // as the device level, when reached, is the client's own id.
-bool SubscribableFilter(const std::vector<std::string_view>& rest, std::string_view client_id) {
+bool SubscribableFilter(const TopicLevels& rest, std::string_view client_id) {
   if (rest.empty()) return false;
   if (rest[0] == "#") return true;  // deliveries are still checked one by one
   if (rest.size() == 1) return rest[0] == "inbox" || rest[0] == "events" || rest[0] == "+";
@@ -47,7 +47,7 @@ Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::strin
     return Verdict::kDeny;
   }
   if ((*levels)[0] != user) return Verdict::kDeny;  // also refuses '+' and '#' here
-  std::vector<std::string_view> rest(levels->begin() + 1, levels->end());
+  const TopicLevels rest = levels->Rest();
   switch (access) {
     case Access::kWrite:
       return rest.size() == 1 && (rest[0] == "send" || rest[0] == "signal") ? Verdict::kAllow

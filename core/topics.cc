@@ -7,16 +7,23 @@ bool IsValidName(std::string_view name, size_t max_bytes) {
   return name.find_first_of(std::string_view("/+#\0", 4)) == std::string_view::npos;
 }
 
-std::optional<std::vector<std::string_view>> Topics::Levels(std::string_view topic) const {
+TopicLevels TopicLevels::Rest() const {
+  TopicLevels rest;
+  for (size_t i = 1; i < kept_; ++i) rest.Add(levels_[i]);
+  rest.size_ = size_ > 0 ? size_ - 1 : 0;
+  return rest;
+}
+
+std::optional<TopicLevels> Topics::Levels(std::string_view topic) const {
   if (topic.size() <= prefix_.size() + 1 || topic.substr(0, prefix_.size()) != prefix_ ||
       topic[prefix_.size()] != '/') {
     return std::nullopt;
   }
-  std::vector<std::string_view> levels;
+  TopicLevels levels;
   std::string_view rest = topic.substr(prefix_.size() + 1);
   for (;;) {
     size_t slash = rest.find('/');
-    levels.push_back(rest.substr(0, slash));
+    levels.Add(rest.substr(0, slash));
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }

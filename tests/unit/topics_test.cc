@@ -63,28 +63,42 @@ TEST(Topics, ParseInboundRefusesEverythingElse) {
   }
 }
 
+V AsVector(const TopicLevels& l) { return V(l.begin(), l.end()); }
+
 TEST(Topics, LevelsBelowPrefix) {
   Topics t("msg");
   auto l = t.Levels("msg/alice/devices/phone/inbox");
   ASSERT_TRUE(l.has_value());
-  EXPECT_EQ(*l, (V{"alice", "devices", "phone", "inbox"}));
+  EXPECT_EQ(AsVector(*l), (V{"alice", "devices", "phone", "inbox"}));
 
   l = t.Levels("msg/alice");
   ASSERT_TRUE(l.has_value());
-  EXPECT_EQ(*l, (V{"alice"}));
+  EXPECT_EQ(AsVector(*l), (V{"alice"}));
 
   // Empty levels are kept as they are.
   l = t.Levels("msg//x/");
   ASSERT_TRUE(l.has_value());
-  EXPECT_EQ(*l, (V{"", "x", ""}));
+  EXPECT_EQ(AsVector(*l), (V{"", "x", ""}));
 
   // Wildcards are ordinary levels here.
   l = t.Levels("msg/+/inbox");
   ASSERT_TRUE(l.has_value());
-  EXPECT_EQ(*l, (V{"+", "inbox"}));
+  EXPECT_EQ(AsVector(*l), (V{"+", "inbox"}));
   l = t.Levels("msg/#");
   ASSERT_TRUE(l.has_value());
-  EXPECT_EQ(*l, (V{"#"}));
+  EXPECT_EQ(AsVector(*l), (V{"#"}));
+}
+
+// Deeper than what is kept: size() still counts every level, so checks on
+// the size refuse it.
+TEST(Topics, LevelsDeeperThanCapacity) {
+  Topics t("msg");
+  auto l = t.Levels("msg/alice/devices/phone/inbox/a/b/c");
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->size(), 7u);
+  EXPECT_EQ(AsVector(*l), (V{"alice", "devices", "phone", "inbox", "a", "b"}));
+  EXPECT_EQ(l->Rest().size(), 6u);
+  EXPECT_EQ(AsVector(l->Rest()), (V{"devices", "phone", "inbox", "a", "b"}));
 }
 
 TEST(Topics, LevelsOutsidePrefix) {
@@ -132,14 +146,14 @@ TEST(Topics, MultiLevelPrefix) {
 
   auto l = t.Levels("a/b/alice/devices/phone/events");
   ASSERT_TRUE(l.has_value());
-  EXPECT_EQ(*l, (V{"alice", "devices", "phone", "events"}));
+  EXPECT_EQ(AsVector(*l), (V{"alice", "devices", "phone", "events"}));
 
   // A builder's output parses back.
   Topics deep("x/y/z");
   const std::string built = deep.DeviceInbox("u", "d");
   auto back = deep.Levels(built);
   ASSERT_TRUE(back.has_value());
-  EXPECT_EQ(*back, (V{"u", "devices", "d", "inbox"}));
+  EXPECT_EQ(AsVector(*back), (V{"u", "devices", "d", "inbox"}));
   EXPECT_TRUE(deep.ParseInbound("x/y/z/u/send").has_value());
   EXPECT_FALSE(deep.ParseInbound("x/y/u/send").has_value());
 }
