@@ -1,6 +1,7 @@
 // Reads a Courier LMDB store (read-only, the broker stopped) to explain its
-// size: how many bytes of each log record are payload, record overhead, key,
-// and how full the B-tree's leaf pages are.
+// size (schema version 2, docs/architecture.md): how many bytes of each
+// message body are payload and record overhead, how big a copy record is,
+// and how full the B-trees' leaf pages are.
 #pragma once
 
 #include <cstdint>
@@ -8,22 +9,28 @@
 
 namespace courier::bench {
 
-struct LogStats {
+struct TableScan {
   int64_t records = 0;
-  int64_t key_bytes = 0;
+  int64_t key_bytes = 0;    // for `copies`: the user key, counted once per user
   int64_t value_bytes = 0;
-  int64_t payload_bytes = 0;   // Entry.message.payload, over the records that parsed
-  int64_t parsed = 0;          // records that parsed as courier.store.v1.Entry
   int64_t leaf_pages = 0;
   int64_t overflow_pages = 0;
   int64_t branch_pages = 0;
   int page_size = 4096;
-  // Bytes of leaf pages the records occupy (key + value + LMDB's 8-byte node
-  // header + 2-byte slot) over the bytes of the leaf pages.
-  double leaf_fill() const;
 };
 
-// Scans the `log` table of the store in dir. False with *error on failure.
-bool ScanLog(const std::string& dir, LogStats* out, std::string* error);
+struct StoreScan {
+  TableScan bodies;          // one record per message: courier.store.v1.Body
+  TableScan copies;          // one fixed-size value per stored copy, keyed by user
+  int64_t payload_bytes = 0; // Body.message.payload, over the bodies that parsed
+  int64_t parsed = 0;        // bodies that parsed as courier.store.v1.Body
+  // Bytes of the bodies' leaf pages the records occupy (key + value +
+  // LMDB's 8-byte node header + 2-byte slot) over the bytes of those pages.
+  double body_leaf_fill() const;
+};
+
+// Scans the `bodies` and `copies` tables of the store in dir. False with
+// *error on failure.
+bool ScanStore(const std::string& dir, StoreScan* out, std::string* error);
 
 }  // namespace courier::bench

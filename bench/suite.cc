@@ -132,9 +132,10 @@ class Suite {
   double fill_rate_ = 0, fill_s_ = 0;
   std::vector<RestartPoint> restarts_;
   int64_t stored_messages_ = 0, stored_copies_ = 0, du_bytes_ = 0, mdb_pages_used_ = 0;
+  int64_t mdb_free_pages_ = 0, mdb_freelist_tree_ = 0;
   std::vector<Table> tables_;
-  LogStats log_stats_;
-  std::string log_stats_error_;
+  StoreScan store_scan_;
+  std::string store_scan_error_;
   int payload_ = 100;
   int hold_conns_ = 10000;
   double fsync_us_ = 0;
@@ -276,16 +277,28 @@ void Suite::Hold() {
   }
 }
 
-std::vector<Table> MdbStat(const std::string& dir, int64_t* pages_used) {
+// Per-table mdb_stat, the pages in use, and the freelist (free pages and the
+// pages of its own tree).
+std::vector<Table> MdbStat(const std::string& dir, int64_t* pages_used, int64_t* free_pages, int64_t* freelist_tree) {
   std::vector<Table> out;
-  std::istringstream in(CommandOutput("mdb_stat -e -a '" + dir + "' 2>&1"));
+  std::istringstream in(CommandOutput("mdb_stat -e -f -a '" + dir + "' 2>&1"));
+  bool in_freelist = false;
   std::string line;
   Table* cur = nullptr;
   auto num = [](const std::string& l) { return std::strtoll(l.c_str() + l.find(':') + 1, nullptr, 10); };
   while (std::getline(in, line)) {
-    if (line.rfind("Status of ", 0) == 0) {
+    if (line.rfind("Freelist Status", 0) == 0) {
+      in_freelist = true;
+    } else if (line.rfind("Status of ", 0) == 0) {
+      in_freelist = false;
       out.push_back(Table{line.substr(10), 0, 0, 0, 0});
       cur = &out.back();
+    } else if (in_freelist && line.find("Free pages:") != std::string::npos) {
+      *free_pages = num(line);
+    } else if (in_freelist && (line.find("Branch pages:") != std::string::npos ||
+                               line.find("Leaf pages:") != std::string::npos ||
+                               line.find("Overflow pages:") != std::string::npos)) {
+      *freelist_tree += num(line);
     } else if (line.find("Number of pages used:") != std::string::npos) {
       *pages_used = num(line);
     } else if (cur && line.find("Branch pages:") != std::string::npos) {
@@ -352,9 +365,9 @@ void Suite::Store() {
   (void)t0;
   stored_messages_ = stored;
   fill_rate_ = fill_s_ > 0 ? double(stored) / fill_s_ : 0;
-  tables_ = MdbStat(b->db_path(), &mdb_pages_used_);
+  tables_ = MdbStat(b->db_path(), &mdb_pages_used_, &mdb_free_pages_, &mdb_freelist_tree_);
   for (const auto& t : tables_) {
-    if (t.name == "log") stored_copies_ = t.entries;
+    if (t.name == "copies") stored_copies_ = t.entries;  // one value per stored copy (MDB_DUPSORT)
   }
   // Restart with the store full: warm (page cache kept), then cold (the
   // store's pages dropped from the page cache first).
@@ -379,7 +392,7 @@ void Suite::Store() {
   }
   b->Stop();
   du_bytes_ = DiskUsage(b->db_path());
-  if (!ScanLog(b->db_path(), &log_stats_, &log_stats_error_)) Log("   " + log_stats_error_);
+  if (!ScanStore(b->db_path(), &store_scan_, &store_scan_error_)) Log("   " + store_scan_error_);
   // Reference: how long plain Mosquitto takes to start on this machine.
   {
     auto pb = Start(BrokerKind::kPlain);
@@ -652,7 +665,7 @@ void Suite::Report() {
 
   o << "### Store: fill, restart, bytes per copy, plugin heap\n\n";
   o << Fmt("Filled with sync os, 256 users, window 64: %lld messages (%lld stored copies: each 1:1 message is stored "
-           "once in the receiver's log and once in the sender's) in %.1f s, %.0f msg/s.\n\n",
+           "once in the receiver's log and once in the sender's, both showing one stored body) in %.1f s, %.0f msg/s.\n\n",
            static_cast<long long>(stored_messages_), static_cast<long long>(stored_copies_), fill_s_, fill_rate_);
   o << "**Restart** with the store full, from fork/exec of mosquitto until the port accepts, and until a PULL "
        "(limit 100, from offset 0) is answered:\n\n";
@@ -669,25 +682,51 @@ void Suite::Report() {
     << Fmt(" (LMDB pages in use: %lld × 4 KiB).", static_cast<long long>(mdb_pages_used_)) << " Per table (mdb_stat):\n\n";
   o << "| table | entries | branch pages | leaf pages | overflow pages | bytes per entry | bytes per stored copy |\n";
   o << "|---|---:|---:|---:|---:|---:|---:|\n";
+  int64_t counted = 0;
   for (const auto& t : tables_) {
     const int64_t bytes = (t.branch + t.leaf + t.overflow) * 4096;
+    counted += t.branch + t.leaf + t.overflow;
     o << "| " << t.name << " | " << t.entries << " | " << t.branch << " | " << t.leaf << " | " << t.overflow << " | "
       << (t.entries ? Fmt("%.0f", double(bytes) / double(t.entries)) : std::string("-")) << " | "
       << (stored_copies_ ? Fmt("%.1f", double(bytes) / double(stored_copies_)) : std::string("-")) << " |\n";
   }
-  if (log_stats_.records > 0) {
-    const auto& l = log_stats_;
-    const double n = double(l.records);
-    const double value = double(l.value_bytes) / n, payload = double(l.payload_bytes) / n;
-    const double key = double(l.key_bytes) / n;
-    const double on_page = double((l.leaf_pages + l.branch_pages + l.overflow_pages) * l.page_size) / n;
-    o << "\nWhere a log copy's bytes go (averages over the " << l.records << " log records): "
-      << Fmt("value %.0f B = payload %.0f B + %.0f B of record (the Entry protobuf: id, from, to, offsets, "
-             "timestamps, ack state, peer); key %.0f B; LMDB node header and slot 10 B; so %.0f B of data per "
-             "copy, stored on %.0f B of pages: leaf pages are %.0f%% full.",
-             value, payload, value - payload, key, value + key + 10, on_page, 100 * l.leaf_fill())
-      << " The dedup table adds one entry per message (half an entry per copy), and LMDB's free pages the rest "
-         "of du.\n";
+  if (!tables_.empty() && mdb_pages_used_ > 0) {
+    // mdb_stat counts a MDB_DUPSORT table's main tree only: the pages of the
+    // per-user sub-databases of `copies` (a user's values once they outgrow
+    // a page) are the pages in use that no table and no freelist claims
+    // (2 meta pages aside).
+    const int64_t sub = mdb_pages_used_ - counted - mdb_free_pages_ - mdb_freelist_tree_ - 2;
+    auto row = [&](const std::string& name, int64_t pages) {
+      o << "| " << name << " | | | " << pages << " | | | "
+        << (stored_copies_ ? Fmt("%.1f", double(pages) * 4096 / double(stored_copies_)) : std::string("-"))
+        << " |\n";
+    };
+    row("copies: per-user sub-databases (not in mdb_stat's count)", sub);
+    row("free pages (LMDB freelist, with its own tree)", mdb_free_pages_ + mdb_freelist_tree_);
+  }
+  if (store_scan_.bodies.records > 0 && store_scan_.copies.records > 0) {
+    const auto& sc = store_scan_;
+    const double bodies = double(sc.bodies.records), copies = double(sc.copies.records);
+    const double value = double(sc.bodies.value_bytes) / bodies, payload = double(sc.payload_bytes) / bodies;
+    const double body_pages = double((sc.bodies.leaf_pages + sc.bodies.branch_pages + sc.bodies.overflow_pages) *
+                                     sc.bodies.page_size);
+    const double copy_pages = double((sc.copies.leaf_pages + sc.copies.branch_pages + sc.copies.overflow_pages) *
+                                     sc.copies.page_size);
+    o << "\nWhere a copy's bytes go (schema 2: each message's content is stored once in `bodies`, each copy is a "
+         "fixed-size record in `copies`): "
+      << Fmt("%lld bodies for %lld copies (%.2f copies per body); a body's value %.0f B = payload %.0f B + %.0f B "
+             "of record (the Body protobuf: id, from, to, timestamps, user_offset, sender offset, expiry, copy "
+             "count), key %.0f B, LMDB node header and slot 10 B, on %.0f B of pages per body (leaf pages %.0f%% "
+             "full, appended in sequence order), so %.0f B per copy; a copy record %.0f B (offset, body sequence, "
+             "flags; the user key once per user) packed into the per-user sub-databases, appended per user "
+             "(main tree %.1f B per copy, plus the sub-databases' row above).",
+             static_cast<long long>(sc.bodies.records), static_cast<long long>(sc.copies.records),
+             copies / bodies, value, payload, value - payload, double(sc.bodies.key_bytes) / bodies,
+             body_pages / bodies, 100 * sc.body_leaf_fill(), body_pages / copies,
+             double(sc.copies.value_bytes) / copies, copy_pages / copies)
+      << " The dedup table adds one entry per message (sender and id, the sender's offset), the "
+         "expiry index one per RECEIVER copy with an expiry (expiry, body sequence, offset, user), and LMDB's free "
+         "pages the rest of du: about two commits' worth of pages, a constant that a bigger store spreads thinner.\n";
   }
   o << "\n**Plugin heap**: RssAnon (heap, anonymous memory) of the Courier broker minus RssAnon of a plain broker "
        "that relayed "

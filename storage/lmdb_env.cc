@@ -38,9 +38,17 @@ std::optional<std::string_view> Txn::Get(MDB_dbi dbi, std::string_view key) cons
   return FromVal(v);
 }
 
-void Txn::Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+void Txn::Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
   MDB_val k = ToVal(key), v = ToVal(value);
-  Check(mdb_put(txn_, dbi, &k, &v, 0), "mdb_put");
+  Check(mdb_put(txn_, dbi, &k, &v, flags), "mdb_put");
+}
+
+bool Txn::DelDup(MDB_dbi dbi, std::string_view key, std::string_view value) {
+  MDB_val k = ToVal(key), v = ToVal(value);
+  int rc = mdb_del(txn_, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  Check(rc, "mdb_del");
+  return true;
 }
 
 bool Txn::Del(MDB_dbi dbi, std::string_view key) {
@@ -69,6 +77,36 @@ bool Cursor::Next() {
   if (rc == MDB_NOTFOUND) return false;
   Check(rc, "mdb_cursor_get");
   return true;
+}
+
+bool Cursor::Last() {
+  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_LAST);
+  if (rc == MDB_NOTFOUND) return false;
+  Check(rc, "mdb_cursor_get");
+  return true;
+}
+
+bool Cursor::SeekDup(std::string_view key, std::string_view value) {
+  key_ = ToVal(key);
+  value_ = ToVal(value);
+  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_GET_BOTH_RANGE);
+  if (rc == MDB_NOTFOUND) return false;
+  Check(rc, "mdb_cursor_get");
+  return true;
+}
+
+bool Cursor::NextDup() {
+  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_NEXT_DUP);
+  if (rc == MDB_NOTFOUND) return false;
+  Check(rc, "mdb_cursor_get");
+  return true;
+}
+
+void Cursor::PutCurrent(std::string_view value) {
+  MDB_val v = ToVal(value);
+  Check(mdb_cursor_put(cursor_, &key_, &v, MDB_CURRENT), "mdb_cursor_put");
+  // The cursor still points at the (rewritten) value.
+  Check(mdb_cursor_get(cursor_, &key_, &value_, MDB_GET_CURRENT), "mdb_cursor_get");
 }
 
 std::string_view Cursor::key() const { return FromVal(key_); }

@@ -53,9 +53,14 @@ class Txn {
   // Returns the value stored at key, or nullopt. The view stays valid until
   // the next write in this transaction or its end.
   std::optional<std::string_view> Get(MDB_dbi dbi, std::string_view key) const;
-  void Put(MDB_dbi dbi, std::string_view key, std::string_view value);
-  // Returns false when the key did not exist.
+  // flags: 0, or MDB_APPEND (the key sorts after every key of the table),
+  // MDB_APPENDDUP (a dupsort value that sorts after the key's other values).
+  void Put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags = 0);
+  // Returns false when the key did not exist. On a dupsort table it deletes
+  // all the key's values.
   bool Del(MDB_dbi dbi, std::string_view key);
+  // Dupsort table: deletes the one value `value` of `key`; false when absent.
+  bool DelDup(MDB_dbi dbi, std::string_view key, std::string_view value);
 
  private:
   MDB_txn* txn_ = nullptr;
@@ -73,6 +78,19 @@ class Cursor {
   // LMDB refuses empty keys). False when there is none.
   bool Seek(std::string_view key);
   bool Next();
+  // Positions at the last key (on a dupsort table its last value). False
+  // when the table is empty.
+  bool Last();
+
+  // Dupsort tables. SeekDup positions at the first value >= `value` among
+  // the values of exactly `key`; false when the key is missing or all its
+  // values sort before `value`. NextDup moves to the key's next value.
+  bool SeekDup(std::string_view key, std::string_view value);
+  bool NextDup();
+  // Replaces the value under the cursor (MDB_CURRENT). On a dupsort table
+  // the new value must have the same size and sort at the same place; on a
+  // MDB_DUPFIXED table LMDB then overwrites it in place.
+  void PutCurrent(std::string_view value);
   std::string_view key() const;
   std::string_view value() const;
 

@@ -15,7 +15,7 @@
 namespace courier::storage {
 namespace {
 
-using courier::store::v1::Entry;
+using courier::store::v1::Body;
 using courier::store::v1::Group;
 using courier::v1::Message;
 
@@ -71,22 +71,67 @@ int32_t ReadCounter(const Txn& txn, MDB_dbi dbi, const std::string& key) {
   return *cur;
 }
 
-Entry ParseEntry(std::string_view bytes) {
-  Entry e;
-  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    throw LmdbError(MDB_CORRUPTED, "log entry does not parse");
+// The next body sequence: meta[kBodySeqKey] holds the last one handed out.
+constexpr const char* kBodySeqKey = "body_seq";
+
+uint64_t NextBodySeq(Txn& txn, MDB_dbi meta) {
+  uint64_t next = 1;
+  if (auto v = txn.Get(meta, kBodySeqKey)) {
+    auto cur = keys::DecodeSeq(*v);
+    if (!cur) throw LmdbError(MDB_CORRUPTED, "body sequence has a bad length");
+    if (*cur >= keys::kMaxSeq) throw LmdbError(MDB_BAD_VALSIZE, "body sequence exhausted");
+    next = *cur + 1;
   }
-  return e;
+  txn.Put(meta, kBodySeqKey, keys::EncodeSeq(next));
+  return next;
 }
 
-std::optional<Entry> ReadEntry(const Txn& txn, MDB_dbi log, const std::string& user, int32_t offset) {
-  auto v = txn.Get(log, keys::LogKey(user, offset));
-  if (!v) return std::nullopt;
-  return ParseEntry(*v);
+Body ReadBody(const Txn& txn, MDB_dbi bodies, uint64_t seq) {
+  auto v = txn.Get(bodies, keys::BodyKey(seq));
+  if (!v) throw LmdbError(MDB_CORRUPTED, "copy points at no body");
+  Body b;
+  if (!b.ParseFromArray(v->data(), static_cast<int>(v->size()))) {
+    throw LmdbError(MDB_CORRUPTED, "body does not parse");
+  }
+  return b;
 }
 
-void WriteEntry(Txn& txn, MDB_dbi log, const std::string& user, const Entry& e) {
-  txn.Put(log, keys::LogKey(user, e.message().signal_offset()), e.SerializeAsString());
+keys::CopyRecord DecodeCopyOrThrow(std::string_view bytes) {
+  auto c = keys::DecodeCopy(bytes);
+  if (!c) throw LmdbError(MDB_CORRUPTED, "bad copy record");
+  return *c;
+}
+
+// The copy at `offset` of `user`'s log, or nullopt.
+std::optional<keys::CopyRecord> ReadCopy(const Txn& txn, MDB_dbi copies, const std::string& user,
+                                         int32_t offset) {
+  Cursor cur(txn, copies);
+  if (!cur.SeekDup(user, keys::CopyProbe(offset))) return std::nullopt;
+  auto c = DecodeCopyOrThrow(cur.value());
+  if (c.offset != offset) return std::nullopt;
+  return c;
+}
+
+// Rewrites the copy record of `user` at c.offset in place (same size, same place).
+void RewriteCopy(const Txn& txn, MDB_dbi copies, const std::string& user, const keys::CopyRecord& c) {
+  Cursor cur(txn, copies);
+  if (!cur.SeekDup(user, keys::CopyProbe(c.offset)) || DecodeCopyOrThrow(cur.value()).offset != c.offset) {
+    throw LmdbError(MDB_CORRUPTED, "copy to rewrite is missing");
+  }
+  cur.PutCurrent(keys::EncodeCopy(c));
+}
+
+// The sender of a body's message: its DEVICE copy is in this user's log.
+const std::string& SenderOf(const Body& b) { return b.sender().empty() ? b.message().from().user() : b.sender(); }
+
+// The copy as delivered: the body's message with the copy's own fields.
+Message BuildCopy(const Body& b, const keys::CopyRecord& c) {
+  Message m = b.message();
+  m.set_signal_offset(c.offset);
+  m.set_signal_type(c.device ? kSignalTypeDevice : kSignalTypeReceiver);
+  if (c.received && !m.signal_ack_state().received()) m.mutable_signal_ack_state()->set_received(true);
+  if (c.read && !m.signal_ack_state().read()) m.mutable_signal_ack_state()->set_read(true);
+  return m;
 }
 
 // Sets the requested flags; returns true when one of them was not set before.
@@ -146,13 +191,18 @@ Status LmdbStore::OpenEnv() {
     Check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &dbi), name);
     return dbi;
   };
-  tables_ = Tables{open("meta"),    open("log"),         open("heads"),  open("dedup"),
-                   open("convs"),   open("cursors"),     open("undelivered"),
-                   open("groups"),  open("expiry")};
+  auto open_dup = [&](const char* name) {
+    MDB_dbi dbi;
+    Check(mdb_dbi_open(txn.get(), name, MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbi), name);
+    return dbi;
+  };
+  tables_ = Tables{open("meta"),    open_dup("copies"), open("bodies"),      open("refs"),
+                   open("heads"),   open("dedup"),      open("convs"),       open("cursors"),
+                   open("undelivered"), open("groups"), open("expiry")};
   auto version = txn.Get(tables_.meta, kSchemaVersionKey);
   if (!version) {
     MDB_stat st{};
-    Check(mdb_stat(txn.get(), tables_.log, &st), "mdb_stat");
+    Check(mdb_stat(txn.get(), tables_.copies, &st), "mdb_stat");
     if (st.ms_entries != 0) {
       return Status::Corruption("store at " + options_.path + " has entries but no schema version");
     }
@@ -263,10 +313,10 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   AppendResult out;
   if (auto v = txn.Get(tables_.dedup, dkey)) {
     auto offset = keys::DecodeCounter(*v);
-    auto entry = offset ? ReadEntry(txn, tables_.log, r.sender, *offset) : std::nullopt;
-    if (!entry) throw LmdbError(MDB_CORRUPTED, "dedup record points at no entry");
+    auto copy = offset ? ReadCopy(txn, tables_.copies, r.sender, *offset) : std::nullopt;
+    if (!copy) throw LmdbError(MDB_CORRUPTED, "dedup record points at no entry");
     out.duplicate = true;
-    out.device_copy = std::move(*entry->mutable_message());
+    out.device_copy = BuildCopy(ReadBody(txn, tables_.bodies, copy->seq), *copy);
     c.result = std::move(out);
     return c;
   }
@@ -280,7 +330,8 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     }
   }
   for (const auto& u : receivers) {
-    if (!ValidName(u) || u == r.sender || !KeysFit(env_->get(), {u.size() + 5})) {
+    if (!ValidName(u) || u == r.sender ||
+        !KeysFit(env_->get(), {u.size() + 5, r.expires_ms > 0 ? 8 + keys::kSeqSize + 4 + u.size() : 0})) {
       c.status = Status::Invalid("bad receiver");
       return c;
     }
@@ -295,38 +346,43 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     }
   }
   const int32_t user_offset = Increment(txn, tables_.convs, r.conversation);
-  Entry device;
-  *device.mutable_message() = r.message;
-  device.mutable_message()->set_user_offset(user_offset);
-  device.mutable_message()->set_signal_type(kSignalTypeDevice);
-  device.mutable_message()->set_signal_offset(Increment(txn, tables_.heads, r.sender));
-  const int32_t sender_offset = device.message().signal_offset();
+  const int32_t sender_offset = Increment(txn, tables_.heads, r.sender);
+  const uint64_t seq = NextBodySeq(txn, tables_.meta);
+  Body body;
+  *body.mutable_message() = r.message;
+  body.mutable_message()->set_user_offset(user_offset);
+  body.mutable_message()->clear_signal_offset();
+  body.mutable_message()->clear_signal_type();
+  body.set_sender_offset(sender_offset);
+  body.set_expires_ms(r.expires_ms > 0 ? r.expires_ms : 0);
+  body.set_copies(static_cast<uint32_t>(1 + receivers.size()));
+  if (r.message.from().user() != r.sender) body.set_sender(r.sender);
+  if (!r.group.empty()) {
+    body.set_recipients(static_cast<uint32_t>(receivers.size()));
+    body.set_received_count(0);
+    body.set_read_count(0);
+  }
+  keys::CopyRecord copy;
+  copy.seq = seq;
+  copy.received = r.message.signal_ack_state().received();
+  copy.read = r.message.signal_ack_state().read();
   for (const auto& u : receivers) {
-    Entry copy;
-    *copy.mutable_message() = r.message;
-    copy.mutable_message()->set_user_offset(user_offset);
-    copy.mutable_message()->set_signal_type(kSignalTypeReceiver);
-    copy.mutable_message()->set_signal_offset(Increment(txn, tables_.heads, u));
-    copy.set_peer_user(r.sender);
-    copy.set_peer_offset(sender_offset);
+    copy.offset = Increment(txn, tables_.heads, u);
+    copy.device = false;
+    txn.Put(tables_.copies, u, keys::EncodeCopy(copy), MDB_APPENDDUP);
     if (r.expires_ms > 0) {
-      copy.set_expires_ms(r.expires_ms);
-      txn.Put(tables_.expiry, keys::ExpiryKey(r.expires_ms, u, copy.message().signal_offset()), "");
+      txn.Put(tables_.expiry, keys::ExpiryKey(r.expires_ms, seq, copy.offset, u), "");
     }
-    WriteEntry(txn, tables_.log, u, copy);
     Increment(txn, tables_.undelivered, u);
     out.receivers.push_back(u);
-    out.receiver_copies.push_back(copy.message());
+    out.receiver_copies.push_back(BuildCopy(body, copy));
   }
-  if (!r.group.empty()) {
-    device.set_recipients(static_cast<uint32_t>(receivers.size()));
-  } else if (receivers.size() == 1) {  // one peer: receipts update the sender copy too
-    device.set_peer_user(receivers[0]);
-    device.set_peer_offset(out.receiver_copies[0].signal_offset());
-  }
-  WriteEntry(txn, tables_.log, r.sender, device);
+  copy.offset = sender_offset;
+  copy.device = true;
+  txn.Put(tables_.copies, r.sender, keys::EncodeCopy(copy), MDB_APPENDDUP);
+  txn.Put(tables_.bodies, keys::BodyKey(seq), body.SerializeAsString(), MDB_APPEND);
   txn.Put(tables_.dedup, dkey, keys::EncodeCounter(sender_offset));
-  out.device_copy = device.message();
+  out.device_copy = BuildCopy(body, copy);
   c.result = std::move(out);
   return c;
 }
@@ -337,8 +393,8 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ReceiptRequest& r) {
     c.status = Status::Invalid("names too long for the store's keys");
     return c;
   }
-  auto entry = r.offset > 0 ? ReadEntry(txn, tables_.log, r.user, r.offset) : std::nullopt;
-  if (!entry) {
+  auto copy = r.offset > 0 ? ReadCopy(txn, tables_.copies, r.user, r.offset) : std::nullopt;
+  if (!copy) {
     c.status = Status::NotFound("no entry at offset " + std::to_string(r.offset));
     return c;
   }
@@ -347,43 +403,56 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ReceiptRequest& r) {
     txn.Put(tables_.cursors, ckey, keys::EncodeCounter(r.offset));
   }
   ReceiptResult out;
-  if (entry->message().signal_type() == kSignalTypeReceiver) {
-    const auto before = entry->message().signal_ack_state();
-    out.changed = MergeAck(entry->mutable_message(), r.received, r.read);
-    const auto& after = entry->message().signal_ack_state();
+  Body body = ReadBody(txn, tables_.bodies, copy->seq);
+  Message entry = BuildCopy(body, *copy);
+  if (!copy->device) {
+    const auto before = entry.signal_ack_state();
+    out.changed = MergeAck(&entry, r.received, r.read);
+    const auto& after = entry.signal_ack_state();
     const bool newly_received = !before.received() && after.received();
     const bool newly_read = !before.read() && after.read();
     if (out.changed) {
       if (newly_received) {
         Decrement(txn, tables_.undelivered, r.user);
-        if (entry->expires_ms() > 0) {
-          txn.Del(tables_.expiry, keys::ExpiryKey(entry->expires_ms(), r.user, r.offset));
+        if (body.expires_ms() > 0) {
+          txn.Del(tables_.expiry, keys::ExpiryKey(body.expires_ms(), copy->seq, r.offset, r.user));
         }
       }
-      WriteEntry(txn, tables_.log, r.user, *entry);
+      copy->received = after.received();
+      copy->read = after.read();
+      RewriteCopy(txn, tables_.copies, r.user, *copy);
     }
-    if (!entry->peer_user().empty()) {
-      out.peer_user = entry->peer_user();
-      if (auto peer = ReadEntry(txn, tables_.log, entry->peer_user(), entry->peer_offset())) {
+    const std::string& sender = SenderOf(body);
+    if (!sender.empty()) {
+      out.peer_user = sender;
+      auto peer = ReadCopy(txn, tables_.copies, sender, body.sender_offset());
+      if (peer && peer->seq == copy->seq) {
+        Message peer_message = BuildCopy(body, *peer);
         bool write = false;
-        if (peer->recipients() > 0) {  // group: count members, full state when all have it
-          if (newly_received) peer->set_received_count(peer->received_count() + 1);
-          if (newly_read) peer->set_read_count(peer->read_count() + 1);
-          write = newly_received || newly_read;
-          write |= MergeAck(peer->mutable_message(), peer->received_count() >= peer->recipients(),
-                            peer->read_count() >= peer->recipients());
-          out.recipients = peer->recipients();
-          out.received_count = peer->received_count();
-          out.read_count = peer->read_count();
+        if (body.recipients() > 0) {  // group: count members, full state when all have it
+          if (newly_received) body.set_received_count(body.received_count() + 1);
+          if (newly_read) body.set_read_count(body.read_count() + 1);
+          if (newly_received || newly_read) {
+            txn.Put(tables_.bodies, keys::BodyKey(copy->seq), body.SerializeAsString());
+          }
+          write = MergeAck(&peer_message, body.received_count() >= body.recipients(),
+                           body.read_count() >= body.recipients());
+          out.recipients = body.recipients();
+          out.received_count = body.received_count();
+          out.read_count = body.read_count();
         } else {
-          write = MergeAck(peer->mutable_message(), r.received, r.read);
+          write = MergeAck(&peer_message, r.received, r.read);
         }
-        if (write) WriteEntry(txn, tables_.log, entry->peer_user(), *peer);
-        out.peer = std::move(*peer->mutable_message());
+        if (write) {
+          peer->received = peer_message.signal_ack_state().received();
+          peer->read = peer_message.signal_ack_state().read();
+          RewriteCopy(txn, tables_.copies, sender, *peer);
+        }
+        out.peer = std::move(peer_message);
       }
     }
   }
-  out.entry = std::move(*entry->mutable_message());
+  out.entry = std::move(entry);
   c.result = std::move(out);
   return c;
 }
@@ -399,24 +468,23 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PullRequest& r) {
   int32_t after = r.after >= 0 ? r.after : ReadCounter(txn, tables_.cursors, keys::CursorKey(r.user, r.device));
   out.reached = std::min(after, out.head);
   if (after < out.head && r.limit > 0) {
-    Cursor cur(txn, tables_.log);
-    int32_t offset = 0;
+    Cursor cur(txn, tables_.copies);
     // Expired entries are skipped but still cost a read: bound the walk.
     const uint64_t max_scan = uint64_t{r.limit} + kMaxSkippedPerPull;
     uint64_t scanned = 0;
     bool stopped_early = false;
-    for (bool ok = cur.Seek(keys::LogKey(r.user, after + 1)); ok && keys::ParseLogKey(cur.key(), r.user, &offset);
-         ok = cur.Next()) {
+    for (bool ok = cur.SeekDup(r.user, keys::CopyProbe(after + 1)); ok; ok = cur.NextDup()) {
       if (out.entries.size() >= r.limit || scanned >= max_scan) {
         stopped_early = true;
         break;
       }
       ++scanned;
-      Entry e = ParseEntry(cur.value());
-      out.reached = offset;
-      const bool received = e.message().signal_ack_state().received();
-      if (!received && (e.expired() || (e.expires_ms() > 0 && e.expires_ms() <= r.now_ms))) continue;
-      out.entries.push_back(std::move(*e.mutable_message()));
+      const auto copy = DecodeCopyOrThrow(cur.value());
+      out.reached = copy.offset;
+      if (!copy.received && copy.expired) continue;
+      Body body = ReadBody(txn, tables_.bodies, copy.seq);
+      if (!copy.received && body.expires_ms() > 0 && body.expires_ms() <= r.now_ms) continue;
+      out.entries.push_back(BuildCopy(body, copy));
     }
     if (!stopped_early) out.reached = out.head;  // nothing left after what was seen
   }
@@ -435,7 +503,8 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const MembersRequest& r) {
 LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ExpireRequest& r) {
   Applied c;
   ExpireResult out;
-  std::vector<std::string> done;  // index keys to delete after the walk
+  std::vector<std::string> done;       // index keys to delete after the walk
+  std::vector<keys::CopyRecord> hit;   // parallel to out.expired
   {
     Cursor cur(txn, tables_.expiry);
     for (bool ok = cur.Seek(std::string_view()); ok && done.size() < r.max_entries; ok = cur.Next()) {
@@ -443,17 +512,18 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ExpireRequest& r) {
       if (!parts) throw LmdbError(MDB_CORRUPTED, "bad expiry index key");
       if (parts->expires_ms > r.now_ms) break;
       done.emplace_back(cur.key());
-      auto entry = ReadEntry(txn, tables_.log, parts->user, parts->offset);
-      if (!entry || entry->expired() || entry->message().signal_ack_state().received()) continue;
-      out.expired.push_back(Expired{parts->user, entry->message(), entry->peer_offset()});
+      auto copy = ReadCopy(txn, tables_.copies, parts->user, parts->offset);
+      if (!copy || copy->seq != parts->seq || copy->expired || copy->received) continue;
+      Body body = ReadBody(txn, tables_.bodies, copy->seq);
+      out.expired.push_back(Expired{parts->user, BuildCopy(body, *copy), body.sender_offset()});
+      hit.push_back(*copy);
     }
   }
   for (const auto& k : done) txn.Del(tables_.expiry, k);
-  for (const auto& x : out.expired) {
-    auto entry = ReadEntry(txn, tables_.log, x.receiver, x.entry.signal_offset());
-    entry->set_expired(true);
-    WriteEntry(txn, tables_.log, x.receiver, *entry);
-    Decrement(txn, tables_.undelivered, x.receiver);
+  for (size_t i = 0; i < hit.size(); ++i) {
+    hit[i].expired = true;
+    RewriteCopy(txn, tables_.copies, out.expired[i].receiver, hit[i]);
+    Decrement(txn, tables_.undelivered, out.expired[i].receiver);
   }
   c.result = std::move(out);
   return c;
@@ -486,34 +556,50 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const TrimRequest& r) {
     }
     if (!floor || *floor <= 0) continue;
     struct Gone {
-      int32_t offset;
+      std::string record;      // the copy's value in `copies`
+      uint64_t seq;            // its body
+      uint32_t copies;         // the body's copy count
       std::string dedup_key;   // of a sender copy
       std::string expiry_key;  // of a copy still in the expiry index
       bool waiting;            // counted in `undelivered`
     };
     std::vector<Gone> gone;
     {
-      Cursor cur(txn, tables_.log);
-      int32_t offset = 0;
-      for (bool ok = cur.Seek(keys::LogKey(user, 1));
-           ok && out.removed + gone.size() < r.max_entries && keys::ParseLogKey(cur.key(), user, &offset) &&
-           offset <= *floor;
-           ok = cur.Next()) {
-        Entry e = ParseEntry(cur.value());
-        if (e.message().server_timestamp() >= r.older_than_ms) break;
-        const bool device = e.message().signal_type() == kSignalTypeDevice;
-        const bool waiting = !device && !e.expired() && !e.message().signal_ack_state().received();
-        gone.push_back(Gone{offset, device ? keys::DedupKey(user, e.message().id()) : std::string(),
-                            waiting && e.expires_ms() > 0 ? keys::ExpiryKey(e.expires_ms(), user, offset)
-                                                          : std::string(),
+      Cursor cur(txn, tables_.copies);
+      for (bool ok = cur.SeekDup(user, keys::CopyProbe(1)); ok && out.removed + gone.size() < r.max_entries;
+           ok = cur.NextDup()) {
+        const auto copy = DecodeCopyOrThrow(cur.value());
+        if (copy.offset > *floor) break;
+        Body body = ReadBody(txn, tables_.bodies, copy.seq);
+        if (body.message().server_timestamp() >= r.older_than_ms) break;
+        const bool waiting = !copy.device && !copy.expired && !copy.received;
+        gone.push_back(Gone{std::string(cur.value()), copy.seq, body.copies(),
+                            copy.device ? keys::DedupKey(user, body.message().id()) : std::string(),
+                            waiting && body.expires_ms() > 0
+                                ? keys::ExpiryKey(body.expires_ms(), copy.seq, copy.offset, user)
+                                : std::string(),
                             waiting});
       }
     }
     for (const auto& g : gone) {
-      txn.Del(tables_.log, keys::LogKey(user, g.offset));
+      txn.DelDup(tables_.copies, user, g.record);
       if (!g.dedup_key.empty()) txn.Del(tables_.dedup, g.dedup_key);
       if (!g.expiry_key.empty()) txn.Del(tables_.expiry, g.expiry_key);
       if (g.waiting) Decrement(txn, tables_.undelivered, user);
+      // The body goes with its last copy.
+      const std::string bkey = keys::BodyKey(g.seq);
+      int64_t left = g.copies;
+      if (auto v = txn.Get(tables_.refs, bkey)) {
+        auto n = keys::DecodeCounter(*v);
+        if (!n) throw LmdbError(MDB_CORRUPTED, "body reference count has a bad length");
+        left = *n;
+      }
+      if (--left <= 0) {
+        txn.Del(tables_.bodies, bkey);
+        txn.Del(tables_.refs, bkey);
+      } else {
+        txn.Put(tables_.refs, bkey, keys::EncodeCounter(static_cast<int32_t>(left)));
+      }
     }
     out.removed += static_cast<uint32_t>(gone.size());
   }

@@ -78,7 +78,7 @@ class LmdbStore final : public Store {
 
  private:
   struct Tables {
-    MDB_dbi meta, log, heads, dedup, convs, cursors, undelivered, groups, expiry;
+    MDB_dbi meta, copies, bodies, refs, heads, dedup, convs, cursors, undelivered, groups, expiry;
   };
 
   explicit LmdbStore(const LmdbOptions& options);

@@ -5,6 +5,6 @@
 namespace courier::storage {
 
 inline constexpr const char* kSchemaVersionKey = "schema_version";
-inline constexpr const char* kSchemaVersion = "1";
+inline constexpr const char* kSchemaVersion = "2";
 
 }  // namespace courier::storage

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <variant>
 
+#include "keys.h"
 #include "test_util.h"
 
 namespace courier::storage {
@@ -765,6 +766,113 @@ TEST_F(StoreTest, QuotaRefusesWhenTheReceiverHasTooManyUndelivered) {
   EXPECT_EQ(Run(limited(Append("alice", "bob", "m4"))).status.code(), Status::Code::kLimit);
   // Without a limit nothing is refused.
   Appended(Append("alice", "bob", "m4"));
+}
+
+}  // namespace
+}  // namespace courier::storage
+
+// ---------------------------------------------------------------- the copies table's LMDB operations
+
+namespace courier::storage {
+namespace {
+
+// A MDB_DUPSORT | MDB_DUPFIXED table of copy records, as `copies` uses it:
+// appends with MDB_APPENDDUP, seeks by offset, rewrites in place with
+// MDB_CURRENT, deletes one value. Sizes cover a single value, values in a
+// sub-page and values in a sub-database.
+TEST(LmdbDupFixed, AppendSeekRewriteInPlaceAndDelete) {
+  TempDir dir;
+  Env env;
+  ASSERT_EQ(mdb_env_set_maxdbs(env.get(), 4), MDB_SUCCESS);
+  ASSERT_EQ(mdb_env_set_mapsize(env.get(), 64u << 20), MDB_SUCCESS);
+  ASSERT_EQ(mdb_env_open(env.get(), dir.path().c_str(), MDB_NOSYNC, 0600), MDB_SUCCESS);
+  MDB_dbi dbi;
+  const std::vector<int> sizes = {1, 7, 3000};
+  {
+    Txn txn(env.get(), false);
+    ASSERT_EQ(mdb_dbi_open(txn.get(), "copies", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbi), MDB_SUCCESS);
+    // Users interleaved, as appends arrive.
+    for (int i = 1; i <= 3000; ++i) {
+      for (int n : sizes) {
+        if (i > n) continue;
+        keys::CopyRecord c{.offset = i, .seq = uint64_t(n) * 100000 + i, .device = (i % 2) == 0};
+        txn.Put(dbi, "u" + std::to_string(n), keys::EncodeCopy(c), MDB_APPENDDUP);
+      }
+    }
+    // An offset that does not grow is refused by MDB_APPENDDUP.
+    try {
+      txn.Put(dbi, "u7", keys::EncodeCopy(keys::CopyRecord{.offset = 3, .seq = 1}), MDB_APPENDDUP);
+      ADD_FAILURE() << "out-of-order append accepted";
+    } catch (const LmdbError& e) {
+      EXPECT_EQ(e.rc(), MDB_KEYEXIST);
+    }
+    txn.Commit();
+  }
+  {
+    Txn txn(env.get(), false);
+    for (int n : sizes) {
+      const std::string user = "u" + std::to_string(n);
+      // Rewrite every third record in place: set received and read.
+      for (int i = 1; i <= n; i += 3) {
+        Cursor cur(txn, dbi);
+        ASSERT_TRUE(cur.SeekDup(user, keys::CopyProbe(i))) << user << " " << i;
+        auto c = keys::DecodeCopy(cur.value());
+        ASSERT_TRUE(c);
+        ASSERT_EQ(c->offset, i);
+        c->received = c->read = true;
+        cur.PutCurrent(keys::EncodeCopy(*c));
+        EXPECT_EQ(keys::DecodeCopy(cur.value())->offset, i) << "the cursor stays on the rewritten value";
+        EXPECT_TRUE(keys::DecodeCopy(cur.value())->read);
+      }
+      Cursor cur(txn, dbi);
+      EXPECT_FALSE(cur.SeekDup(user, keys::CopyProbe(n + 1))) << "nothing after the last offset";
+    }
+    txn.Commit();
+  }
+  MDB_stat st{};
+  {
+    Txn txn(env.get(), false);
+    ASSERT_EQ(mdb_stat(txn.get(), dbi, &st), MDB_SUCCESS);
+    EXPECT_EQ(st.ms_entries, 1u + 7u + 3000u) << "rewrites replaced, they did not add";
+    // Every user's values in offset order, with the rewritten flags.
+    for (int n : sizes) {
+      const std::string user = "u" + std::to_string(n);
+      int expect = 1;
+      Cursor cur(txn, dbi);
+      for (bool ok = cur.SeekDup(user, keys::CopyProbe(1)); ok; ok = cur.NextDup()) {
+        auto c = keys::DecodeCopy(cur.value());
+        ASSERT_TRUE(c);
+        ASSERT_EQ(c->offset, expect) << user;
+        EXPECT_EQ(c->seq, uint64_t(n) * 100000 + expect);
+        EXPECT_EQ(c->device, expect % 2 == 0);
+        EXPECT_EQ(c->received, (expect - 1) % 3 == 0) << user << " " << expect;
+        EXPECT_EQ(c->read, (expect - 1) % 3 == 0);
+        ++expect;
+      }
+      EXPECT_EQ(expect, n + 1) << user;
+    }
+    // Delete one value of a user, then all of the single one's.
+    auto c5 = keys::EncodeCopy(keys::CopyRecord{.offset = 5, .seq = 700005});
+    EXPECT_TRUE(txn.DelDup(dbi, "u7", c5));
+    EXPECT_FALSE(txn.DelDup(dbi, "u7", c5));
+    {
+      Cursor cur(txn, dbi);
+      ASSERT_TRUE(cur.SeekDup("u7", keys::CopyProbe(5)));
+      EXPECT_EQ(keys::DecodeCopy(cur.value())->offset, 6) << "a seek lands on the next offset";
+    }
+    auto c1 = keys::EncodeCopy(keys::CopyRecord{.offset = 1, .seq = 100001, .received = true, .read = true});
+    EXPECT_TRUE(txn.DelDup(dbi, "u1", c1));
+    EXPECT_FALSE(txn.Get(dbi, "u1").has_value());
+    txn.Commit();
+  }
+  // MDB_APPENDDUP fills the pages: 3000 records of 13 bytes take 10 leaf
+  // pages of 4 KiB at most (a middle split would leave them about half full).
+  {
+    Txn txn(env.get(), true);
+    MDB_stat sub{};
+    ASSERT_EQ(mdb_stat(txn.get(), dbi, &sub), MDB_SUCCESS);
+    EXPECT_LE(sub.ms_leaf_pages, 12u) << "leaf pages " << sub.ms_leaf_pages;
+  }
 }
 
 }  // namespace
