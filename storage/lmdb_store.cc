@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 
+#include "copy_message.h"
 #include "keys.h"
 #include "schema.h"
 #include "store.pb.h"
@@ -19,8 +20,6 @@ using courier::store::v1::Body;
 using courier::store::v1::Group;
 using courier::v1::Message;
 
-constexpr int kSignalTypeDevice = 2;
-constexpr int kSignalTypeReceiver = 3;
 constexpr uint64_t kMiB = 1024 * 1024;
 // Expired entries one pull may step over beyond its limit.
 constexpr uint64_t kMaxSkippedPerPull = 10000;
@@ -119,19 +118,6 @@ void RewriteCopy(const Txn& txn, MDB_dbi copies, const std::string& user, const 
     throw LmdbError(MDB_CORRUPTED, "copy to rewrite is missing");
   }
   cur.PutCurrent(keys::EncodeCopy(c));
-}
-
-// The sender of a body's message: its DEVICE copy is in this user's log.
-const std::string& SenderOf(const Body& b) { return b.sender().empty() ? b.message().from().user() : b.sender(); }
-
-// The copy as delivered: the body's message with the copy's own fields.
-Message BuildCopy(const Body& b, const keys::CopyRecord& c) {
-  Message m = b.message();
-  m.set_signal_offset(c.offset);
-  m.set_signal_type(c.device ? kSignalTypeDevice : kSignalTypeReceiver);
-  if (c.received && !m.signal_ack_state().received()) m.mutable_signal_ack_state()->set_received(true);
-  if (c.read && !m.signal_ack_state().read()) m.mutable_signal_ack_state()->set_read(true);
-  return m;
 }
 
 // Sets the requested flags; returns true when one of them was not set before.
@@ -316,7 +302,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     auto copy = offset ? ReadCopy(txn, tables_.copies, r.sender, *offset) : std::nullopt;
     if (!copy) throw LmdbError(MDB_CORRUPTED, "dedup record points at no entry");
     out.duplicate = true;
-    out.device_copy = BuildCopy(ReadBody(txn, tables_.bodies, copy->seq), *copy);
+    out.device_copy = MessageOfCopy(ReadBody(txn, tables_.bodies, copy->seq), *copy);
     c.result = std::move(out);
     return c;
   }
@@ -375,14 +361,14 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     }
     Increment(txn, tables_.undelivered, u);
     out.receivers.push_back(u);
-    out.receiver_copies.push_back(BuildCopy(body, copy));
+    out.receiver_copies.push_back(MessageOfCopy(body, copy));
   }
   copy.offset = sender_offset;
   copy.device = true;
   txn.Put(tables_.copies, r.sender, keys::EncodeCopy(copy), MDB_APPENDDUP);
   txn.Put(tables_.bodies, keys::BodyKey(seq), body.SerializeAsString(), MDB_APPEND);
   txn.Put(tables_.dedup, dkey, keys::EncodeCounter(sender_offset));
-  out.device_copy = BuildCopy(body, copy);
+  out.device_copy = MessageOfCopy(body, copy);
   c.result = std::move(out);
   return c;
 }
@@ -404,7 +390,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ReceiptRequest& r) {
   }
   ReceiptResult out;
   Body body = ReadBody(txn, tables_.bodies, copy->seq);
-  Message entry = BuildCopy(body, *copy);
+  Message entry = MessageOfCopy(body, *copy);
   if (!copy->device) {
     const auto before = entry.signal_ack_state();
     out.changed = MergeAck(&entry, r.received, r.read);
@@ -427,7 +413,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ReceiptRequest& r) {
       out.peer_user = sender;
       auto peer = ReadCopy(txn, tables_.copies, sender, body.sender_offset());
       if (peer && peer->seq == copy->seq) {
-        Message peer_message = BuildCopy(body, *peer);
+        Message peer_message = MessageOfCopy(body, *peer);
         bool write = false;
         if (body.recipients() > 0) {  // group: count members, full state when all have it
           if (newly_received) body.set_received_count(body.received_count() + 1);
@@ -484,7 +470,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PullRequest& r) {
       if (!copy.received && copy.expired) continue;
       Body body = ReadBody(txn, tables_.bodies, copy.seq);
       if (!copy.received && body.expires_ms() > 0 && body.expires_ms() <= r.now_ms) continue;
-      out.entries.push_back(BuildCopy(body, copy));
+      out.entries.push_back(MessageOfCopy(body, copy));
     }
     if (!stopped_early) out.reached = out.head;  // nothing left after what was seen
   }
@@ -515,7 +501,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ExpireRequest& r) {
       auto copy = ReadCopy(txn, tables_.copies, parts->user, parts->offset);
       if (!copy || copy->seq != parts->seq || copy->expired || copy->received) continue;
       Body body = ReadBody(txn, tables_.bodies, copy->seq);
-      out.expired.push_back(Expired{parts->user, BuildCopy(body, *copy), body.sender_offset()});
+      out.expired.push_back(Expired{parts->user, MessageOfCopy(body, *copy), body.sender_offset()});
       hit.push_back(*copy);
     }
   }

@@ -129,8 +129,8 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   const RunResult inspect = RunProcess(Cli({"inspect", broker_->db_path()}));
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   const std::string& out = inspect.out;
-  EXPECT_TRUE(HasLine(out, "store path=.* schema=1")) << out;
-  EXPECT_TRUE(HasLine(out, "table name=log entries=2")) << out;
+  EXPECT_TRUE(HasLine(out, "store path=.* schema=2")) << out;
+  EXPECT_TRUE(HasLine(out, "table name=copies entries=2")) << out;
   EXPECT_TRUE(HasLine(out, "head user=alice offset=1")) << out;
   EXPECT_TRUE(HasLine(out, "head user=bob offset=1")) << out;
   EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-phone offset=1")) << out;

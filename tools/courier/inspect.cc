@@ -2,10 +2,12 @@
 //
 // Opens the LMDB environment with MDB_RDONLY through the raw LMDB C API (one
 // read transaction: a consistent snapshot, safe while the broker writes),
-// decodes keys with storage/keys.h and log entries with
-// courier.store.v1.Entry (proto/store.proto). Tables (docs/architecture.md):
-//   meta     schema_version -> "1"
-//   log      user \0 offset(be32) -> Entry
+// decodes keys with storage/keys.h and copies with storage/copy_message.h
+// (schema 2; a schema 1 store's `log` of courier.store.v1.Entry is still
+// printed). Tables (docs/architecture.md):
+//   meta     schema_version -> "2", body_seq
+//   bodies   seq(be48) -> Body (the message, stored once)
+//   copies   user -> fixed-size copy records (offset, body seq, flags), dupsort
 //   heads    user -> be32
 //   dedup    sender \0 id -> be32 (the sender's offset)
 //   convs    conversation key -> be32 (its highest user_offset)
@@ -28,6 +30,7 @@
 #include <google/protobuf/reflection.h>
 
 #include "commands.h"
+#include "copy_message.h"
 #include "keys.h"
 #include "print.h"
 #include "store.pb.h"
@@ -108,13 +111,9 @@ std::string extra_fields(const pb::Message& msg, int first_number) {
 }
 
 // `entry user=U offset=N user_offset=.. from=.. to=.. kind=.. id=.. [...] peer=U/N "payload"`
-std::string entry_line(std::string_view user, int32_t offset, std::string_view bytes) {
-  store::v1::Entry e;
-  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return fmt::format("entry user={} offset={} undecodable bytes={}", token(user), offset,
-                       bytes.size());
-  }
-  std::string line = format_message(to_client(e.message()));
+std::string entry_text(std::string_view user, int32_t offset, const v1::Message& m, const std::string& peer,
+                       const std::string& extras) {
+  std::string line = format_message(to_client(m));
   // format_message: `message offset=N ... "payload"`; re-head it and put the
   // store's own fields before the payload.
   const std::string head = "message ";
@@ -125,11 +124,24 @@ std::string entry_line(std::string_view user, int32_t offset, std::string_view b
     payload = body.substr(payload_at);
     body = body.substr(0, payload_at);
   }
-  if (e.message().signal_offset() != offset) body += fmt::format(" key_offset={}", offset);
+  if (m.signal_offset() != offset) body += fmt::format(" key_offset={}", offset);
+  return fmt::format("entry user={} {}{}{}{}", token(user), body, peer, extras, payload);
+}
+
+std::string peer_text(std::string_view user, int32_t offset) {
+  return fmt::format(" peer={}/{}", token(user), offset);
+}
+
+// A schema 1 log record.
+std::string entry_line(std::string_view user, int32_t offset, std::string_view bytes) {
+  store::v1::Entry e;
+  if (!e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return fmt::format("entry user={} offset={} undecodable bytes={}", token(user), offset,
+                       bytes.size());
+  }
   std::string peer;
-  if (!e.peer_user().empty()) peer = fmt::format(" peer={}/{}", token(e.peer_user()), e.peer_offset());
-  return fmt::format("entry user={} {}{}{}{}", token(user), body, peer, extra_fields(e, 4),
-                     payload);
+  if (!e.peer_user().empty()) peer = peer_text(e.peer_user(), e.peer_offset());
+  return entry_text(user, offset, e.message(), peer, extra_fields(e, 4));
 }
 
 class Store {
@@ -232,6 +244,70 @@ void print_groups(Store& s, MDB_dbi dbi, const std::string& only_user) {
   });
 }
 
+// Schema 2: each user's copies, rebuilt from their bodies. A DEVICE copy of
+// a 1:1 message does not store its receiver's offset; one pass over the
+// receivers' copies finds it for the copies printed.
+template <typename FirstOf>
+void print_copies(Store& s, MDB_dbi copies, MDB_dbi bodies,
+                  const std::vector<std::pair<std::string, int32_t>>& users, FirstOf first_of) {
+  struct Row {
+    std::string user;
+    storage::keys::CopyRecord copy;
+    std::optional<store::v1::Body> body;
+  };
+  std::vector<Row> rows;
+  for (const auto& [user, head] : users) {
+    const int32_t first = first_of(head);
+    s.Walk(copies, user, [&](std::string_view k, std::string_view v) {
+      if (k != user) return false;  // the next user's
+      auto copy = storage::keys::DecodeCopy(v);
+      if (!copy) {
+        emit(fmt::format("entry user={} undecodable copy bytes={}", token(user), v.size()));
+        return true;
+      }
+      if (copy->offset < first) return true;
+      Row row{user, *copy, std::nullopt};
+      if (auto bytes = s.Get(bodies, storage::keys::BodyKey(copy->seq))) {
+        store::v1::Body b;
+        if (b.ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) row.body = std::move(b);
+      }
+      rows.push_back(std::move(row));
+      return true;
+    });
+  }
+  std::map<uint64_t, std::pair<std::string, int32_t>> receiver_of;  // body seq -> receiver's copy
+  for (const auto& r : rows) {
+    if (r.copy.device && r.body && r.body->recipients() == 0 && !r.body->message().to().user().empty() &&
+        r.body->message().to().user() != r.user) {
+      receiver_of[r.copy.seq] = {};
+    }
+  }
+  if (!receiver_of.empty()) {
+    s.Walk(copies, {}, [&](std::string_view k, std::string_view v) {
+      auto copy = storage::keys::DecodeCopy(v);
+      if (copy && !copy->device) {
+        if (auto it = receiver_of.find(copy->seq); it != receiver_of.end()) it->second = {std::string(k), copy->offset};
+      }
+      return true;
+    });
+  }
+  for (const auto& r : rows) {
+    if (!r.body) {
+      emit(fmt::format("entry user={} offset={} body={} missing", token(r.user), r.copy.offset, r.copy.seq));
+      continue;
+    }
+    std::string peer;
+    if (!r.copy.device) {
+      peer = peer_text(storage::SenderOf(*r.body), r.body->sender_offset());
+    } else if (auto it = receiver_of.find(r.copy.seq); it != receiver_of.end() && !it->second.first.empty()) {
+      peer = peer_text(it->second.first, it->second.second);
+    }
+    std::string extras = fmt::format(" body={}", r.copy.seq) + (r.copy.expired ? " expired=true" : "") +
+                         extra_fields(*r.body, 3);
+    emit(entry_text(r.user, r.copy.offset, storage::MessageOfCopy(*r.body, r.copy), peer, extras));
+  }
+}
+
 }  // namespace
 
 int run_inspect(const InspectOptions& o) {
@@ -301,12 +377,17 @@ int run_inspect(const InspectOptions& o) {
   if (auto groups = s.Table("groups")) print_groups(s, *groups, o.user);
 
   if (o.entries) {
-    if (auto log = s.Table("log")) {
+    // The first offset to print of a user's log.
+    auto first_of = [&](int32_t head) {
+      return o.limit ? static_cast<int32_t>(std::max<int64_t>(1, head - *o.limit + 1)) : 1;
+    };
+    if (o.limit && *o.limit == 0) {
+      // nothing to print
+    } else if (auto copies = s.Table("copies"), bodies = s.Table("bodies"); copies && bodies) {
+      print_copies(s, *copies, *bodies, users, first_of);
+    } else if (auto log = s.Table("log")) {
       for (const auto& [user, head] : users) {
-        int32_t first = 1;
-        if (o.limit) first = static_cast<int32_t>(std::max<int64_t>(1, head - *o.limit + 1));
-        if (o.limit && *o.limit == 0) continue;
-        s.Walk(*log, keys::LogKey(user, first), [&](std::string_view k, std::string_view v) {
+        s.Walk(*log, keys::LogKey(user, first_of(head)), [&](std::string_view k, std::string_view v) {
           int32_t offset = 0;
           if (!keys::ParseLogKey(k, user, &offset)) return false;  // the next user's
           emit(entry_line(user, offset, v));

@@ -172,7 +172,7 @@ constexpr std::string_view kInspectUsage = R"(usage: courier inspect [options] D
 
 Prints the contents of the Courier store in DIR (plugin_opt_db_path) without
 changing it; safe while the broker runs. One record per line:
-  store path=DIR schema=1
+  store path=DIR schema=2
   table name=NAME entries=N
   head user=U offset=N
   cursor user=U device=D offset=N

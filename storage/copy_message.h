@@ -1,0 +1,19 @@
+// How a stored copy becomes the Message a device receives (schema 2): the
+// body's message with the copy's own offset, type and receipt flags.
+// Pure functions; shared by the store and `courier inspect`.
+#pragma once
+
+#include <string>
+
+#include "keys.h"
+#include "store.pb.h"
+
+namespace courier::storage {
+
+// The sender of a body's message: its DEVICE copy is in this user's log.
+const std::string& SenderOf(const courier::store::v1::Body& body);
+
+// The copy as delivered.
+courier::v1::Message MessageOfCopy(const courier::store::v1::Body& body, const keys::CopyRecord& copy);
+
+}  // namespace courier::storage
