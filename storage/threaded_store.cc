@@ -1,6 +1,7 @@
 #include "threaded_store.h"
 
 #include <chrono>
+#include <iterator>
 
 namespace courier::storage {
 
@@ -8,8 +9,9 @@ namespace courier::storage {
 // can land just before the broker starts waiting and be lost.
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
 
-ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake)
-    : inner_(std::move(inner)), wake_(std::move(wake)), worker_([this] { Run(); }) {}
+ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch)
+    : inner_(std::move(inner)), wake_(std::move(wake)), max_batch_(max_batch > 0 ? max_batch : 1),
+      worker_([this] { Run(); }) {}
 
 ThreadedStore::~ThreadedStore() {
   {
@@ -65,7 +67,13 @@ void ThreadedStore::Run() {
       continue;
     }
     std::deque<Request> batch;
-    batch.swap(in_);
+    if (in_.size() <= max_batch_) {
+      batch.swap(in_);
+    } else {
+      auto end = in_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
+      batch.assign(std::make_move_iterator(in_.begin()), std::make_move_iterator(end));
+      in_.erase(in_.begin(), end);
+    }
     lk.unlock();
     for (auto& r : batch) inner_->Submit(std::move(r));
     std::vector<Completion> out = inner_->Flush();

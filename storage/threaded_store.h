@@ -2,9 +2,11 @@
 // broker thread never waits for a commit (fsync) to finish.
 //
 // Submit() queues and returns at once. The worker takes everything queued,
-// hands it to the inner store as one batch (one commit), and keeps the
-// completions until Flush() collects them. Whatever arrives while a commit
-// runs forms the next batch, so batches grow with the load.
+// up to max_batch requests, hands it to the inner store as one batch (one
+// commit), and keeps the completions until Flush() collects them. Whatever
+// arrives while a commit runs forms the next batch, so batches grow with the
+// load; the cap bounds one commit's dirty pages, which LMDB keeps allocated
+// for later transactions, and the wait of the requests inside it.
 //
 // Thread: Submit, Flush, pending and commit_stats are for one caller thread
 // (the broker thread); the inner store is touched only by the worker.
@@ -29,7 +31,9 @@ namespace courier::storage {
 
 class ThreadedStore final : public Store {
  public:
-  ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake);
+  static constexpr size_t kDefaultMaxBatch = 1024;
+  ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake,
+                size_t max_batch = kDefaultMaxBatch);
   ~ThreadedStore() override;
 
   void Submit(Request request) override;
@@ -43,6 +47,7 @@ class ThreadedStore final : public Store {
 
   std::unique_ptr<Store> inner_;
   std::function<void()> wake_;
+  const size_t max_batch_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> in_;        // submitted, not yet taken by the worker

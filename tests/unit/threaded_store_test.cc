@@ -26,14 +26,14 @@ AppendRequest Append(const std::string& id) {
 
 class ThreadedStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ThreadedStore> Make() {
+  std::unique_ptr<ThreadedStore> Make(size_t max_batch = ThreadedStore::kDefaultMaxBatch) {
     LmdbOptions o;
     o.path = dir_.Sub("db");
     o.map_size_mb = 16;
     o.sync = SyncMode::kOs;
     std::unique_ptr<LmdbStore> lmdb;
     EXPECT_TRUE(LmdbStore::Open(o, &lmdb).ok());
-    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; });
+    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; }, max_batch);
   }
   // Collects completions until `n` have come, or 10 s passed.
   static std::vector<Completion> Collect(Store& s, size_t n) {
@@ -65,6 +65,20 @@ TEST_F(ThreadedStoreTest, CompletesInSubmissionOrderAndWakes) {
   EXPECT_GT(wakes_.load(), 0);
   EXPECT_GT(store->commit_stats().commits, 0u);
   EXPECT_LE(store->commit_stats().commits, 200u);
+}
+
+// No commit carries more than max_batch requests; order and offsets hold
+// across the split.
+TEST_F(ThreadedStoreTest, BatchesAreCapped) {
+  auto store = Make(10);
+  for (int i = 0; i < 100; ++i) store->Submit(Append("m" + std::to_string(i)));
+  auto done = Collect(*store, 100);
+  ASSERT_EQ(done.size(), 100u);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(done[i].status.ok()) << done[i].status.ToString();
+    EXPECT_EQ(std::get<AppendResult>(done[i].result).device_copy.signal_offset(), i + 1);
+  }
+  EXPECT_GE(store->commit_stats().commits, 10u);
 }
 
 TEST_F(ThreadedStoreTest, DuplicatesAcrossBatchesAreDetected) {
