@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "proc/read_file.h"
+
 namespace courier::bench {
 
 // CLOCK_MONOTONIC in ns. The same clock in every process of this machine, so
@@ -34,7 +36,7 @@ std::string MakeTempDir(const std::string& prefix);
 void RemoveTree(const std::string& path);
 // Bytes on disk of a directory tree (st_blocks * 512), like du.
 int64_t DiskUsage(const std::string& path);
-std::string ReadWholeFile(const std::string& path);
+using courier::proc::ReadWholeFile;
 // Output of a command (popen), trimmed to max_bytes.
 std::string CommandOutput(const std::string& command, size_t max_bytes = 1 << 20);
 // Drops the page cache pages of one file (posix_fadvise DONTNEED).

@@ -8,11 +8,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "proc/loopback.h"
+#include "proc/read_file.h"
 
 #ifndef MOSQUITTO_BIN
 #error "MOSQUITTO_BIN must be defined by the build"
@@ -45,14 +45,6 @@ std::string SanitizerReport(const std::string& log) {
     if (at != std::string::npos) return log.substr(at > 200 ? at - 200 : 0, 6000);
   }
   return {};
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace
@@ -198,8 +190,8 @@ void Broker::Kill9() { child_.Kill(); }
 void Broker::Stop() { child_.Stop(kStopTimeout); }
 
 std::string Broker::log() const {
-  std::string text = ReadFile(dir_ + "/mosquitto.log");
-  std::string out = ReadFile(dir_ + "/stdout.log");
+  std::string text = proc::ReadWholeFile(dir_ + "/mosquitto.log");
+  std::string out = proc::ReadWholeFile(dir_ + "/stdout.log");
   if (!out.empty()) text += "\n----- broker stdout/stderr -----\n" + out;
   return text;
 }

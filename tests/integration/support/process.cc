@@ -6,20 +6,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "proc/process.h"
 
 namespace courier::it {
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 ::testing::AssertionResult RunProgram(const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout) {

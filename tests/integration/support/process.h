@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "proc/read_file.h"
+
 #include <gtest/gtest.h>
 
 namespace courier::it {
@@ -17,6 +19,6 @@ namespace courier::it {
 ::testing::AssertionResult RunProgram(const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout);
 
-std::string ReadWholeFile(const std::string& path);
+using courier::proc::ReadWholeFile;
 
 }  // namespace courier::it
