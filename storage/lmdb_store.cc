@@ -162,7 +162,9 @@ Status LmdbStore::OpenEnv() {
   MDB_env* env = env_->get();
   Check(mdb_env_set_maxdbs(env, 16), "mdb_env_set_maxdbs");
   Check(mdb_env_set_mapsize(env, std::max(options_.map_size_mb * kMiB, map_size_)), "mdb_env_set_mapsize");
-  unsigned flags = MDB_NOTLS;
+  // No readahead: the store reads by point lookups and B-tree descents, not
+  // scans. Measured at saturation: +6 % msg/s over 8 alternating pairs.
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (options_.sync == SyncMode::kOs) flags |= MDB_NOSYNC;
   if (options_.sync == SyncMode::kNoMeta) flags |= MDB_NOMETASYNC;
   Check(mdb_env_open(env, options_.path.c_str(), flags, 0600), "mdb_env_open");
