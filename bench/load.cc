@@ -580,7 +580,7 @@ bool Worker::SendOne(Client* c, int64_t ts) {
     msg_.set_timestamp(EpochMs());
     msg_.set_payload(pad_);
     msg_.SerializeToString(&buf_);
-    rc = mosquitto_publish(c->m, &mid, c->send_topic.c_str(), static_cast<int>(buf_.size()), buf_.data(), 1, false);
+    rc = mosquitto_publish(c->m, &mid, c->send_topic.c_str(), static_cast<int>(buf_.size()), buf_.data(), s_.send_qos, false);
   } else {
     rc = mosquitto_publish(c->m, &mid, c->peer_topic.c_str(), static_cast<int>(pad_.size()), pad_.data(), 1, false);
     key = static_cast<uint32_t>(mid);

@@ -52,6 +52,8 @@ run: load
   --pull               receivers PULL instead of taking pushes
   --pull-limit K       entries per PULL                            [100]
   --receipts           receivers send a `received` receipt per message
+  --send-qos Q         QoS of the senders' Messages, 0 or 1 (courier mode;
+                       the SENDER Signal is the ack either way)     [1]
   --persistent         persistent sessions (clean_session false)   [on for persist]
   --warmup S --duration S --drain S                                [2 8 5]
   --messages N         fill mode: send exactly N messages, then stop (--duration is the time cap)
@@ -91,6 +93,7 @@ int Run(const std::vector<std::string>& argv) {
   spec.pull = a.Has("pull");
   a.Str("pull", "");
   spec.pull_limit = static_cast<int>(a.Num("pull-limit", spec.pull_limit));
+  spec.send_qos = static_cast<int>(a.Num("send-qos", spec.send_qos));
   spec.receipts = a.Has("receipts");
   a.Str("receipts", "");
   spec.clean_session = !(a.Has("persistent") || kind == BrokerKind::kPersist);
@@ -108,6 +111,10 @@ int Run(const std::vector<std::string>& argv) {
   a.Str("keep", "");
   if (!a.CheckAllUsed()) {
     std::fprintf(stderr, "courier_bench: %s\n%s", a.error().c_str(), kUsage);
+    return 2;
+  }
+  if (spec.send_qos != 0 && spec.send_qos != 1) {
+    std::fprintf(stderr, "courier_bench: --send-qos must be 0 or 1\n%s", kUsage);
     return 2;
   }
   if (broker.empty() && spec.port == 0) {

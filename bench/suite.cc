@@ -228,6 +228,9 @@ void Suite::Saturation() {
       s = Standard(k);
       s.group_size = 8;
       Run(*b, "group", s);
+      s = Standard(k);
+      s.send_qos = 0;
+      Run(*b, "qos0", s);
     }
   }
 }
@@ -581,7 +584,8 @@ void Suite::Report() {
                full = Saturated(BrokerKind::kCourierFull);
   o << "## Saturation\n\n";
   o << "64 users in 32 pairs, one connection each; every user sends to its peer as fast as a window of 16 "
-       "unacknowledged messages allows; " << payload_ << " B payload; QoS 1 everywhere. Measured over "
+       "unacknowledged messages allows; " << payload_ << " B payload; senders publish at QoS 1 (one row at QoS 0); the plain relay delivers at QoS 1, Courier its "
+       "stored copies at QoS 0 (`plugin_opt_delivery_qos` default). Measured over "
     << duration_ << " s after " << warmup_ << " s of warm-up. *delivered* counts messages arriving at the "
        "receiver inside the window. Latencies in ms; CPU is the broker's, % of one core; *CPU µs/msg* is broker CPU time "
        "per delivered message, the figure least disturbed by other load on the machine; *generator CPU* is the load "
@@ -605,18 +609,21 @@ void Suite::Report() {
     if (k == BrokerKind::kCourierFull) {
       if (const Row* r = Find(k, "pull")) line("(c) Courier sync full, PULL receivers", *r);
       if (const Row* r = Find(k, "group")) line("(c) Courier sync full, groups of 8 (deliveries/s)", *r);
+      if (const Row* r = Find(k, "qos0")) line("(c) Courier sync full, senders publish at QoS 0", *r);
     }
   }
   o << "\nPULL receivers do not subscribe to their inbox: each pulls (limit 100) after the last offset it holds, "
        "again at once while the response's head is ahead, else after 5 ms. In the groups row every message "
-       "goes to 7 members, so *delivered* counts 7 deliveries per message sent.\n\n";
+       "goes to 7 members, so *delivered* counts 7 deliveries per message sent. In the QoS 0 row the senders "
+       "publish their Messages at QoS 0: the SENDER Signal, sent after the commit, is their acknowledgement "
+       "either way, and the broker then writes no PUBACK.\n\n";
   o << "Courier's own counters (admin API `getStats`) over each run: how many messages one store commit (one "
        "LMDB write transaction, with `sync full` one fsync of data and one of the meta page) carried, and what "
        "a commit cost, measured inside the plugin on the broker's thread.\n\n";
   o << "| run | commits (whole run) | messages per commit | commit ms (mean) | broker thread inside commits |\n"
        "|---|---:|---:|---:|---:|\n";
   for (const auto& r : rows_) {
-    if (!IsCourier(r.kind) || r.commits() <= 0 || (r.phase != "saturation" && r.phase != "pull" && r.phase != "group"))
+    if (!IsCourier(r.kind) || r.commits() <= 0 || (r.phase != "saturation" && r.phase != "pull" && r.phase != "group" && r.phase != "qos0"))
       continue;
     o << "| " << Label(r.kind) << " " << r.phase << " | " << Fmt("%.0f", r.commits()) << " | "
       << Fmt("%.1f", r.per_commit()) << " | " << Fmt("%.2f", r.commit_ms()) << " | "
@@ -748,6 +755,11 @@ void Suite::Report() {
   if (plain > 0 && full > 0) {
     o << "| Courier sync full ≥ 0.5× plain QoS1 relay at saturation | " << Rate(full) << " vs " << Rate(plain)
       << " msg/s | " << Fmt("%.2f×", full / plain) << " | " << verdict(full >= 0.5 * plain) << " |\n";
+    if (const Row* q = Find(BrokerKind::kCourierFull, "qos0")) {
+      const double q0 = q->r.delivered_per_s();
+      o << "| the same, senders publishing at QoS 0 | " << Rate(q0) << " vs " << Rate(plain) << " msg/s | "
+        << Fmt("%.2f×", q0 / plain) << " | " << verdict(q0 >= 0.5 * plain) << " |\n";
+    }
   }
   if (persist > 0 && full > 0) {
     o << "| Courier sync full ≥ 20× mosquitto persistence (b) | " << Rate(full) << " vs " << Rate(persist)
