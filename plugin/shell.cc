@@ -180,7 +180,6 @@ void Shell::Flush() {
     }
     Publish(engine_.OnCompletion(done));
   }
-  store_->Recycle(std::move(completions));
 }
 
 void Shell::Publish(const std::vector<core::Publish>& publishes) {

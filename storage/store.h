@@ -36,10 +36,6 @@ class Store {
   // the batch with the same transient status and writes none of them.
   virtual std::vector<Completion> Flush() = 0;
 
-  // Takes back completions the caller has finished with, so that an
-  // implementation can free them off the caller's thread. The default frees
-  // them here.
-  virtual void Recycle(std::vector<Completion> done) { (void)done; }
   // Number of submitted requests not yet returned by Flush().
   virtual size_t pending() const = 0;
 

@@ -39,15 +39,6 @@ std::vector<Completion> ThreadedStore::Flush() {
   return out;
 }
 
-void ThreadedStore::Recycle(std::vector<Completion> done) {
-  if (done.empty()) return;
-  {
-    std::lock_guard lk(mu_);
-    recycled_.push_back(std::move(done));
-  }
-  cv_.notify_one();
-}
-
 size_t ThreadedStore::pending() const {
   std::lock_guard lk(mu_);
   return in_flight_;
@@ -60,31 +51,19 @@ StoreStats ThreadedStore::commit_stats() const {
 
 void ThreadedStore::Run() {
   std::unique_lock lk(mu_);
-  // Frees recycled completions: after each commit, and when idle.
-  auto free_recycled = [&] {
-    std::vector<std::vector<Completion>> garbage;
-    garbage.swap(recycled_);
-    lk.unlock();
-    garbage.clear();
-    lk.lock();
-  };
   for (;;) {
-    if (in_.empty() && !recycled_.empty()) {
-      free_recycled();
-      continue;
-    }
     if (in_.empty()) {
       if (stop_) return;
       if (!done_.empty()) {
         // Completions wait for the broker: remind it until it collects them.
-        if (!cv_.wait_for(lk, kNagInterval, [&] { return stop_ || !in_.empty() || !recycled_.empty(); })) {
+        if (!cv_.wait_for(lk, kNagInterval, [&] { return stop_ || !in_.empty(); })) {
           lk.unlock();
           wake_();
           lk.lock();
         }
         continue;
       }
-      cv_.wait(lk, [&] { return stop_ || !in_.empty() || !recycled_.empty(); });
+      cv_.wait(lk, [&] { return stop_ || !in_.empty(); });
       continue;
     }
     std::deque<Request> batch;
@@ -105,7 +84,6 @@ void ThreadedStore::Run() {
     lk.unlock();
     wake_();
     lk.lock();
-    if (!recycled_.empty()) free_recycled();
   }
 }
 

@@ -8,9 +8,8 @@
 // load; the cap bounds one commit's dirty pages, which LMDB keeps allocated
 // for later transactions, and the wait of the requests inside it.
 //
-// Thread: Submit, Flush, Recycle, pending and commit_stats are for one
-// caller thread (the broker thread); the inner store is touched only by the
-// worker, which also frees recycled completions.
+// Thread: Submit, Flush, pending and commit_stats are for one caller thread
+// (the broker thread); the inner store is touched only by the worker.
 // `wake` runs on the worker after a batch is done, and again every
 // millisecond while completions wait uncollected: it must be safe to call
 // from another thread (the plugin interrupts the broker's epoll_wait).
@@ -40,9 +39,6 @@ class ThreadedStore final : public Store {
   void Submit(Request request) override;
   // The completions finished so far; never blocks on the disk.
   std::vector<Completion> Flush() override;
-  // Frees them on the worker thread, where most of their messages were
-  // allocated.
-  void Recycle(std::vector<Completion> done) override;
   size_t pending() const override;
   StoreStats commit_stats() const override;
 
@@ -56,7 +52,6 @@ class ThreadedStore final : public Store {
   std::condition_variable cv_;
   std::deque<Request> in_;        // submitted, not yet taken by the worker
   std::vector<Completion> done_;  // committed, not yet collected
-  std::vector<std::vector<Completion>> recycled_;  // collected, to be freed by the worker
   size_t in_flight_ = 0;          // submitted and not yet collected
   StoreStats stats_;
   bool stop_ = false;

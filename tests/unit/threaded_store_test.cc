@@ -81,27 +81,6 @@ TEST_F(ThreadedStoreTest, BatchesAreCapped) {
   EXPECT_GE(store->commit_stats().commits, 10u);
 }
 
-// Completions handed back after use are freed by the worker between
-// commits; later requests still complete in order (the ASan run checks that
-// nothing is freed twice or leaked).
-TEST_F(ThreadedStoreTest, RecycledCompletionsDoNotDisturbLaterWork) {
-  auto store = Make();
-  int next = 0;
-  for (int round = 0; round < 20; ++round) {
-    for (int i = 0; i < 10; ++i) store->Submit(Append("m" + std::to_string(next + i)));
-    auto done = Collect(*store, 10);
-    ASSERT_EQ(done.size(), 10u);
-    for (int i = 0; i < 10; ++i) {
-      ASSERT_TRUE(done[i].status.ok()) << done[i].status.ToString();
-      EXPECT_EQ(std::get<AppendResult>(done[i].result).device_copy.signal_offset(), next + i + 1);
-    }
-    next += 10;
-    store->Recycle(std::move(done));
-  }
-  EXPECT_EQ(store->pending(), 0u);
-  store->Recycle({});  // nothing to free is fine too
-}
-
 TEST_F(ThreadedStoreTest, DuplicatesAcrossBatchesAreDetected) {
   auto store = Make();
   store->Submit(Append("same"));
