@@ -64,43 +64,29 @@ Cursor::Cursor(const Txn& txn, MDB_dbi dbi) {
 }
 Cursor::~Cursor() { mdb_cursor_close(cursor_); }
 
+bool Cursor::Get(MDB_cursor_op op) {
+  int rc = mdb_cursor_get(cursor_, &key_, &value_, op);
+  if (rc == MDB_NOTFOUND) return false;
+  Check(rc, "mdb_cursor_get");
+  return true;
+}
+
 bool Cursor::Seek(std::string_view key) {
   key_ = ToVal(key);
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, key.empty() ? MDB_FIRST : MDB_SET_RANGE);
-  if (rc == MDB_NOTFOUND) return false;
-  Check(rc, "mdb_cursor_get");
-  return true;
+  return Get(key.empty() ? MDB_FIRST : MDB_SET_RANGE);
 }
 
-bool Cursor::Next() {
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_NEXT);
-  if (rc == MDB_NOTFOUND) return false;
-  Check(rc, "mdb_cursor_get");
-  return true;
-}
+bool Cursor::Next() { return Get(MDB_NEXT); }
 
-bool Cursor::Last() {
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_LAST);
-  if (rc == MDB_NOTFOUND) return false;
-  Check(rc, "mdb_cursor_get");
-  return true;
-}
+bool Cursor::Last() { return Get(MDB_LAST); }
 
 bool Cursor::SeekDup(std::string_view key, std::string_view value) {
   key_ = ToVal(key);
   value_ = ToVal(value);
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_GET_BOTH_RANGE);
-  if (rc == MDB_NOTFOUND) return false;
-  Check(rc, "mdb_cursor_get");
-  return true;
+  return Get(MDB_GET_BOTH_RANGE);
 }
 
-bool Cursor::NextDup() {
-  int rc = mdb_cursor_get(cursor_, &key_, &value_, MDB_NEXT_DUP);
-  if (rc == MDB_NOTFOUND) return false;
-  Check(rc, "mdb_cursor_get");
-  return true;
-}
+bool Cursor::NextDup() { return Get(MDB_NEXT_DUP); }
 
 void Cursor::PutCurrent(std::string_view value) {
   MDB_val v = ToVal(value);

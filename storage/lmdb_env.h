@@ -95,6 +95,9 @@ class Cursor {
   std::string_view value() const;
 
  private:
+  // mdb_cursor_get with `op` on key_/value_; false on MDB_NOTFOUND, throws
+  // LmdbError on any other failure.
+  bool Get(MDB_cursor_op op);
   MDB_cursor* cursor_ = nullptr;
   MDB_val key_{}, value_{};
 };
