@@ -70,20 +70,8 @@ int32_t ReadCounter(const Txn& txn, MDB_dbi dbi, const std::string& key) {
   return *cur;
 }
 
-// The next body sequence: meta[kBodySeqKey] holds the last one handed out.
+// meta[kBodySeqKey] holds the last body sequence handed out.
 constexpr const char* kBodySeqKey = "body_seq";
-
-uint64_t NextBodySeq(Txn& txn, MDB_dbi meta) {
-  uint64_t next = 1;
-  if (auto v = txn.Get(meta, kBodySeqKey)) {
-    auto cur = keys::DecodeSeq(*v);
-    if (!cur) throw LmdbError(MDB_CORRUPTED, "body sequence has a bad length");
-    if (*cur >= keys::kMaxSeq) throw LmdbError(MDB_BAD_VALSIZE, "body sequence exhausted");
-    next = *cur + 1;
-  }
-  txn.Put(meta, kBodySeqKey, keys::EncodeSeq(next));
-  return next;
-}
 
 Body ReadBody(const Txn& txn, MDB_dbi bodies, uint64_t seq) {
   auto v = txn.Get(bodies, keys::BodyKey(seq));
@@ -249,9 +237,11 @@ void LmdbStore::CommitBatch(std::deque<Request>& batch, std::vector<Completion>*
     try {
       const auto t0 = std::chrono::steady_clock::now();
       Txn txn(env_->get(), false);
+      body_seq_.reset();
       std::vector<Applied> applied;
       applied.reserve(batch.size());
       for (const auto& request : batch) applied.push_back(Apply(txn, request));
+      if (body_seq_) txn.Put(tables_.meta, kBodySeqKey, keys::EncodeSeq(*body_seq_));
       txn.Commit();
       const uint64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - t0).count();
@@ -280,6 +270,19 @@ void LmdbStore::CommitBatch(std::deque<Request>& batch, std::vector<Completion>*
   }
   ++stats_.failed_batches;
   for (auto& request : batch) done->push_back(Completion{std::move(request), failure, {}});
+}
+
+uint64_t LmdbStore::NextBodySeq(const Txn& txn) {
+  if (!body_seq_) {
+    body_seq_ = 0;
+    if (auto v = txn.Get(tables_.meta, kBodySeqKey)) {
+      auto cur = keys::DecodeSeq(*v);
+      if (!cur) throw LmdbError(MDB_CORRUPTED, "body sequence has a bad length");
+      body_seq_ = *cur;
+    }
+  }
+  if (*body_seq_ >= keys::kMaxSeq) throw LmdbError(MDB_BAD_VALSIZE, "body sequence exhausted");
+  return ++*body_seq_;
 }
 
 LmdbStore::Applied LmdbStore::Apply(Txn& txn, const Request& request) {
@@ -335,7 +338,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   }
   const int32_t user_offset = Increment(txn, tables_.convs, r.conversation);
   const int32_t sender_offset = Increment(txn, tables_.heads, r.sender);
-  const uint64_t seq = NextBodySeq(txn, tables_.meta);
+  const uint64_t seq = NextBodySeq(txn);
   Body body;
   *body.mutable_message() = r.message;
   body.mutable_message()->set_user_offset(user_offset);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lmdb_env.h"
@@ -108,12 +109,16 @@ class LmdbStore final : public Store {
   Status GroupOfMember(const Txn& txn, const std::string& name, const std::string& user,
                        courier::store::v1::Group* out) const;
   bool GrowMap();
+  // The next body sequence inside the open write transaction. Read from meta
+  // on first use, counted here, and written back once before the commit.
+  uint64_t NextBodySeq(const Txn& txn);
 
   LmdbOptions options_;
   std::unique_ptr<Env> env_;
   Tables tables_{};
   uint64_t map_size_ = 0;
   std::deque<Request> queue_;
+  std::optional<uint64_t> body_seq_;  // last one handed out in the open write txn
   std::string trim_resume_;
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();  // first user key the next trim slice looks at
   LmdbStats stats_;

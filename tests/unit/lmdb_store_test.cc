@@ -209,6 +209,32 @@ TEST_F(StoreTest, ManyAppendsInOneBatchHaveNoGaps) {
   EXPECT_EQ(Log("bob").size(), 51u);
 }
 
+// Each message's body gets the next sequence number, counted once per batch
+// and kept across batches and a reopen: a reused number would overwrite an
+// older body (or fail the append), and every entry must keep its own payload.
+TEST_F(StoreTest, BodiesKeepTheirOwnContentAcrossBatchesAndReopen) {
+  int n = 0;
+  auto batch = [&](int count) {
+    for (int i = 0; i < count; ++i, ++n) {
+      store_->Submit(Append("alice", "bob", "m" + std::to_string(n), "payload " + std::to_string(n)));
+    }
+    for (const auto& c : store_->Flush()) ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  };
+  batch(3);
+  batch(2);
+  Close();
+  Open();
+  batch(2);
+  for (const std::string user : {"alice", "bob"}) {
+    auto log = Log(user);
+    ASSERT_EQ(log.size(), 7u) << user;
+    for (int i = 0; i < 7; ++i) {
+      EXPECT_EQ(log[i].id(), "m" + std::to_string(i)) << user;
+      EXPECT_EQ(log[i].payload(), "payload " + std::to_string(i)) << user;
+    }
+  }
+}
+
 TEST_F(StoreTest, NamesThatArePrefixesOfOthersHaveSeparateLogs) {
   Appended(Append("x", "bo", "1"));
   Appended(Append("x", "bob", "2"));
