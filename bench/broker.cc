@@ -18,12 +18,14 @@ const char* KindName(BrokerKind kind) {
     case BrokerKind::kPersist: return "persist";
     case BrokerKind::kCourierFull: return "courier-full";
     case BrokerKind::kCourierOs: return "courier-os";
+    case BrokerKind::kCourierNoMeta: return "courier-nometa";
   }
   return "?";
 }
 
 bool ParseKind(const std::string& s, BrokerKind* out) {
-  for (auto k : {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull, BrokerKind::kCourierOs}) {
+  for (auto k : {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull, BrokerKind::kCourierOs,
+                 BrokerKind::kCourierNoMeta}) {
     if (s == KindName(k)) {
       *out = k;
       return true;
@@ -32,7 +34,19 @@ bool ParseKind(const std::string& s, BrokerKind* out) {
   return false;
 }
 
-bool IsCourier(BrokerKind kind) { return kind == BrokerKind::kCourierFull || kind == BrokerKind::kCourierOs; }
+bool IsCourier(BrokerKind kind) {
+  return kind == BrokerKind::kCourierFull || kind == BrokerKind::kCourierOs || kind == BrokerKind::kCourierNoMeta;
+}
+
+namespace {
+const char* SyncOption(BrokerKind kind) {
+  switch (kind) {
+    case BrokerKind::kCourierOs: return "os";
+    case BrokerKind::kCourierNoMeta: return "nometa";
+    default: return "full";
+  }
+}
+}  // namespace
 
 Broker::Broker(BrokerSpec spec) : spec_(std::move(spec)) {
   dir_ = MakeTempDir(std::string("courier-bench-") + KindName(spec_.kind) + "-");
@@ -70,11 +84,12 @@ void Broker::WriteConfig() const {
       break;
     case BrokerKind::kCourierFull:
     case BrokerKind::kCourierOs:
+    case BrokerKind::kCourierNoMeta:
       c << "persistence false\n";
       c << "per_listener_settings false\n";
       c << "plugin " << spec_.plugin << "\n";
       c << "plugin_opt_db_path " << db_path() << "\n";
-      c << "plugin_opt_sync " << (spec_.kind == BrokerKind::kCourierFull ? "full" : "os") << "\n";
+      c << "plugin_opt_sync " << SyncOption(spec_.kind) << "\n";
       c << "plugin_opt_admin_users " << kAdminUser << "\n";  // groups and counters for the bench
       break;
   }

@@ -17,9 +17,10 @@ enum class BrokerKind {
   kPersist,      // (b) Mosquitto persistence, autosave on every change
   kCourierFull,  // (c) Courier, plugin_opt_sync full
   kCourierOs,    // (c) Courier, plugin_opt_sync os
+  kCourierNoMeta,  // (c) Courier, plugin_opt_sync nometa
 };
 
-const char* KindName(BrokerKind kind);             // "plain", "persist", "courier-full", "courier-os"
+const char* KindName(BrokerKind kind);             // "plain", "persist", "courier-full", "courier-os", "courier-nometa"
 bool ParseKind(const std::string& s, BrokerKind* out);
 bool IsCourier(BrokerKind kind);
 

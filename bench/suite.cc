@@ -26,7 +26,7 @@ namespace courier::bench {
 namespace {
 
 constexpr BrokerKind kAll[] = {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull,
-                               BrokerKind::kCourierOs};
+                               BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs};
 
 std::string Fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
 std::string Fmt(const char* f, ...) {
@@ -48,6 +48,7 @@ const char* Label(BrokerKind k) {
     case BrokerKind::kPersist: return "(b) mosquitto persistence";
     case BrokerKind::kCourierFull: return "(c) Courier sync full";
     case BrokerKind::kCourierOs: return "(c) Courier sync os";
+    case BrokerKind::kCourierNoMeta: return "(c) Courier sync nometa";
   }
   return "?";
 }
@@ -256,7 +257,7 @@ void Suite::Saturation() {
       Run(*full, "group", s);
     }
   }
-  for (BrokerKind k : {BrokerKind::kPersist, BrokerKind::kCourierOs}) {
+  for (BrokerKind k : {BrokerKind::kPersist, BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs}) {
     auto b = Start(k);
     if (b) Run(*b, "saturation", Standard(k));
   }
@@ -544,6 +545,7 @@ set linetype 1 lc rgb "#4477aa" lw 2 pt 7
 set linetype 2 lc rgb "#cc6677" lw 2 pt 7
 set linetype 3 lc rgb "#228833" lw 2 pt 7
 set linetype 4 lc rgb "#ccbb44" lw 2 pt 7
+set linetype 5 lc rgb "#aa3377" lw 2 pt 7
 
 set output "throughput.png"
 set title "Delivered msg/s at saturation (64 users, 1:1, window 16, 100 B; higher is better)"
@@ -571,7 +573,7 @@ set ylabel "ms"
                              {"9", "send -> ack p99", ""}};
   for (auto& p : panels) {
     g << "set title \"" << p[1] << "\"\nplot ";
-    for (int i = 0; i < 4; ++i) {
+    for (size_t i = 0; i < std::size(kAll); ++i) {
       g << (i ? ", \\\n     " : "") << "\"latency.dat\" index " << i << " using 1:" << p[0]
         << " with linespoints lt " << i + 1 << " title \"" << KindName(kAll[i]) << "\"";
     }
