@@ -99,6 +99,7 @@ CourierStats FetchStats(const std::string& host, int port) {
   s.commit_us_total = JsonNumber(reply, "commitMicrosTotal");
   s.commit_us_max = JsonNumber(reply, "commitMicrosMax");
   s.deliveries = JsonNumber(reply, "deliveries");
+  s.heap_in_use = JsonNumber(reply, "heapInUseBytes");
   s.ok = s.commits >= 0 && s.accepted >= 0;
   return s;
 }

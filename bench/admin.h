@@ -22,6 +22,7 @@ double JsonNumber(const std::string& json, const std::string& key);
 struct CourierStats {
   bool ok = false;
   double accepted = 0, commits = 0, commit_us_total = 0, commit_us_max = 0, deliveries = 0;
+  double heap_in_use = -1;  // bytes the broker process holds on its heap (mallinfo2); -1 unknown
 };
 CourierStats FetchStats(const std::string& host, int port);
 

@@ -74,6 +74,7 @@ struct Row {
 struct HeapPoint {
   int64_t messages = 0;
   ProcSample courier;
+  double heap_in_use = -1;  // the broker's heap in use (getStats heapInUseBytes), -1 unknown
 };
 
 struct RestartPoint {
@@ -387,11 +388,12 @@ void Suite::Store() {
       fill_s_ += row->r.window_s;
     }
     ::usleep(500000);
-    heap_.push_back(HeapPoint{stored, SampleProc(b->pid())});
-    Log(Fmt("   stored %lld messages: broker RSS %lld kB, RssAnon %lld kB, RssFile %lld kB",
+    const ProcSample sample = SampleProc(b->pid());
+    heap_.push_back(HeapPoint{stored, sample, FetchStats("127.0.0.1", b->port()).heap_in_use});
+    Log(Fmt("   stored %lld messages: broker RSS %lld kB, RssAnon %lld kB, RssFile %lld kB, heap in use %.0f kB",
             static_cast<long long>(stored), static_cast<long long>(heap_.back().courier.rss_kb),
             static_cast<long long>(heap_.back().courier.rss_anon_kb),
-            static_cast<long long>(heap_.back().courier.rss_file_kb)));
+            static_cast<long long>(heap_.back().courier.rss_file_kb), heap_.back().heap_in_use / 1024));
   }
   (void)t0;
   stored_messages_ = stored;
@@ -530,10 +532,11 @@ void Suite::Plots() {
   }
   {
     std::ofstream d(out + "/heap.dat");
-    d << "# stored_messages plugin_heap_mb(RssAnon - plain RssAnon) rss_mb rss_file_mb\n";
+    d << "# stored_messages plugin_heap_mb(RssAnon - plain RssAnon) rss_mb rss_file_mb heap_in_use_mb\n";
     for (const auto& h : heap_) {
       d << h.messages << " " << Mb(PluginHeapKb(h)) << " "
-        << Mb(h.courier.rss_kb) << " " << Mb(h.courier.rss_file_kb) << "\n";
+        << Mb(h.courier.rss_kb) << " " << Mb(h.courier.rss_file_kb) << " "
+        << (h.heap_in_use >= 0 ? Fmt("%.1f", h.heap_in_use / 1048576.0) : std::string("NaN")) << "\n";
     }
   }
   std::ofstream g(out + "/plots.gp");
@@ -590,6 +593,7 @@ set ylabel "MiB"
 set key top left
 set format x "%.0s%c"
 plot "heap.dat" using 1:2 with linespoints lw 2 pt 7 title "plugin heap: RssAnon(Courier) - RssAnon(plain)", \
+     "" using 1:5 with linespoints lw 2 pt 11 title "heap in use, whole broker (mallinfo2)", \
      "" using 1:4 with linespoints lw 2 pt 5 title "RssFile (LMDB map pages + libraries)", \
      "" using 1:3 with linespoints lw 2 pt 9 title "VmRSS total"
 )GP";
@@ -790,11 +794,15 @@ void Suite::Report() {
     << " MiB; " << Mb(plain_ref_idle_.rss_anon_kb) << " MiB idle; Courier idle after start "
     << Mb(courier_idle_.rss_anon_kb) << " MiB). Measured with the clients gone, after each fill step. RssFile "
        "counts the LMDB map's pages the broker has touched: page cache, shared and reclaimable, not heap. The 0 row "
-       "compares both brokers idle after start.\n\n";
-  o << "| stored messages | plugin heap MiB | RssAnon MiB | RssFile MiB | VmRSS MiB |\n|---:|---:|---:|---:|---:|\n";
+       "compares both brokers idle after start. *Heap in use* is what the whole Courier broker process holds "
+       "allocated at that moment (`getStats` `heapInUseBytes`, glibc `mallinfo2`): RssAnon also keeps what the "
+       "allocator took for the requests in flight during a burst and has not given back.\n\n";
+  o << "| stored messages | plugin heap MiB | RssAnon MiB | heap in use MiB | RssFile MiB | VmRSS MiB |\n"
+       "|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& h : heap_) {
-    o << "| " << h.messages << " | " << Mb(PluginHeapKb(h)) << " | "
-      << Mb(h.courier.rss_anon_kb) << " | " << Mb(h.courier.rss_file_kb) << " | " << Mb(h.courier.rss_kb) << " |\n";
+    o << "| " << h.messages << " | " << Mb(PluginHeapKb(h)) << " | " << Mb(h.courier.rss_anon_kb) << " | "
+      << (h.heap_in_use >= 0 ? Fmt("%.1f", h.heap_in_use / 1048576.0) : std::string("-")) << " | "
+      << Mb(h.courier.rss_file_kb) << " | " << Mb(h.courier.rss_kb) << " |\n";
   }
   o << "\n![heap](heap.png)\n\n";
 
@@ -859,6 +867,12 @@ void Suite::Report() {
     o << "| plugin heap does not grow with stored messages | " << Fmt("%+.2f MiB", grow / 1048576.0) << " RssAnon from "
       << mid->messages << " to " << last.messages << " stored messages | " << Fmt("%.2f B per message", per_msg)
       << " | " << verdict(per_msg < 1.0) << " |\n";
+    if (mid->heap_in_use >= 0 && last.heap_in_use >= 0 && added > 0) {
+      const double in_use = last.heap_in_use - mid->heap_in_use;
+      o << "| the same, heap in use (mallinfo2) | " << Fmt("%+.2f MiB", in_use / 1048576.0) << " from "
+        << mid->messages << " to " << last.messages << " stored messages | "
+        << Fmt("%.2f B per message", in_use / added) << " | " << verdict(in_use / added < 1.0) << " |\n";
+    }
   }
   if (!failures_.empty()) {
     o << "\n## Failures\n\n";

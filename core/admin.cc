@@ -81,7 +81,8 @@ json StatsJson(const Stats& s) {
               {"commitMicrosTotal", s.commit_us_total},
               {"commitMicrosMax", s.commit_us_max},
               {"commitMicrosLast", s.last_commit_us},
-              {"commitMicrosMean", s.commits ? s.commit_us_total / s.commits : 0}};
+              {"commitMicrosMean", s.commits ? s.commit_us_total / s.commits : 0},
+              {"heapInUseBytes", s.heap_in_use_bytes}};
 }
 
 }  // namespace

@@ -26,6 +26,12 @@ struct Stats {
   uint64_t commit_us_max = 0;
   uint64_t last_commit_us = 0;
 
+  // Heap bytes the whole broker process has allocated and not freed (glibc
+  // mallinfo2: uordblks + hblkhd), set by the shell just before it answers
+  // an admin request. Unlike RSS it leaves out memory the allocator keeps
+  // after a burst. 0 when unknown.
+  uint64_t heap_in_use_bytes = 0;
+
   void CountError(ErrorCode code) { ++errors[static_cast<size_t>(code)]; }
 };
 

@@ -158,7 +158,8 @@ TEST_F(AdminTest, GetStatsCountsTraffic) {
   for (auto it = d.begin(); it != d.end(); ++it) keys.insert(it.key());
   EXPECT_EQ(keys, (std::set<std::string>{"accepted", "duplicates", "deliveries", "receipts", "expired",
                                          "trimmed", "relayed", "errors", "commits", "commitMicrosTotal",
-                                         "commitMicrosMax", "commitMicrosLast", "commitMicrosMean"}))
+                                         "commitMicrosMax", "commitMicrosLast", "commitMicrosMean",
+                                         "heapInUseBytes"}))
       << d.dump();
   EXPECT_EQ(d["accepted"], 2) << d.dump();
   EXPECT_EQ(d["duplicates"], 1) << d.dump();
@@ -178,6 +179,9 @@ TEST_F(AdminTest, GetStatsCountsTraffic) {
   EXPECT_EQ(d["commitMicrosMean"].get<uint64_t>(), total / commits) << d.dump();
   EXPECT_LE(d["commitMicrosMax"].get<uint64_t>(), total) << d.dump();
   EXPECT_LE(d["commitMicrosLast"].get<uint64_t>(), d["commitMicrosMax"].get<uint64_t>()) << d.dump();
+  // A running broker always has heap in use; the figure is the process's, not a constant.
+  ASSERT_TRUE(d["heapInUseBytes"].is_number_unsigned()) << d.dump();
+  EXPECT_GT(d["heapInUseBytes"].get<uint64_t>(), 0u) << d.dump();
 }
 
 TEST_F(AdminTest, SeveralCommandsAnswerInOrderAndBadOnesGetErrors) {

@@ -241,6 +241,7 @@ TEST_F(AdminTest, CommandsBecomeOneStoreRequest) {
   res.results[1].names = {"alice", "bob"};
   res.results[1].user_offset = 4;
   stats_.accepted = 5;
+  stats_.heap_in_use_bytes = 123456;
   stats_.CountError(ErrorCode::kIdConflict);
   json r = Reply(engine_.OnCompletion({req, storage::Status::Ok(), res}).at(0));
   ASSERT_EQ(r["responses"].size(), 3u);
@@ -249,6 +250,7 @@ TEST_F(AdminTest, CommandsBecomeOneStoreRequest) {
             json({{"group", "g1"}, {"members", {"alice", "bob"}}, {"userOffset", 4}}));
   EXPECT_EQ(r["responses"][2]["correlationData"], "c3");
   EXPECT_EQ(r["responses"][2]["data"]["accepted"], 5);
+  EXPECT_EQ(r["responses"][2]["data"]["heapInUseBytes"], 123456);
   EXPECT_EQ(r["responses"][2]["data"]["errors"]["id_conflict"], 1);
 }
 
