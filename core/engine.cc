@@ -107,13 +107,15 @@ Decision Engine::OnPublish(const Inbound& in) const {
   return parsed->kind == Topics::Inbound::kSend ? OnSend(in) : OnSignal(in);
 }
 
+bool Engine::IsAdmin(std::string_view user) const {
+  const auto& admins = options_.admin_users;
+  return !user.empty() && std::find(admins.begin(), admins.end(), user) != admins.end();
+}
+
 Decision Engine::OnControl(const Inbound& in) const {
   Decision d{.consumed = true, .publish = {}, .requests = {}};
   if (in.client_id.empty()) return d;
-  const auto& admins = options_.admin_users;
-  const bool authorized =
-      !in.user.empty() && std::find(admins.begin(), admins.end(), in.user) != admins.end();
-  storage::AdminRequest req = ParseAdminRequest(in.payload, authorized, options_, in.now_ms);
+  storage::AdminRequest req = ParseAdminRequest(in.payload, IsAdmin(in.user), options_, in.now_ms);
   req.client_id = std::string(in.client_id);
   const bool needs_store = std::any_of(req.ops.begin(), req.ops.end(), [](const storage::AdminOp& op) {
     return op.kind != storage::AdminOp::Kind::kNone;

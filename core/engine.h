@@ -40,6 +40,8 @@ class Engine {
   Decision OnPublish(const Inbound& in) const;
   // A publish on the admin topic $CONTROL/courier/v1.
   Decision OnControl(const Inbound& in) const;
+  // Whether `user` may use the admin API (listed in admin_users).
+  bool IsAdmin(std::string_view user) const;
   std::vector<Publish> OnCompletion(const storage::Completion& done) const;
   // Storage work to run now: expiry of undelivered copies and, when
   // retention_s is set, a retention slice. Bounded per call.

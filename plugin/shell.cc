@@ -97,10 +97,13 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
 }
 
 int Shell::OnControl(mosquitto_evt_control* ev) {
-  // Walks the allocator's free lists: cheap enough per admin request, not per message.
-  const struct mallinfo2 heap = mallinfo2();
-  stats_.heap_in_use_bytes = heap.uordblks + heap.hblkhd;
   core::Inbound in = InboundOf(ev);
+  if (engine_.IsAdmin(in.user)) {
+    // Walks the allocator's free lists: fine per admin request, not per
+    // message, and not for whoever else publishes on the admin topic.
+    const struct mallinfo2 heap = mallinfo2();
+    stats_.heap_in_use_bytes = heap.uordblks + heap.hblkhd;
+  }
   core::Decision d = engine_.OnControl(in);
   Publish(d.publish);
   for (auto& r : d.requests) store_->Submit(std::move(r));

@@ -278,6 +278,13 @@ TEST_F(AdminTest, NonAdminsGetAnErrorPerCommandAndTouchNothing) {
   }
 }
 
+TEST_F(AdminTest, OnlyListedUsersAreAdmins) {
+  EXPECT_TRUE(engine_.IsAdmin("root"));
+  EXPECT_FALSE(engine_.IsAdmin("alice"));
+  EXPECT_FALSE(engine_.IsAdmin("roo"));
+  EXPECT_FALSE(engine_.IsAdmin(""));
+}
+
 TEST_F(AdminTest, MalformedRequestsAreAnsweredNotCrashed) {
   for (const char* body : {"", "not json", "[]", R"({"commands":5})", R"({"commands":[5]})",
                            R"({"commands":[{"command":"fly"}]})", R"({"commands":[{}]})",
