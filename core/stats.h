@@ -29,7 +29,8 @@ struct Stats {
   // Heap bytes the whole broker process has allocated and not freed (glibc
   // mallinfo2: uordblks + hblkhd), set by the shell just before it answers
   // an admin request. Unlike RSS it leaves out memory the allocator keeps
-  // after a burst. 0 when unknown.
+  // after a burst. 0 when unknown (also under AddressSanitizer, whose
+  // allocator glibc's counters do not see).
   uint64_t heap_in_use_bytes = 0;
 
   void CountError(ErrorCode code) { ++errors[static_cast<size_t>(code)]; }
