@@ -24,8 +24,7 @@ const char* KindName(BrokerKind kind) {
 }
 
 bool ParseKind(const std::string& s, BrokerKind* out) {
-  for (auto k : {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull, BrokerKind::kCourierOs,
-                 BrokerKind::kCourierNoMeta}) {
+  for (auto k : kAllKinds) {
     if (s == KindName(k)) {
       *out = k;
       return true;
@@ -34,19 +33,19 @@ bool ParseKind(const std::string& s, BrokerKind* out) {
   return false;
 }
 
-bool IsCourier(BrokerKind kind) {
-  return kind == BrokerKind::kCourierFull || kind == BrokerKind::kCourierOs || kind == BrokerKind::kCourierNoMeta;
-}
-
 namespace {
+// plugin_opt_sync of a Courier kind; nullptr for the others.
 const char* SyncOption(BrokerKind kind) {
   switch (kind) {
-    case BrokerKind::kCourierOs: return "os";
+    case BrokerKind::kCourierFull: return "full";
     case BrokerKind::kCourierNoMeta: return "nometa";
-    default: return "full";
+    case BrokerKind::kCourierOs: return "os";
+    default: return nullptr;
   }
 }
 }  // namespace
+
+bool IsCourier(BrokerKind kind) { return SyncOption(kind) != nullptr; }
 
 Broker::Broker(BrokerSpec spec) : spec_(std::move(spec)) {
   dir_ = MakeTempDir(std::string("courier-bench-") + KindName(spec_.kind) + "-");

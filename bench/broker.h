@@ -20,6 +20,10 @@ enum class BrokerKind {
   kCourierNoMeta,  // (c) Courier, plugin_opt_sync nometa
 };
 
+// Every kind, in the order reports and plots list them.
+inline constexpr BrokerKind kAllKinds[] = {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull,
+                                           BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs};
+
 const char* KindName(BrokerKind kind);             // "plain", "persist", "courier-full", "courier-os", "courier-nometa"
 bool ParseKind(const std::string& s, BrokerKind* out);
 bool IsCourier(BrokerKind kind);

@@ -38,8 +38,8 @@ struct LoadSpec {
   int group_size = 0;              // 0 = 1:1; >= 2: groups of this many users (Courier)
   bool pull = false;               // receivers PULL instead of taking pushes (Courier)
   int pull_limit = 100;            // entries per PULL
-  int send_qos = 1;                // MQTT QoS of the senders' publishes (Courier: the SENDER Signal is the ack)
   int pull_idle_ms = 5;            // wait before pulling again when caught up
+  int send_qos = 1;                // MQTT QoS of the senders' publishes (Courier: the SENDER Signal is the ack)
   bool receipts = false;           // receivers send a `received` receipt per delivery (Courier)
   bool clean_session = true;       // false: persistent sessions (baseline b)
   int keepalive_s = 60;

@@ -25,9 +25,6 @@
 namespace courier::bench {
 namespace {
 
-constexpr BrokerKind kAll[] = {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull,
-                               BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs};
-
 std::string Fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
 std::string Fmt(const char* f, ...) {
   char buf[4096];
@@ -71,6 +68,14 @@ struct Row {
   }
 };
 
+// Every run's figure, in order, for the report.
+std::string ListRuns(const std::vector<const Row*>& rows, const std::function<std::string(const Row&)>& figure,
+                     const char* sep) {
+  std::string v;
+  for (const Row* r : rows) v += (v.empty() ? "" : sep) + figure(*r);
+  return v;
+}
+
 struct HeapPoint {
   int64_t messages = 0;
   ProcSample courier;
@@ -104,6 +109,10 @@ class Suite {
   std::unique_ptr<Broker> Start(BrokerKind kind);
   LoadSpec Standard(BrokerKind kind) const;
   Row* Run(Broker& b, const std::string& phase, LoadSpec spec);
+  // (a) and (c) sync full in `phase`, alternately, sat_reps_ times each, with
+  // both brokers up, so that the machine's load drifting between runs falls
+  // on both. Returns the sync full broker (null if it did not start).
+  std::unique_ptr<Broker> RunAlternately(const std::string& phase, const std::function<LoadSpec(BrokerKind)>& spec);
   void Saturation();
   void Sweep();
   void Hold();
@@ -242,18 +251,22 @@ double Suite::Saturated(BrokerKind kind) const {
   return r && r->r.error.empty() ? r->r.delivered_per_s() : 0;
 }
 
+std::unique_ptr<Broker> Suite::RunAlternately(const std::string& phase,
+                                              const std::function<LoadSpec(BrokerKind)>& spec) {
+  auto plain = Start(BrokerKind::kPlain);
+  auto full = Start(BrokerKind::kCourierFull);
+  for (int i = 0; i < sat_reps_; ++i) {
+    if (plain) Run(*plain, phase, spec(BrokerKind::kPlain));
+    if (full) Run(*full, phase, spec(BrokerKind::kCourierFull));
+  }
+  return full;
+}
+
 void Suite::Saturation() {
-  // The first target is the ratio of (c) sync full to (a): run the two
-  // alternately with both brokers up, sat_reps_ times each, so that the
-  // machine's load drifting between runs falls on both; the report takes
+  // The first target is the ratio of (c) sync full to (a); the report takes
   // each one's median run.
   {
-    auto plain = Start(BrokerKind::kPlain);
-    auto full = Start(BrokerKind::kCourierFull);
-    for (int i = 0; i < sat_reps_; ++i) {
-      if (plain) Run(*plain, "saturation", Standard(BrokerKind::kPlain));
-      if (full) Run(*full, "saturation", Standard(BrokerKind::kCourierFull));
-    }
+    auto full = RunAlternately("saturation", [this](BrokerKind k) { return Standard(k); });
     if (full) {
       const BrokerKind k = BrokerKind::kCourierFull;
       LoadSpec s = Standard(k);
@@ -287,18 +300,11 @@ void Suite::Sweep() {
   };
   // The p99 target compares (a) and (c) sync full at half of (c)'s
   // saturation. One run's p99 there moved several-fold between suites, so
-  // that point runs like the saturation pairs: alternately, sat_reps_ times
-  // each, with both brokers up; the report takes each one's median p99.
+  // that point runs like the saturation pairs; the report takes each one's
+  // median p99.
   const double half = std::round(0.5 * s);
-  {
-    auto plain = Start(BrokerKind::kPlain);
-    auto full = Start(BrokerKind::kCourierFull);
-    for (int i = 0; i < sat_reps_; ++i) {
-      if (plain) Run(*plain, "rate", at(BrokerKind::kPlain, half));
-      if (full) Run(*full, "rate", at(BrokerKind::kCourierFull, half));
-    }
-  }
-  for (BrokerKind k : kAll) {
+  RunAlternately("rate", [&](BrokerKind k) { return at(k, half); });
+  for (BrokerKind k : kAllKinds) {
     const bool paired = k == BrokerKind::kPlain || k == BrokerKind::kCourierFull;
     std::vector<double> rates;
     if (k == BrokerKind::kPersist) {
@@ -534,7 +540,7 @@ void Suite::Plots() {
   {
     std::ofstream d(out + "/saturation.dat");
     d << "# config delivered_per_s deliver_p50_ms deliver_p99_ms ack_p99_ms broker_cpu_pct\n";
-    for (BrokerKind k : kAll) {
+    for (BrokerKind k : kAllKinds) {
       const Row* r = Find(k, "saturation");
       if (!r) continue;
       d << '"' << KindName(k) << "\" " << r->r.delivered_per_s() << " " << Ms(r->r.deliver.Percentile(0.5)) << " "
@@ -544,7 +550,7 @@ void Suite::Plots() {
   }
   {
     std::ofstream d(out + "/latency.dat");
-    for (BrokerKind k : kAll) {
+    for (BrokerKind k : kAllKinds) {
       d << "# " << KindName(k) << "\n";
       d << "# offered delivered_per_s p50_ms p90_ms p99_ms p999_ms max_ms ack_p50_ms ack_p99_ms\n";
       std::set<double> rates;
@@ -607,9 +613,9 @@ set ylabel "ms"
                              {"9", "send -> ack p99", ""}};
   for (auto& p : panels) {
     g << "set title \"" << p[1] << "\"\nplot ";
-    for (size_t i = 0; i < std::size(kAll); ++i) {
+    for (size_t i = 0; i < std::size(kAllKinds); ++i) {
       g << (i ? ", \\\n     " : "") << "\"latency.dat\" index " << i << " using 1:" << p[0]
-        << " with linespoints lt " << i + 1 << " title \"" << KindName(kAll[i]) << "\"";
+        << " with linespoints lt " << i + 1 << " title \"" << KindName(kAllKinds[i]) << "\"";
     }
     g << "\n";
   }
@@ -668,7 +674,7 @@ void Suite::Report() {
       << Fmt("%.0f%%", r.r.generator_cpu_pct()) << " | " << Mb(r.r.broker_rss_max_kb) << " | " << r.r.lost() << " | "
       << r.r.errors << (r.r.error.empty() ? "" : " (FAILED: " + r.r.error + ")") << " |\n";
   };
-  for (BrokerKind k : kAll) {
+  for (BrokerKind k : kAllKinds) {
     if (const Row* r = Find(k, "saturation")) line(Label(k), *r);
     if (k == BrokerKind::kCourierFull) {
       if (const Row* r = Find(k, "pull")) line("(c) Courier sync full, PULL receivers", *r);
@@ -680,9 +686,7 @@ void Suite::Report() {
     const auto ps = FindAll(BrokerKind::kPlain, "saturation"), fs = FindAll(BrokerKind::kCourierFull, "saturation");
     if (ps.size() > 1 || fs.size() > 1) {
       auto list = [](const std::vector<const Row*>& rows) {
-        std::string v;
-        for (const Row* r : rows) v += (v.empty() ? "" : ", ") + Rate(r->r.delivered_per_s());
-        return v;
+        return ListRuns(rows, [](const Row& r) { return Rate(r.r.delivered_per_s()); }, ", ");
       };
       std::string pairs;
       for (size_t i = 0; i < std::min(ps.size(), fs.size()); ++i) {
@@ -722,7 +726,7 @@ void Suite::Report() {
   o << "| configuration | offered msg/s | delivered msg/s | deliver p50 | p90 | p99 | p99.9 | max | ack p50 | ack p99 | "
        "broker CPU | lost | msgs per commit | commit ms |\n";
   o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (BrokerKind k : kAll) {
+  for (BrokerKind k : kAllKinds) {
     for (const auto& r : rows_) {
       if (r.kind != k || r.phase != "rate") continue;
       const auto& d = r.r.deliver;
@@ -863,9 +867,7 @@ void Suite::Report() {
       std::string runs;
       if (ps.size() > 1 || cs.size() > 1) {
         auto list = [](const std::vector<const Row*>& rows) {
-          std::string v;
-          for (const Row* r : rows) v += (v.empty() ? "" : " / ") + Ms(r->r.deliver.Percentile(0.99));
-          return v;
+          return ListRuns(rows, [](const Row& r) { return Ms(r.r.deliver.Percentile(0.99)); }, " / ");
         };
         runs = " (medians; runs in order: " + list(cs) + " against " + list(ps) + " ms)";
       }

@@ -119,8 +119,8 @@ class LmdbStore final : public Store {
   uint64_t map_size_ = 0;
   std::deque<Request> queue_;
   std::optional<uint64_t> body_seq_;  // last one handed out in the open write txn
-  std::string trim_resume_;
-  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();  // first user key the next trim slice looks at
+  std::string trim_resume_;  // first user key the next trim slice looks at
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();  // last forced sync (kOs)
   LmdbStats stats_;
 };
 
