@@ -576,6 +576,13 @@ void Suite::Plots() {
         << (h.heap_in_use >= 0 ? Fmt("%.1f", h.heap_in_use / 1048576.0) : std::string("NaN")) << "\n";
     }
   }
+  // A plot is written only when its phase ran: gnuplot stops at the first
+  // plot without data, and --phases runs part of the suite.
+  bool have_saturation = false, have_rate = false;
+  for (BrokerKind k : kAllKinds) {
+    have_saturation = have_saturation || Find(k, "saturation");
+    have_rate = have_rate || !FindAll(k, "rate").empty();
+  }
   std::ofstream g(out + "/plots.gp");
   g << R"GP(# gnuplot script written by courier_bench suite; run it in this directory.
 set terminal pngcairo size 900,520 font "sans,10"
@@ -586,7 +593,9 @@ set linetype 2 lc rgb "#cc6677" lw 2 pt 7
 set linetype 3 lc rgb "#228833" lw 2 pt 7
 set linetype 4 lc rgb "#ccbb44" lw 2 pt 7
 set linetype 5 lc rgb "#aa3377" lw 2 pt 7
-
+)GP";
+  if (have_saturation) {
+    g << R"GP(
 set output "throughput.png"
 set title "Delivered msg/s at saturation (64 users, 1:1, window 16, 100 B; higher is better)"
 set ylabel "delivered messages / s (log scale)"
@@ -598,7 +607,10 @@ plot "saturation.dat" using 0:2:($0+1):xtic(1) with boxes lc variable, \
      "" using 0:2:(sprintf("%.0f", $2)) with labels offset 0,1
 unset logscale y
 set yrange [*:*]
-
+)GP";
+  }
+  if (have_rate) {
+    g << R"GP(
 set output "latency.png"
 set terminal pngcairo size 1100,800 font "sans,10"
 set multiplot layout 2,2 title "Latency against offered load (log-log; lower is better)"
@@ -607,22 +619,25 @@ set key top left
 set xlabel "offered msg/s"
 set ylabel "ms"
 )GP";
-  const char* panels[][3] = {{"3", "send -> deliver p50", ""},
-                             {"5", "send -> deliver p99", ""},
-                             {"6", "send -> deliver p99.9", ""},
-                             {"9", "send -> ack p99", ""}};
-  for (auto& p : panels) {
-    g << "set title \"" << p[1] << "\"\nplot ";
-    for (size_t i = 0; i < std::size(kAllKinds); ++i) {
-      g << (i ? ", \\\n     " : "") << "\"latency.dat\" index " << i << " using 1:" << p[0]
-        << " with linespoints lt " << i + 1 << " title \"" << KindName(kAllKinds[i]) << "\"";
+    const char* panels[][3] = {{"3", "send -> deliver p50", ""},
+                               {"5", "send -> deliver p99", ""},
+                               {"6", "send -> deliver p99.9", ""},
+                               {"9", "send -> ack p99", ""}};
+    for (auto& p : panels) {
+      g << "set title \"" << p[1] << "\"\nplot ";
+      for (size_t i = 0; i < std::size(kAllKinds); ++i) {
+        g << (i ? ", \\\n     " : "") << "\"latency.dat\" index " << i << " using 1:" << p[0]
+          << " with linespoints lt " << i + 1 << " title \"" << KindName(kAllKinds[i]) << "\"";
+      }
+      g << "\n";
     }
-    g << "\n";
-  }
-  g << R"GP(unset multiplot
+    g << R"GP(unset multiplot
 unset logscale xy
-
 set terminal pngcairo size 900,520 font "sans,10"
+)GP";
+  }
+  if (!heap_.empty()) {
+    g << R"GP(
 set output "heap.png"
 set title "Courier broker memory against stored messages (sync os fill)"
 set xlabel "stored messages"
@@ -634,6 +649,7 @@ plot "heap.dat" using 1:2 with linespoints lw 2 pt 7 title "plugin heap: RssAnon
      "" using 1:4 with linespoints lw 2 pt 5 title "RssFile (LMDB map pages + libraries)", \
      "" using 1:3 with linespoints lw 2 pt 9 title "VmRSS total"
 )GP";
+  }
 }
 
 void Suite::Report() {
@@ -759,9 +775,9 @@ void Suite::Report() {
        "needs three descriptors per client).\n\n";
 
   o << "### Store: fill, restart, bytes per copy, plugin heap\n\n";
-  o << Fmt("Filled with sync os, 256 users, window 64: %lld messages (%lld stored copies: each 1:1 message is stored "
+  o << Fmt("Filled with sync os, 256 users, window %d: %lld messages (%lld stored copies: each 1:1 message is stored "
            "once in the receiver's log and once in the sender's, both showing one stored body) in %.1f s, %.0f msg/s.\n\n",
-           static_cast<long long>(stored_messages_), static_cast<long long>(stored_copies_), fill_s_, fill_rate_);
+           kFillWindow, static_cast<long long>(stored_messages_), static_cast<long long>(stored_copies_), fill_s_, fill_rate_);
   o << "**Restart** with the store full, from fork/exec of mosquitto until the port accepts, and until a PULL "
        "(limit 100, from offset 0) is answered:\n\n";
   o << "| restart | port accepts | PULL answered | entries |\n|---|---:|---:|---:|\n";
