@@ -53,8 +53,8 @@ plot "latency.dat" index 0 using 1:9 with linespoints lt 1 title "plain", \
      "latency.dat" index 4 using 1:9 with linespoints lt 5 title "courier-os"
 unset multiplot
 unset logscale xy
-
 set terminal pngcairo size 900,520 font "sans,10"
+
 set output "heap.png"
 set title "Courier broker memory against stored messages (sync os fill)"
 set xlabel "stored messages"
