@@ -112,7 +112,7 @@ class Suite {
 
  private:
   void Log(const std::string& s);
-  std::unique_ptr<Broker> Start(BrokerKind kind);
+  std::unique_ptr<Broker> Start(BrokerKind kind, std::vector<std::string> extra = {});
   LoadSpec Standard(BrokerKind kind) const;
   Row* Run(Broker& b, const std::string& phase, LoadSpec spec);
   // (a) and (c) sync full in `phase`, alternately, sat_reps_ times each, with
@@ -171,9 +171,10 @@ void Suite::Log(const std::string& s) {
   std::ofstream(out + "/progress.log", std::ios::app) << s << "\n";
 }
 
-std::unique_ptr<Broker> Suite::Start(BrokerKind kind) {
+std::unique_ptr<Broker> Suite::Start(BrokerKind kind, std::vector<std::string> extra) {
   BrokerSpec bs;
   bs.kind = kind;
+  bs.extra = std::move(extra);
   bs.plugin = plugin;
   bs.mosquitto = mosquitto;
   auto b = std::make_unique<Broker>(bs);
@@ -285,6 +286,11 @@ void Suite::Saturation() {
       s.group_size = 8;
       Run(*full, "group", s);
     }
+  }
+  // What the default of leaving the sending device's own DEVICE copy out
+  // saves: the same load with the copy echoed back to it.
+  if (auto echo = Start(BrokerKind::kCourierFull, {"plugin_opt_echo_to_sending_device true"})) {
+    Run(*echo, "echo", Standard(BrokerKind::kCourierFull));
   }
   for (BrokerKind k : {BrokerKind::kPersist, BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs}) {
     auto b = Start(k);
@@ -702,6 +708,7 @@ void Suite::Report() {
       if (const Row* r = Find(k, "pull")) line("(c) Courier sync full, PULL receivers", *r);
       if (const Row* r = Find(k, "group")) line("(c) Courier sync full, groups of 8 (deliveries/s)", *r);
       if (const Row* r = Find(k, "qos0")) line("(c) Courier sync full, senders publish at QoS 0", *r);
+      if (const Row* r = Find(k, "echo")) line("(c) Courier sync full, DEVICE copy echoed to the sending device", *r);
     }
   }
   {
@@ -726,14 +733,18 @@ void Suite::Report() {
        "again at once while the response's head is ahead, else after 5 ms. In the groups row every message "
        "goes to 7 members, so *delivered* counts 7 deliveries per message sent. In the QoS 0 row the senders "
        "publish their Messages at QoS 0: the SENDER Signal, sent after the commit, is their acknowledgement "
-       "either way, and the broker then writes no PUBACK.\n\n";
+       "either way, and the broker then writes no PUBACK. Every Courier row but the echo row runs with the "
+       "default `plugin_opt_echo_to_sending_device false`: a sender's DEVICE copy goes to its user's other "
+       "devices, not back to the device that sent it (each bench user has one device). The echo row sets it "
+       "to true, one more packet per message to the sending connection.\n\n";
   o << "Courier's own counters (admin API `getStats`) over each run: how many messages one store commit (one "
        "LMDB write transaction, with `sync full` one fsync of data and one of the meta page) carried, and what "
        "a commit cost, measured inside the plugin on the broker's thread.\n\n";
   o << "| run | commits (whole run) | messages per commit | commit ms (mean) | broker thread inside commits |\n"
        "|---|---:|---:|---:|---:|\n";
   for (const auto& r : rows_) {
-    if (!IsCourier(r.kind) || r.commits() <= 0 || (r.phase != "saturation" && r.phase != "pull" && r.phase != "group" && r.phase != "qos0"))
+    if (!IsCourier(r.kind) || r.commits() <= 0 || (r.phase != "saturation" && r.phase != "pull" && r.phase != "group" && r.phase != "qos0" &&
+                                              r.phase != "echo"))
       continue;
     o << "| " << Label(r.kind) << " " << r.phase << " | " << Fmt("%.0f", r.commits()) << " | "
       << Fmt("%.1f", r.per_commit()) << " | " << Fmt("%.2f", r.commit_ms()) << " | "

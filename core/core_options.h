@@ -41,6 +41,10 @@ struct CoreOptions {
   // broker reads no PUBACK per copy. 1: Mosquitto also keeps copies for a
   // persistent session and waits for a PUBACK per copy.
   int delivery_qos = 0;
+  // Whether the DEVICE copy on P/{user}/inbox also goes to the device that
+  // sent the message. false: only the user's other devices get it; the
+  // sending device has the message and its SENDER ack (core/echo.h).
+  bool echo_to_sending_device = false;
   // Members a group may have.
   uint32_t max_group_members = 256;
   // Users allowed to use the $CONTROL/courier/v1 admin API.

@@ -35,6 +35,7 @@
 
 #include "acl.h"
 #include "admin.h"
+#include "echo.h"
 #include "engine.h"
 #include "error_code.h"
 #include "input.h"
@@ -183,6 +184,12 @@ void CheckPublishShape(const core::Engine& e, const core::Publish& p) {
     Check(m.ParseFromString(p.payload), "inbox publish is not a Message: " + Printable(p.topic));
     Check(m.signal_offset() >= 1 || m.transient(), "stored message delivered without an offset: " + m.ShortDebugString());
     Check(core::IsValidName(m.from().user(), max), "delivered message with a bad from.user: " + m.ShortDebugString());
+    // The echo filter (core/echo.h) reads from the wire what the parser reads.
+    const bool echo = levels->size() == 2 && m.signal_type() == kSignalTypeDevice && !m.from().device().empty();
+    Check(core::IsEchoToSendingDevice(e.topics(), p.topic, m.from().device(), p.payload) == echo,
+          "echo filter disagrees with the parser on " + Printable(p.topic) + ": " + m.ShortDebugString());
+    Check(!core::IsEchoToSendingDevice(e.topics(), p.topic, m.from().device() + "~", p.payload),
+          "echo filter matches another device: " + m.ShortDebugString());
   } else if (EndsWith(p.topic, "/events")) {
     Signal s;
     Check(s.ParseFromString(p.payload), "events publish is not a Signal: " + Printable(p.topic));

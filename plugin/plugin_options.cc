@@ -25,6 +25,15 @@ Setter Number(uint64_t min, uint64_t max, std::function<void(PluginOptions&, uin
   };
 }
 
+// Setter for a boolean option: "true" or "false".
+Setter Bool(std::function<void(PluginOptions&, bool)> set) {
+  return [=](PluginOptions& o, const std::string& v) -> std::string {
+    if (v != "true" && v != "false") return "must be 'true' or 'false'";
+    set(o, v == "true");
+    return "";
+  };
+}
+
 std::string CheckPrefix(const std::string& p) {
   if (p.empty()) return "must not be empty";
   if (p.front() == '/' || p.back() == '/') return "must not start or end with '/'";
@@ -104,6 +113,8 @@ const std::map<std::string, Setter>& Setters() {
       {"max_expiry_s", Number(0, 10u * 365 * 86400,
                               [](PluginOptions& o, uint64_t n) { o.core.max_expiry_s = uint32_t(n); })},
       {"delivery_qos", Number(0, 1, [](PluginOptions& o, uint64_t n) { o.core.delivery_qos = int(n); })},
+      {"echo_to_sending_device",
+       Bool([](PluginOptions& o, bool b) { o.core.echo_to_sending_device = b; })},
       {"max_group_members", Number(1, 100000,
                                    [](PluginOptions& o, uint64_t n) { o.core.max_group_members = uint32_t(n); })},
       {"retention_s", Number(0, 100u * 365 * 86400,

@@ -12,6 +12,7 @@ extern "C" {
 #include <string>
 
 #include "acl.h"
+#include "echo.h"
 
 namespace courier::plugin {
 namespace {
@@ -123,7 +124,14 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
                                    OrEmpty(mosquitto_client_username(ev->client)),
                                    OrEmpty(mosquitto_client_id(ev->client)), OrEmpty(ev->topic), access);
   switch (verdict) {
-    case core::Verdict::kAllow: return MOSQ_ERR_SUCCESS;
+    case core::Verdict::kAllow:
+      if (access == core::Access::kRead && !options_.core.echo_to_sending_device && ev->payload &&
+          core::IsEchoToSendingDevice(
+              engine_.topics(), OrEmpty(ev->topic), OrEmpty(mosquitto_client_id(ev->client)),
+              std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen))) {
+        return MOSQ_ERR_ACL_DENIED;  // the sending device has it: one packet fewer
+      }
+      return MOSQ_ERR_SUCCESS;
     case core::Verdict::kDeny: return MOSQ_ERR_ACL_DENIED;
     case core::Verdict::kDefer: break;
   }

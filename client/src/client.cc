@@ -307,6 +307,7 @@ class Client::Impl {
   // Incoming.
   void OnMessage(const std::string& topic, const std::string& payload);
   void OnSignal(const v1::Signal& s);
+  void OwnCopy(const std::string& id, const v1::Signal& ack);
   void Deliver(std::vector<Message> batch);
   void Synced(int32_t head);
   void LocalError(std::string code, std::string detail);
@@ -1303,6 +1304,7 @@ void Client::Impl::OnSignal(const v1::Signal& s) {
 
   const int st = s.signal_type();
   if (st == kSenderType && s.signal_offset_state() && has_send) {
+    OwnCopy(id, s);  // before Resolve, which forgets the send
     Resolve(id, SendResult{.id = id,
                            .ok = true,
                            .offset = s.signal_offset(),
@@ -1316,6 +1318,34 @@ void Client::Impl::OnSignal(const v1::Signal& s) {
       if (h.on_receipt) h.on_receipt(r);
     });
   }
+}
+
+// The server does not push a DEVICE copy back to the device that sent it
+// (plugin_opt_echo_to_sending_device false, the default): the ack says where
+// the message sits in this user's log, so the entry is rebuilt from what was
+// sent, and the log has no gap to pull. When the server does push the copy,
+// whichever of the two comes second is dropped as a duplicate offset.
+void Client::Impl::OwnCopy(const std::string& id, const v1::Signal& ack) {
+  if (!options_.receive || ack.signal_offset() <= 0) return;
+  auto it = send_ids_.find(id);
+  if (it == send_ids_.end()) return;
+  const PendingSend& p = sends_.at(it->second);
+  if (p.transient) return;
+  v1::Message m;
+  if (!m.ParseFromString(p.bytes)) return;
+  m.set_signal_offset(ack.signal_offset());
+  m.set_user_offset(ack.user_offset());
+  m.mutable_from()->set_user(options_.user);
+  m.mutable_from()->set_device(options_.device);
+  m.set_signal_type(kDeviceType);
+  m.set_signal_offset_state(true);
+  *m.mutable_signal_ack_state() = ack.signal_ack_state();
+  m.set_server_timestamp(ack.timestamp());
+  m.clear_signal_request();
+  std::vector<Message> out;
+  auto pull = seq_.OnEntry(FromProto(m, /*pulled=*/false), &out);
+  Deliver(std::move(out));
+  if (pull) PublishPull(*pull);
 }
 
 // ---------------------------------------------------------------------------

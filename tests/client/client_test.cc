@@ -191,9 +191,22 @@ TEST_F(ClientTest, SendReceiveReceiptsAndActivity) {
   EXPECT_EQ(m.from.device, "alice-phone");
   EXPECT_EQ(m.payload, "hello bob");
   EXPECT_FALSE(m.pulled);
-  // alice's own copy reaches her device too.
+  // alice's own copy reaches her handler too: the server does not echo it
+  // to the sending device, so the library builds it from the ack.
   ASSERT_TRUE(ra.WaitMessages(1));
-  EXPECT_EQ(ra.Get(ra.messages)[0].kind, client::Kind::kDevice);
+  const client::Message own = ra.Get(ra.messages)[0];
+  EXPECT_EQ(own.kind, client::Kind::kDevice);
+  EXPECT_EQ(own.id, r.id);
+  EXPECT_EQ(own.offset, 1);
+  EXPECT_EQ(own.user_offset, 1);
+  EXPECT_EQ(own.from.user, "alice");
+  EXPECT_EQ(own.from.device, "alice-phone");
+  EXPECT_EQ(own.to.user, "bob");
+  EXPECT_EQ(own.payload, "hello bob");
+  EXPECT_EQ(own.server_timestamp, r.server_timestamp);
+  EXPECT_EQ(own.server_timestamp, m.server_timestamp);
+  EXPECT_TRUE(own.state.sent);
+  EXPECT_FALSE(own.pulled);
 
   // Ticks: delivered, then read, as RECEIVER receipts to alice.
   auto received = bob.markReceived(1);
@@ -224,6 +237,38 @@ TEST_F(ClientTest, SendReceiveReceiptsAndActivity) {
   const client::Activity a = rb.Get(rb.activities)[0];
   EXPECT_EQ(a.from.user, "alice");
   EXPECT_EQ(a.status, client::Status::kTyping);
+}
+
+// A conversation seen from one device of each side: every entry of alice's
+// log reaches her handler once and in order, her own sends without a pull
+// (the ack fills the offset that the server does not echo).
+TEST_F(ClientTest, OwnSendsAndRepliesArriveInOrderWithoutGapPulls) {
+  Recorder ra, rb;
+  Client alice(Opts("alice", "alice-phone"), ra.handlers());
+  Client bob(Opts("bob", "bob-phone"), rb.handlers());
+  alice.start();
+  bob.start();
+  ASSERT_TRUE(ra.WaitSynced());
+  ASSERT_TRUE(rb.WaitSynced());
+  for (int i = 0; i < 5; ++i) {
+    auto fa = alice.send("bob", "a" + std::to_string(i));
+    ASSERT_TRUE(Ready(fa).ok);
+    auto fb = bob.send("alice", "b" + std::to_string(i));
+    ASSERT_TRUE(Ready(fb).ok);
+  }
+  ASSERT_TRUE(ra.WaitMessages(10));
+  const auto got = ra.Get(ra.messages);
+  ASSERT_EQ(got.size(), 10u);
+  EXPECT_EQ(Offsets(got), Range(1, 10));
+  for (int i = 0; i < 10; ++i) {
+    const bool mine = i % 2 == 0;
+    EXPECT_EQ(got[i].kind, mine ? client::Kind::kDevice : client::Kind::kReceiver) << i;
+    EXPECT_EQ(got[i].payload, (mine ? "a" : "b") + std::to_string(i / 2)) << i;
+    EXPECT_EQ(got[i].user_offset, i + 1) << i;
+    EXPECT_FALSE(got[i].pulled) << "offset " << got[i].offset << " came from a gap pull";
+  }
+  EXPECT_EQ(ra.Get(ra.synced).size(), 1u) << "only the sync on connect";
+  EXPECT_EQ(alice.cursor(), 10);
 }
 
 TEST_F(ClientTest, MessageSentWhileBrokerIsDownIsDeliveredOnceAfterRestart) {

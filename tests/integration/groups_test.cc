@@ -24,7 +24,10 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
   ASSERT_TRUE(admin->CreateGroup("g1", {"alice", "bob", "carol"}));
   auto* a1 = Online("alice", "a1");
   auto* b1 = Online("bob", "b1");
-  ASSERT_TRUE(a1 && b1);
+  // Second devices, which see the senders' DEVICE copies live.
+  auto* a2 = Online("alice", "a2");
+  auto* b2 = Online("bob", "b2");
+  ASSERT_TRUE(a1 && b1 && a2 && b2);
   // carol (offline) and bob each get one 1:1 entry first, so every member's
   // log offsets differ from the group's user_offsets.
   ASSERT_TRUE(SendAndWaitAck(*b1, NewMessage("pre", "carol", "hello carol")));
@@ -50,8 +53,8 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
   // RECEIVER copy, and nothing else (a RECEIVER copy of her own message would
   // come before g-3's).
   {
-    auto got = a1->client().WaitForCount(a1->inbox(), 3);
-    ASSERT_EQ(got.size(), 3u) << a1->Pending();
+    auto got = a2->client().WaitForCount(a2->inbox(), 3);
+    ASSERT_EQ(got.size(), 3u) << a2->Pending();
     struct Want { const char* id; int type; int offset; int user_offset; const char* from; };
     const Want want[] = {{"g-1", kDevice, 1, 1, "alice"}, {"g-2", kDevice, 2, 2, "alice"},
                          {"g-3", kReceiver, 3, 3, "bob"}};
@@ -70,8 +73,8 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
   // bob's inbox: his DEVICE copy of "pre", alice's two as RECEIVER copies at
   // his offsets, his own g-3 as DEVICE copy.
   {
-    auto got = b1->client().WaitForCount(b1->inbox(), 4);
-    ASSERT_EQ(got.size(), 4u) << b1->Pending();
+    auto got = b2->client().WaitForCount(b2->inbox(), 4);
+    ASSERT_EQ(got.size(), 4u) << b2->Pending();
     struct Want { const char* id; int type; int offset; };
     const Want want[] = {{"pre", kDevice, 1}, {"g-1", kReceiver, 2}, {"g-2", kReceiver, 3},
                          {"g-3", kDevice, 4}};
@@ -81,6 +84,23 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
       EXPECT_EQ(m->id(), want[i].id) << Describe(*m);
       EXPECT_EQ(m->signal_type(), want[i].type) << Describe(*m);
       EXPECT_EQ(m->signal_offset(), want[i].offset) << Describe(*m);
+    }
+  }
+  // The sending devices get only what others sent: their own DEVICE copies
+  // are not echoed back to them.
+  {
+    auto got = a1->client().WaitForCount(a1->inbox(), 1);
+    ASSERT_EQ(got.size(), 1u) << a1->Pending();
+    auto m = ParseMessage(got[0].payload);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->id(), "g-3") << Describe(*m);
+    got = b1->client().WaitForCount(b1->inbox(), 2);
+    ASSERT_EQ(got.size(), 2u) << b1->Pending();
+    for (size_t i = 0; i < 2; ++i) {
+      m = ParseMessage(got[i].payload);
+      ASSERT_TRUE(m);
+      EXPECT_EQ(m->id(), i == 0 ? "g-1" : "g-2") << Describe(*m);
+      EXPECT_EQ(m->signal_type(), kReceiver) << Describe(*m);
     }
   }
 

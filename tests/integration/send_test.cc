@@ -50,11 +50,6 @@ TEST_F(SendTest, OneToOneDeliversReceiverCopyDeviceCopyAndSenderAck) {
   EXPECT_TRUE(dc->signal_offset_state());
   EXPECT_TRUE(dc->signal_ack_state().send());
 
-  // The sending device is subscribed to its user's inbox too.
-  auto own = a1->NextInbox(WithId("m1"));
-  ASSERT_TRUE(own) << a1->Pending();
-  EXPECT_EQ(own->signal_type(), kDevice);
-
   auto ack = a1->NextEvent(SenderAckFor("m1"));
   ASSERT_TRUE(ack) << a1->Pending();
   EXPECT_EQ(ack->type(), kResponse);
@@ -70,6 +65,48 @@ TEST_F(SendTest, OneToOneDeliversReceiverCopyDeviceCopyAndSenderAck) {
   EXPECT_EQ(ack->to().user(), "bob");
   // Every device of the sender sees the ack.
   EXPECT_TRUE(a2->NextEvent(SenderAckFor("m1"))) << a2->Pending();
+
+  // The sending device is subscribed to its user's inbox too, but the
+  // DEVICE copy is left out for it (plugin_opt_echo_to_sending_device
+  // false): it has the message and the ack. The next entry of alice's log
+  // reaches it, so nothing else is being held back.
+  ASSERT_TRUE(b1->Send(NewMessage("m2", "alice", "hello alice")));
+  auto next = a1->NextInbox(WithId("m2"));
+  ASSERT_TRUE(next) << a1->Pending();
+  EXPECT_EQ(next->signal_offset(), 2);
+  for (const auto& m : a1->DrainInbox()) EXPECT_NE(m.id(), "m1") << Describe(m);
+  // Pulling its log returns the entry like any other.
+  ASSERT_TRUE(a1->Signal(PullRequest(0, 10)));
+  auto pulled = a1->NextDeviceInbox(WithId("m1"));
+  ASSERT_TRUE(pulled) << a1->Pending();
+  EXPECT_EQ(pulled->signal_type(), kDevice);
+  EXPECT_EQ(pulled->signal_offset(), 1);
+}
+
+class SendEchoTest : public CourierTest {
+ protected:
+  BrokerOptions Options() const override {
+    BrokerOptions o;
+    o.plugin_opts = {{"echo_to_sending_device", "true"}};
+    return o;
+  }
+};
+
+TEST_F(SendEchoTest, SendingDeviceGetsItsDeviceCopyWhenEchoIsOn) {
+  auto* a1 = Online("alice", "a1");
+  auto* a2 = Online("alice", "a2");
+  auto* b1 = Online("bob", "b1");
+  ASSERT_TRUE(a1 && a2 && b1);
+  ASSERT_TRUE(a1->Send(NewMessage("m1", "bob", "hello bob")));
+  for (auto* d : {a1, a2}) {
+    auto dc = d->NextInbox(WithId("m1"));
+    ASSERT_TRUE(dc) << d->Pending();
+    EXPECT_EQ(dc->signal_type(), kDevice);
+    EXPECT_EQ(dc->signal_offset(), 1);
+    EXPECT_EQ(dc->from().device(), "a1");
+  }
+  EXPECT_TRUE(a1->NextEvent(SenderAckFor("m1"))) << a1->Pending();
+  EXPECT_TRUE(b1->NextInbox(WithId("m1"))) << b1->Pending();
 }
 
 TEST_F(SendTest, OffsetsCountBothLogsAndEachConversation) {

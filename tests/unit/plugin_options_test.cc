@@ -53,12 +53,19 @@ TEST(PluginOptions, Defaults) {
   EXPECT_EQ(o.core.default_pull_limit, 100u);
   EXPECT_EQ(o.core.max_pull_limit, 1000u);
   EXPECT_EQ(o.core.delivery_qos, 0);
+  EXPECT_FALSE(o.core.echo_to_sending_device);
 }
 
 TEST(PluginOptions, DeliveryQos) {
   EXPECT_EQ(Good({{"delivery_qos", "0"}}).core.delivery_qos, 0);
   EXPECT_EQ(Good({{"delivery_qos", "1"}}).core.delivery_qos, 1);
   for (const char* bad : {"2", "-1", "", "one", "0.5"}) ExpectRefused("delivery_qos", bad);
+}
+
+TEST(PluginOptions, EchoToSendingDevice) {
+  EXPECT_TRUE(Good({{"echo_to_sending_device", "true"}}).core.echo_to_sending_device);
+  EXPECT_FALSE(Good({{"echo_to_sending_device", "false"}}).core.echo_to_sending_device);
+  for (const char* bad : {"", "1", "yes", "TRUE", "false "}) ExpectRefused("echo_to_sending_device", bad);
 }
 
 TEST(PluginOptions, DbPathIsRequired) {

@@ -1,0 +1,107 @@
+#include "echo.h"
+
+#include <cstdint>
+
+namespace courier::core {
+namespace {
+
+// Field numbers of courier.v1.Message and Identity (proto/messaging.proto).
+constexpr uint32_t kMessageFrom = 4;
+constexpr uint32_t kMessageSignalType = 12;
+constexpr uint32_t kIdentityDevice = 2;
+constexpr uint64_t kSignalTypeDevice = 2;
+
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+
+// A bounds-checked reader over protobuf wire bytes. Every method returns
+// false on truncated or malformed input and never reads past the end.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  bool done() const { return p_ == end_; }
+
+  bool Varint(uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return false;
+      const auto b = static_cast<uint8_t>(*p_++);
+      *v |= uint64_t(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return true;
+    }
+    return false;
+  }
+
+  // Reads one field's key and, for a length-delimited field, its bytes into
+  // *bytes; other wire types are skipped (a varint's value is in *varint).
+  bool Field(uint32_t* number, uint32_t* type, uint64_t* varint, std::string_view* bytes) {
+    uint64_t key = 0;
+    if (!Varint(&key)) return false;
+    *number = static_cast<uint32_t>(key >> 3);
+    *type = static_cast<uint32_t>(key & 7);
+    switch (*type) {
+      case kVarint: return Varint(varint);
+      case kFixed64: return Skip(8);
+      case kFixed32: return Skip(4);
+      case kLengthDelimited: {
+        uint64_t n = 0;
+        if (!Varint(&n) || n > uint64_t(end_ - p_)) return false;
+        *bytes = std::string_view(p_, n);
+        p_ += n;
+        return true;
+      }
+      default: return false;  // groups: never in Courier's messages
+    }
+  }
+
+ private:
+  bool Skip(size_t n) {
+    if (size_t(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+// from.device of an Identity's bytes; false when unreadable.
+bool DeviceOf(std::string_view identity, std::string_view* device) {
+  WireReader r(identity);
+  while (!r.done()) {
+    uint32_t number = 0, type = 0;
+    uint64_t varint = 0;
+    std::string_view bytes;
+    if (!r.Field(&number, &type, &varint, &bytes)) return false;
+    if (number == kIdentityDevice && type == kLengthDelimited) *device = bytes;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsEchoToSendingDevice(const Topics& topics, std::string_view topic, std::string_view client_id,
+                           std::string_view payload) {
+  auto levels = topics.Levels(topic);
+  if (!levels || levels->size() != 2 || (*levels)[1] != "inbox") return false;
+  WireReader r(payload);
+  bool is_device_copy = false;
+  std::string_view from;
+  bool has_from = false;
+  while (!r.done()) {
+    uint32_t number = 0, type = 0;
+    uint64_t varint = 0;
+    std::string_view bytes;
+    if (!r.Field(&number, &type, &varint, &bytes)) return false;
+    // A field seen twice (never in the plugin's own payloads): the later counts.
+    if (number == kMessageSignalType && type == kVarint) is_device_copy = varint == kSignalTypeDevice;
+    if (number == kMessageFrom && type == kLengthDelimited) {
+      from = bytes;
+      has_from = true;
+    }
+  }
+  if (!is_device_copy || !has_from) return false;
+  std::string_view device;
+  return DeviceOf(from, &device) && !client_id.empty() && device == client_id;
+}
+
+}  // namespace courier::core
