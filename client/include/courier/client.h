@@ -13,7 +13,10 @@
 //    exactly once per process and in offset order: offsets already delivered
 //    are dropped, and when an offset skips, the gap is PULLed before later
 //    entries are delivered (offsets a pull proves absent, such as copies
-//    the server let expire, are skipped);
+//    the server let expire, are skipped). This device's own sends are in
+//    that stream too: the server does not echo their DEVICE copies back to
+//    the sending device, so each is built from the Message sent and its
+//    SENDER acknowledgement (offsets, server timestamp);
 //  - after every (re)connect, pulls what it missed from its cursor (the
 //    highest offset delivered in order), which it keeps in a small local file
 //    written atomically (temp file + fsync + rename);
