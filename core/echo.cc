@@ -11,7 +11,18 @@ constexpr uint32_t kMessageSignalType = 12;
 constexpr uint32_t kIdentityDevice = 2;
 constexpr uint64_t kSignalTypeDevice = 2;
 
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLengthDelimited = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kFixed32 = 5,
+};
+
+// Deeper groups than this are read as malformed (protobuf's own parser
+// stops at 100 levels).
+constexpr int kMaxGroupDepth = 64;
 
 // A bounds-checked reader over protobuf wire bytes. Every method returns
 // false on truncated or malformed input and never reads past the end.
@@ -20,6 +31,15 @@ class WireReader {
   explicit WireReader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
   bool done() const { return p_ == end_; }
 
+  // Reads one field's key and value: a varint's value into *varint, a
+  // length-delimited field's bytes into *bytes. Other wire types, groups
+  // included, are skipped. Unknown fields, which the plugin keeps in what
+  // it stores, may be of any wire type.
+  bool Field(uint32_t* number, uint32_t* type, uint64_t* varint, std::string_view* bytes) {
+    return Key(number, type) && Value(*number, *type, varint, bytes, 0);
+  }
+
+ private:
   bool Varint(uint64_t* v) {
     *v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -31,14 +51,16 @@ class WireReader {
     return false;
   }
 
-  // Reads one field's key and, for a length-delimited field, its bytes into
-  // *bytes; other wire types are skipped (a varint's value is in *varint).
-  bool Field(uint32_t* number, uint32_t* type, uint64_t* varint, std::string_view* bytes) {
+  bool Key(uint32_t* number, uint32_t* type) {
     uint64_t key = 0;
     if (!Varint(&key)) return false;
     *number = static_cast<uint32_t>(key >> 3);
     *type = static_cast<uint32_t>(key & 7);
-    switch (*type) {
+    return *number != 0;  // field 0 does not exist
+  }
+
+  bool Value(uint32_t number, uint32_t type, uint64_t* varint, std::string_view* bytes, int depth) {
+    switch (type) {
       case kVarint: return Varint(varint);
       case kFixed64: return Skip(8);
       case kFixed32: return Skip(4);
@@ -49,11 +71,24 @@ class WireReader {
         p_ += n;
         return true;
       }
-      default: return false;  // groups: never in Courier's messages
+      case kStartGroup: return SkipGroup(number, depth + 1);
+      default: return false;  // an end-group without its start, or types 6 and 7
     }
   }
 
- private:
+  // Skips to the end-group of field `number`, nested groups included.
+  bool SkipGroup(uint32_t number, int depth) {
+    if (depth > kMaxGroupDepth) return false;
+    for (;;) {
+      uint32_t n = 0, t = 0;
+      uint64_t varint = 0;
+      std::string_view bytes;
+      if (!Key(&n, &t)) return false;
+      if (t == kEndGroup) return n == number;
+      if (!Value(n, t, &varint, &bytes, depth)) return false;
+    }
+  }
+
   bool Skip(size_t n) {
     if (size_t(end_ - p_) < n) return false;
     p_ += n;

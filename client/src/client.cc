@@ -1325,8 +1325,13 @@ void Client::Impl::OnSignal(const v1::Signal& s) {
 // the message sits in this user's log, so the entry is rebuilt from what was
 // sent, and the log has no gap to pull. When the server does push the copy,
 // whichever of the two comes second is dropped as a duplicate offset.
+// Fields the server resolves when it stores a message (expiry 0 becomes the
+// server's default) are as sent; a pull returns them as stored.
 void Client::Impl::OwnCopy(const std::string& id, const v1::Signal& ack) {
   if (!options_.receive || ack.signal_offset() <= 0) return;
+  // Dedup is per user: the id may have been stored from another device of
+  // this user, whose copy the server does send to this device.
+  if (ack.from().user() != options_.user || ack.from().device() != options_.device) return;
   auto it = send_ids_.find(id);
   if (it == send_ids_.end()) return;
   const PendingSend& p = sends_.at(it->second);
@@ -1335,8 +1340,7 @@ void Client::Impl::OwnCopy(const std::string& id, const v1::Signal& ack) {
   if (!m.ParseFromString(p.bytes)) return;
   m.set_signal_offset(ack.signal_offset());
   m.set_user_offset(ack.user_offset());
-  m.mutable_from()->set_user(options_.user);
-  m.mutable_from()->set_device(options_.device);
+  *m.mutable_from() = ack.from();
   m.set_signal_type(kDeviceType);
   m.set_signal_offset_state(true);
   *m.mutable_signal_ack_state() = ack.signal_ack_state();

@@ -72,16 +72,25 @@ TEST(Echo, ACopyWithoutTypeOrSenderDeviceIsDelivered) {
   EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", ""));
 }
 
-TEST(Echo, EveryTruncationIsReadSafelyAndDelivered) {
-  const std::string copy = Copy(kDevice, "alice", "alice-phone");
-  for (size_t n = 0; n < copy.size(); ++n) {
-    // Cut inside a field, the bytes are malformed and must be delivered;
-    // cut between fields, the type or the sender may be missing. Either
-    // way nothing is read past the end (ASan checks this in CI).
-    std::string cut = copy.substr(0, n);
-    (void)IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", cut);
+// What the scanner must answer, by protobuf's own parser.
+bool ParserSaysEcho(const std::string& bytes, const std::string& client_id) {
+  v1::Message m;
+  return m.ParseFromString(bytes) && m.signal_type() == kDevice && !client_id.empty() &&
+         m.from().device() == client_id;
+}
+
+TEST(Echo, EveryTruncationAgreesWithTheParser) {
+  // Cut inside a field the bytes are malformed and delivered; cut between
+  // fields, the type or the sender may be missing. Nothing is read past the
+  // end (ASan checks this in CI).
+  for (const std::string& copy : {Copy(kDevice, "alice", "alice-phone"), Copy(kReceiver, "bob", "alice-phone")}) {
+    for (size_t n = 0; n <= copy.size(); ++n) {
+      const std::string cut = copy.substr(0, n);
+      EXPECT_EQ(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", cut),
+                ParserSaysEcho(cut, "alice-phone"))
+          << "cut at " << n << " of " << copy.size();
+    }
   }
-  EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", copy.substr(0, 10)));
 }
 
 TEST(Echo, RandomBytesNeverCrash) {
@@ -100,7 +109,27 @@ TEST(Echo, UnknownFieldsOfEveryWireTypeAreSkipped) {
   copy += std::string("\xcd\x02", 2) + std::string(4, '\x01');
   copy += std::string("\xd0\x02\x96\x01", 4);
   copy += std::string("\xda\x02\x03" "abc", 6);
+  // field 44 a group holding a varint and a nested group 45, then its end
+  copy += std::string("\xe3\x02" "\x08\x01" "\xeb\x02" "\x10\x02" "\xec\x02" "\xe4\x02", 12);
+  ASSERT_TRUE(ParserSaysEcho(copy, "alice-phone"));
   EXPECT_TRUE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", copy));
+}
+
+TEST(Echo, MalformedGroupsAreDelivered) {
+  const std::string copy = Copy(kDevice, "alice", "alice-phone");
+  // an end-group for another field, an end-group alone, an unclosed group,
+  // field number 0
+  for (const std::string& bad : {std::string("\xe3\x02\xec\x02", 4), std::string("\xe4\x02", 2),
+                                 std::string("\xe3\x02\x08\x01", 4), std::string("\x00\x01", 2)}) {
+    const std::string bytes = copy + bad;
+    EXPECT_FALSE(ParserSaysEcho(bytes, "alice-phone"));
+    EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", bytes));
+  }
+  // Groups nested deeper than the scanner reads.
+  std::string deep = copy;
+  for (int i = 0; i < 70; ++i) deep += std::string("\xe3\x02", 2);
+  for (int i = 0; i < 70; ++i) deep += std::string("\xe4\x02", 2);
+  EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", deep));
 }
 
 }  // namespace
