@@ -142,6 +142,9 @@ Decision Engine::OnSend(const Inbound& in) const {
     d.publish.push_back(Error(in.user, in.client_id, m.id(), bad->code, bad->detail));
     return d;
   }
+  // Fields this schema does not define are not stored or relayed: they
+  // would carry bytes past max_payload_bytes.
+  m.DiscardUnknownFields();
   // What the client set in server-owned fields is discarded.
   *m.mutable_from() = Identity(in.user, in.client_id);
   m.clear_signal_offset();

@@ -136,6 +136,28 @@ TEST_F(EngineTest, SendBecomesOneAppendWithServerFieldsSet) {
   EXPECT_FALSE(out.signal_ack_state().read());
 }
 
+TEST_F(EngineTest, UnknownFieldsAreNeitherStoredNorRelayed) {
+  Message m = Msg("m1", "bob", "payload-bytes");
+  // Past max_payload_bytes (64 KiB) if it were kept, and a group inside `to`.
+  m.GetReflection()->MutableUnknownFields(&m)->AddLengthDelimited(99, std::string(100000, 'x'));
+  m.mutable_to()->GetReflection()->MutableUnknownFields(m.mutable_to())->AddGroup(7)->AddVarint(1, 5);
+  AppendRequest req = AppendOf(m);
+  const Message& out = req.message;
+  EXPECT_TRUE(out.GetReflection()->GetUnknownFields(out).empty());
+  EXPECT_TRUE(out.to().GetReflection()->GetUnknownFields(out.to()).empty());
+  EXPECT_EQ(out.payload(), "payload-bytes");
+  EXPECT_LT(out.ByteSizeLong(), 1000u);
+
+  Message t = m;
+  t.set_transient(true);
+  Decision d = Send(t);
+  ASSERT_FALSE(d.publish.empty());
+  Message relayed = AsMessage(d.publish[0]);
+  EXPECT_EQ(relayed.id(), "m1");
+  EXPECT_TRUE(relayed.GetReflection()->GetUnknownFields(relayed).empty());
+  EXPECT_TRUE(relayed.to().GetReflection()->GetUnknownFields(relayed.to()).empty());
+}
+
 TEST_F(EngineTest, SendToYourselfHasNoReceivers) {
   AppendRequest req = AppendOf(Msg("m1", "alice"));
   EXPECT_EQ(req.sender, "alice");
