@@ -143,8 +143,13 @@ Decision Engine::OnSend(const Inbound& in) const {
     return d;
   }
   // Fields this schema does not define are not stored or relayed: they
-  // would carry bytes past max_payload_bytes.
-  m.DiscardUnknownFields();
+  // would carry bytes past max_payload_bytes. Checked first because the
+  // discard walks the message by reflection, and this runs per message;
+  // `from` and the ack state are replaced below.
+  auto has_unknown = [](const google::protobuf::Message& x) {
+    return !x.GetReflection()->GetUnknownFields(x).empty();
+  };
+  if (has_unknown(m) || has_unknown(m.to())) m.DiscardUnknownFields();
   // What the client set in server-owned fields is discarded.
   *m.mutable_from() = Identity(in.user, in.client_id);
   m.clear_signal_offset();

@@ -138,13 +138,18 @@ TEST_F(EngineTest, SendBecomesOneAppendWithServerFieldsSet) {
 
 TEST_F(EngineTest, UnknownFieldsAreNeitherStoredNorRelayed) {
   Message m = Msg("m1", "bob", "payload-bytes");
-  // Past max_payload_bytes (64 KiB) if it were kept, and a group inside `to`.
+  // Past max_payload_bytes (64 KiB) if it were kept, and unknown fields in
+  // every sub-message.
   m.GetReflection()->MutableUnknownFields(&m)->AddLengthDelimited(99, std::string(100000, 'x'));
   m.mutable_to()->GetReflection()->MutableUnknownFields(m.mutable_to())->AddGroup(7)->AddVarint(1, 5);
+  m.mutable_from()->GetReflection()->MutableUnknownFields(m.mutable_from())->AddVarint(9, 1);
+  m.mutable_signal_ack_state()->GetReflection()->MutableUnknownFields(m.mutable_signal_ack_state())->AddFixed32(9, 1);
   AppendRequest req = AppendOf(m);
   const Message& out = req.message;
   EXPECT_TRUE(out.GetReflection()->GetUnknownFields(out).empty());
   EXPECT_TRUE(out.to().GetReflection()->GetUnknownFields(out.to()).empty());
+  EXPECT_TRUE(out.from().GetReflection()->GetUnknownFields(out.from()).empty());
+  EXPECT_TRUE(out.signal_ack_state().GetReflection()->GetUnknownFields(out.signal_ack_state()).empty());
   EXPECT_EQ(out.payload(), "payload-bytes");
   EXPECT_LT(out.ByteSizeLong(), 1000u);
 
