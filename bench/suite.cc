@@ -743,9 +743,8 @@ void Suite::Report() {
   o << "| run | commits (whole run) | messages per commit | commit ms (mean) | broker thread inside commits |\n"
        "|---|---:|---:|---:|---:|\n";
   for (const auto& r : rows_) {
-    if (!IsCourier(r.kind) || r.commits() <= 0 || (r.phase != "saturation" && r.phase != "pull" && r.phase != "group" && r.phase != "qos0" &&
-                                              r.phase != "echo"))
-      continue;
+    static const std::set<std::string> kSaturationPhases = {"saturation", "pull", "group", "qos0", "echo"};
+    if (!IsCourier(r.kind) || r.commits() <= 0 || !kSaturationPhases.contains(r.phase)) continue;
     o << "| " << Label(r.kind) << " " << r.phase << " | " << Fmt("%.0f", r.commits()) << " | "
       << Fmt("%.1f", r.per_commit()) << " | " << Fmt("%.2f", r.commit_ms()) << " | "
       << Fmt("%.0f%%", 100 * r.commit_share()) << " |\n";

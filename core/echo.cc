@@ -1,6 +1,7 @@
 #include "echo.h"
 
 #include <cstdint>
+#include <optional>
 
 namespace courier::core {
 namespace {
@@ -99,15 +100,17 @@ class WireReader {
   const char* end_;
 };
 
-// from.device of an Identity's bytes; false when unreadable.
-bool DeviceOf(std::string_view identity, std::string_view* device) {
-  WireReader r(identity);
+// Calls on_field(number, type, varint, bytes) for every field of the
+// message in `bytes`; false when the bytes are unreadable.
+template <typename OnField>
+bool ForEachField(std::string_view bytes, OnField on_field) {
+  WireReader r(bytes);
   while (!r.done()) {
     uint32_t number = 0, type = 0;
     uint64_t varint = 0;
-    std::string_view bytes;
-    if (!r.Field(&number, &type, &varint, &bytes)) return false;
-    if (number == kIdentityDevice && type == kLengthDelimited) *device = bytes;
+    std::string_view value;
+    if (!r.Field(&number, &type, &varint, &value)) return false;
+    on_field(number, type, varint, value);
   }
   return true;
 }
@@ -116,27 +119,24 @@ bool DeviceOf(std::string_view identity, std::string_view* device) {
 
 bool IsEchoToSendingDevice(const Topics& topics, std::string_view topic, std::string_view client_id,
                            std::string_view payload) {
+  if (client_id.empty()) return false;
   auto levels = topics.Levels(topic);
   if (!levels || levels->size() != 2 || (*levels)[1] != "inbox") return false;
-  WireReader r(payload);
+  // A field seen twice (never in the plugin's own payloads): the later counts.
   bool is_device_copy = false;
-  std::string_view from;
-  bool has_from = false;
-  while (!r.done()) {
-    uint32_t number = 0, type = 0;
-    uint64_t varint = 0;
-    std::string_view bytes;
-    if (!r.Field(&number, &type, &varint, &bytes)) return false;
-    // A field seen twice (never in the plugin's own payloads): the later counts.
+  std::optional<std::string_view> from;
+  const bool readable = ForEachField(payload, [&](uint32_t number, uint32_t type, uint64_t varint,
+                                                  std::string_view bytes) {
     if (number == kMessageSignalType && type == kVarint) is_device_copy = varint == kSignalTypeDevice;
-    if (number == kMessageFrom && type == kLengthDelimited) {
-      from = bytes;
-      has_from = true;
-    }
-  }
-  if (!is_device_copy || !has_from) return false;
+    if (number == kMessageFrom && type == kLengthDelimited) from = bytes;
+  });
+  if (!readable || !is_device_copy || !from) return false;
   std::string_view device;
-  return DeviceOf(from, &device) && !client_id.empty() && device == client_id;
+  return ForEachField(*from,
+                      [&](uint32_t number, uint32_t type, uint64_t, std::string_view bytes) {
+                        if (number == kIdentityDevice && type == kLengthDelimited) device = bytes;
+                      }) &&
+         device == client_id;
 }
 
 }  // namespace courier::core

@@ -120,15 +120,15 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
     case MOSQ_ACL_UNSUBSCRIBE: access = core::Access::kUnsubscribe; break;
     default: return MOSQ_ERR_PLUGIN_DEFER;
   }
+  const std::string_view client_id = OrEmpty(mosquitto_client_id(ev->client));
   auto verdict = core::CheckAccess(engine_.topics(), options_.core,
-                                   OrEmpty(mosquitto_client_username(ev->client)),
-                                   OrEmpty(mosquitto_client_id(ev->client)), OrEmpty(ev->topic), access);
+                                   OrEmpty(mosquitto_client_username(ev->client)), client_id,
+                                   OrEmpty(ev->topic), access);
   switch (verdict) {
     case core::Verdict::kAllow:
       if (access == core::Access::kRead && !options_.core.echo_to_sending_device && ev->payload &&
-          core::IsEchoToSendingDevice(
-              engine_.topics(), OrEmpty(ev->topic), OrEmpty(mosquitto_client_id(ev->client)),
-              std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen))) {
+          core::IsEchoToSendingDevice(engine_.topics(), OrEmpty(ev->topic), client_id,
+                                      std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen))) {
         return MOSQ_ERR_ACL_DENIED;  // the sending device has it: one packet fewer
       }
       return MOSQ_ERR_SUCCESS;
