@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <system_error>
 
 #include "copy_message.h"
 #include "keys.h"
@@ -139,7 +140,15 @@ Status LmdbStore::Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* o
   try {
     Status s = store->OpenEnv();
     if (!s.ok()) return s;
+    if (options.sync == SyncMode::kOs) {
+      int fd = -1;
+      Check(mdb_env_get_fd(store->env_->get(), &fd), "mdb_env_get_fd");
+      store->os_sync_ = std::make_unique<PeriodicSync>(
+          fd, std::chrono::milliseconds(std::max<uint32_t>(options.os_sync_interval_ms, 1)));
+    }
   } catch (const LmdbError& e) {
+    return Status::IoError("cannot open store at " + options.path + ": " + e.what());
+  } catch (const std::system_error& e) {
     return Status::IoError("cannot open store at " + options.path + ": " + e.what());
   }
   *out = std::move(store);
@@ -250,12 +259,7 @@ void LmdbStore::CommitBatch(std::deque<Request>& batch, std::vector<Completion>*
       stats_.commit_us_max = std::max(stats_.commit_us_max, us);
       ++stats_.commits;
       stats_.requests += batch.size();
-      if (options_.sync == SyncMode::kOs &&
-          std::chrono::steady_clock::now() - last_sync_ >= std::chrono::milliseconds(options_.os_sync_interval_ms)) {
-        // Bounds what a power loss can take back; a failure here loses nothing
-        // the process holds, so it is only retried on the next flush.
-        if (mdb_env_sync(env_->get(), 1) == MDB_SUCCESS) last_sync_ = std::chrono::steady_clock::now();
-      }
+      if (os_sync_) os_sync_->MarkDirty();
       for (size_t i = 0; i < batch.size(); ++i) {
         done->push_back(Completion{std::move(batch[i]), std::move(applied[i].status), std::move(applied[i].result)});
       }

@@ -4,8 +4,10 @@
 // commits it once (group commit), so the cost of a durable commit is shared
 // by everything that arrived since the last flush.
 //
-// Thread: single-threaded, like Store. Ownership: owns the environment; the
-// directory must not be opened by another writer process at the same time.
+// Thread: single-threaded, like Store; with sync os it also runs one thread
+// of its own for the periodic sync (periodic_sync.h). Ownership: owns the
+// environment; the directory must not be opened by another writer process
+// at the same time.
 #pragma once
 
 #include <lmdb.h>
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "lmdb_env.h"
+#include "periodic_sync.h"
 #include "store.h"
 #include "store.pb.h"
 
@@ -28,11 +31,11 @@ enum class SyncMode {
             // power loss
   kNoMeta,  // one fsync per commit (MDB_NOMETASYNC): a power loss can undo the
             // last commit, never corrupt the store
-  kOs,      // no fsync per commit (MDB_NOSYNC); the store is synced every
-            // os_sync_interval_ms. Survives a crash of the broker process; a
-            // power loss can lose the commits since the last sync and, as
-            // LMDB warns, corrupt the store unless the filesystem keeps
-            // write order
+  kOs,      // no fsync per commit (MDB_NOSYNC); a thread of its own syncs
+            // the store every os_sync_interval_ms. Survives a crash of the
+            // broker process; a power loss can lose the commits since the
+            // last sync and, as LMDB warns, corrupt the store unless the
+            // filesystem keeps write order
 };
 
 struct LmdbOptions {
@@ -44,7 +47,8 @@ struct LmdbOptions {
   // a kFull status (transient) until space is freed or the limit is raised.
   uint64_t max_map_size_mb = 65536;
   SyncMode sync = SyncMode::kFull;
-  // With kOs: how often Flush() forces the store to disk.
+  // With kOs: how often the store is forced to disk when something was
+  // committed since, beside the commits; and once more when it closes.
   uint32_t os_sync_interval_ms = 1000;
 };
 
@@ -73,6 +77,9 @@ class LmdbStore final : public Store {
   size_t pending() const override { return queue_.size(); }
 
   const LmdbStats& stats() const { return stats_; }
+  // With kOs: forced syncs done so far, and how many failed (each is retried).
+  uint64_t os_syncs() const { return os_sync_ ? os_sync_->syncs() : 0; }
+  uint64_t os_sync_failures() const { return os_sync_ ? os_sync_->failures() : 0; }
   StoreStats commit_stats() const override {
     return {stats_.commits, stats_.commit_us_total, stats_.commit_us_max, stats_.last_commit_us};
   }
@@ -120,8 +127,10 @@ class LmdbStore final : public Store {
   std::deque<Request> queue_;
   std::optional<uint64_t> body_seq_;  // last one handed out in the open write txn
   std::string trim_resume_;  // first user key the next trim slice looks at
-  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();  // last forced sync (kOs)
   LmdbStats stats_;
+  // Declared after env_, so it stops (with its last sync) before the
+  // environment closes.
+  std::unique_ptr<PeriodicSync> os_sync_;  // kOs only
 };
 
 }  // namespace courier::storage
