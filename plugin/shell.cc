@@ -193,6 +193,9 @@ void Shell::Flush() {
   for (const auto& done : completions) {
     if (!done.status.ok() && done.status.transient()) {
       mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: store: %s", done.status.ToString().c_str());
+    } else if (done.status.code() == storage::Status::Code::kInvalid) {
+      // Answered with `internal`: the engine built a request the store refuses, a bug.
+      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: store refused a request: %s", done.status.ToString().c_str());
     }
     Publish(engine_.OnCompletion(done));
   }
