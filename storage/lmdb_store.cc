@@ -7,7 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
-#include <system_error>
+#include <stdexcept>
 
 #include "copy_message.h"
 #include "keys.h"
@@ -146,9 +146,7 @@ Status LmdbStore::Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* o
       store->os_sync_ = std::make_unique<PeriodicSync>(
           fd, std::chrono::milliseconds(std::max<uint32_t>(options.os_sync_interval_ms, 1)));
     }
-  } catch (const LmdbError& e) {
-    return Status::IoError("cannot open store at " + options.path + ": " + e.what());
-  } catch (const std::system_error& e) {
+  } catch (const std::runtime_error& e) {  // LmdbError, or std::system_error from PeriodicSync
     return Status::IoError("cannot open store at " + options.path + ": " + e.what());
   }
   *out = std::move(store);

@@ -657,47 +657,31 @@ TEST(StoreOpen, MissingDirectoryIsCreated) {
 
 // With sync os the store is forced to disk beside the commits, once per
 // interval and only after a commit; the other modes sync in the commit.
-TEST(StoreSync, OsModeSyncsInTheBackgroundAfterCommits) {
-  TempDir dir;
-  LmdbOptions o;
-  o.path = dir.Sub("db");
-  o.map_size_mb = 4;
-  o.sync = SyncMode::kOs;
+TEST_F(StoreTest, OsModeSyncsInTheBackgroundAfterCommits) {
+  LmdbOptions o = Options();  // sync os
   o.os_sync_interval_ms = 5;
-  std::unique_ptr<LmdbStore> store;
-  ASSERT_TRUE(LmdbStore::Open(o, &store).ok());
-  store->Submit(Append("alice", "bob", "m1"));
-  auto done = store->Flush();
-  ASSERT_EQ(done.size(), 1u);
-  ASSERT_TRUE(done[0].status.ok()) << done[0].status.ToString();
+  Open(o);
+  Appended(Append("alice", "bob", "m1"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (store->os_syncs() == 0 && std::chrono::steady_clock::now() < deadline) {
+  while (store_->os_syncs() == 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_GE(store->os_syncs(), 1u);
-  EXPECT_EQ(store->os_sync_failures(), 0u);
+  EXPECT_GE(store_->os_syncs(), 1u);
+  EXPECT_EQ(store_->os_sync_failures(), 0u);
 
   // The store reopens with the message after a clean close.
-  store.reset();
-  ASSERT_TRUE(LmdbStore::Open(o, &store).ok());
-  store->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = 0, .limit = 10});
-  done = store->Flush();
-  ASSERT_EQ(done.size(), 1u);
-  ASSERT_TRUE(done[0].status.ok()) << done[0].status.ToString();
-  EXPECT_EQ(std::get<PullResult>(done[0].result).head, 1);
+  Open(o);
+  Completion c = Run(Pull("bob", "d", 0, 10));
+  ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_EQ(std::get<PullResult>(c.result).head, 1);
 }
 
-TEST(StoreSync, FullModeHasNoBackgroundSync) {
-  TempDir dir;
-  LmdbOptions o;
-  o.path = dir.Sub("db");
-  o.map_size_mb = 4;
+TEST_F(StoreTest, FullModeHasNoBackgroundSync) {
+  LmdbOptions o = Options();
   o.sync = SyncMode::kFull;
-  std::unique_ptr<LmdbStore> store;
-  ASSERT_TRUE(LmdbStore::Open(o, &store).ok());
-  store->Submit(Append("alice", "bob", "m1"));
-  ASSERT_EQ(store->Flush().size(), 1u);
-  EXPECT_EQ(store->os_syncs(), 0u);
+  Open(o);
+  Appended(Append("alice", "bob", "m1"));
+  EXPECT_EQ(store_->os_syncs(), 0u);
 }
 
 // ---------------------------------------------------------------- map size
