@@ -65,24 +65,26 @@ std::string Translate(const json& cmd, const CoreOptions& o, storage::AdminOp* o
 }
 
 json StatsJson(const Stats& s) {
+  auto v = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   json errors = json::object();
   for (size_t i = 0; i < s.errors.size(); ++i) {
-    if (s.errors[i] != 0) errors[std::string(Name(static_cast<ErrorCode>(i)))] = s.errors[i];
+    if (v(s.errors[i]) != 0) errors[std::string(Name(static_cast<ErrorCode>(i)))] = v(s.errors[i]);
   }
-  return json{{"accepted", s.accepted},
-              {"duplicates", s.duplicates},
-              {"deliveries", s.deliveries},
-              {"receipts", s.receipts},
-              {"expired", s.expired},
-              {"trimmed", s.trimmed},
-              {"relayed", s.relayed},
+  const uint64_t commits = v(s.commits), commit_us_total = v(s.commit_us_total);
+  return json{{"accepted", v(s.accepted)},
+              {"duplicates", v(s.duplicates)},
+              {"deliveries", v(s.deliveries)},
+              {"receipts", v(s.receipts)},
+              {"expired", v(s.expired)},
+              {"trimmed", v(s.trimmed)},
+              {"relayed", v(s.relayed)},
               {"errors", errors},
-              {"commits", s.commits},
-              {"commitMicrosTotal", s.commit_us_total},
-              {"commitMicrosMax", s.commit_us_max},
-              {"commitMicrosLast", s.last_commit_us},
-              {"commitMicrosMean", s.commits ? s.commit_us_total / s.commits : 0},
-              {"heapInUseBytes", s.heap_in_use_bytes}};
+              {"commits", commits},
+              {"commitMicrosTotal", commit_us_total},
+              {"commitMicrosMax", v(s.commit_us_max)},
+              {"commitMicrosLast", v(s.last_commit_us)},
+              {"commitMicrosMean", commits ? commit_us_total / commits : 0},
+              {"heapInUseBytes", v(s.heap_in_use_bytes)}};
 }
 
 }  // namespace

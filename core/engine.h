@@ -7,8 +7,9 @@
 // Housekeeping() gives the periodic storage work (expiry, retention).
 //
 // Thread: const after construction; it only writes to the Stats it was given
-// (may be null). Use from one thread. Never throws for bad input: bad input
-// becomes an error Signal.
+// (may be null), whose counters are atomic. So OnCompletion may run on one
+// thread (the plugin's commit thread) while OnPublish runs on another. Never
+// throws for bad input: bad input becomes an error Signal.
 #pragma once
 
 #include <cstdint>

@@ -16,7 +16,6 @@ extern "C" {
 #include "lmdb_store.h"
 #include "plugin_options.h"
 #include "shell.h"
-#include "threaded_store.h"
 
 namespace {
 
@@ -133,14 +132,12 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     const bool per_listener = *reinterpret_cast<void* const*>(identifier) != nullptr;
     // With ticks, commits run on a worker thread and the broker thread never
     // waits for the disk; without them, the shell commits synchronously.
-    std::unique_ptr<courier::storage::Store> backend;
-    if (per_listener) {
-      backend = std::move(store);
-    } else {
+    std::function<void()> wake;
+    if (!per_listener) {
       InstallWakeHandler();
-      backend = std::make_unique<courier::storage::ThreadedStore>(std::move(store), WakeBrokerThread);
+      wake = WakeBrokerThread;
     }
-    auto shell = std::make_unique<Shell>(options, std::move(backend), !per_listener);
+    auto shell = std::make_unique<Shell>(options, std::move(store), std::move(wake));
     g_id = identifier;
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());

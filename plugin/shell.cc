@@ -13,6 +13,7 @@ extern "C" {
 
 #include "acl.h"
 #include "echo.h"
+#include "threaded_store.h"
 
 namespace courier::plugin {
 namespace {
@@ -53,16 +54,20 @@ core::Inbound InboundOf(const Event* ev) {
 
 }  // namespace
 
-Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, bool ticks_expected)
+Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake)
     : options_(std::move(options)),
       engine_(options_.core, &stats_),
-      store_(std::move(store)),
+      finish_on_worker_(wake != nullptr),
+      store_(wake ? std::make_unique<storage::ThreadedStore>(
+                        std::move(store), std::move(wake), storage::ThreadedStore::kDefaultMaxBatch,
+                        [this](std::vector<storage::Completion>& batch) { FinishBatch(batch); })
+                  : std::move(store)),
       limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
       last_sweep_(std::chrono::steady_clock::now()),
       last_tick_(last_sweep_),
       last_housekeeping_(last_sweep_),
       last_stats_log_(last_sweep_) {
-  if (!ticks_expected) WarnNoTick();
+  if (!finish_on_worker_) WarnNoTick();
 }
 
 void Shell::WarnNoTick() {
@@ -183,22 +188,51 @@ void Shell::LogStats() {
 }
 
 void Shell::Flush() {
-  if (store_->pending() == 0) return;
-  auto completions = store_->Flush();
-  const storage::StoreStats commits = store_->commit_stats();
-  stats_.commits = commits.commits;
-  stats_.commit_us_total = commits.commit_us_total;
-  stats_.commit_us_max = commits.commit_us_max;
-  stats_.last_commit_us = commits.last_commit_us;
-  for (const auto& done : completions) {
-    if (!done.status.ok() && done.status.transient()) {
-      mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: store: %s", done.status.ToString().c_str());
-    } else if (done.status.code() == storage::Status::Code::kInvalid) {
-      // Answered with `internal`: the engine built a request the store refuses, a bug.
-      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: store refused a request: %s", done.status.ToString().c_str());
+  if (store_->pending() > 0) {
+    auto completions = store_->Flush();
+    const storage::StoreStats commits = store_->commit_stats();
+    stats_.commits = commits.commits;
+    stats_.commit_us_total = commits.commit_us_total;
+    stats_.commit_us_max = commits.commit_us_max;
+    stats_.last_commit_us = commits.last_commit_us;
+    for (const auto& done : completions) {
+      if (!done.status.ok() && done.status.transient()) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: store: %s", done.status.ToString().c_str());
+      } else if (done.status.code() == storage::Status::Code::kInvalid) {
+        // Answered with `internal`: the engine built a request the store refuses, a bug.
+        mosquitto_log_printf(MOSQ_LOG_ERR, "courier: store refused a request: %s", done.status.ToString().c_str());
+      }
+      if (!finish_on_worker_) Publish(engine_.OnCompletion(done));
     }
-    Publish(engine_.OnCompletion(done));
   }
+  if (!finish_on_worker_) return;
+  Outbox::Contents out = outbox_.Take();
+  for (const auto& failure : out.failures) mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s", failure.c_str());
+  Publish(out.publishes);
+}
+
+void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
+  Outbox::Contents out;
+  for (auto& done : batch) {
+    try {
+      std::vector<core::Publish> publishes = engine_.OnCompletion(done);
+      if (out.publishes.empty()) {
+        out.publishes = std::move(publishes);
+      } else {
+        for (auto& p : publishes) out.publishes.push_back(std::move(p));
+      }
+    } catch (const std::exception& e) {
+      // Committed, but its answers are lost: the client's retry is answered
+      // from the store (dedup), as after a dropped connection.
+      out.failures.push_back(std::string("building the publishes of a commit failed: ") + e.what());
+    } catch (...) {
+      out.failures.push_back("building the publishes of a commit failed");
+    }
+    // Only the status is still needed, on the broker thread.
+    done.request = storage::Request{};
+    done.result = std::monostate{};
+  }
+  outbox_.Put(std::move(out));
 }
 
 void Shell::Publish(const std::vector<core::Publish>& publishes) {

@@ -2,15 +2,21 @@
 // carries out the Engine's actions. Holds no protocol logic.
 //
 // Thread: every method runs on the broker thread (Mosquitto calls plugins
-// from its single main loop). Errors: methods return MOSQ_ERR_* codes and
-// never throw; the C entry points in plugin.cc also catch everything.
+// from its single main loop). With ticks, the store commits on a worker
+// thread (ThreadedStore), and the Engine turns each finished commit into
+// publishes there too (FinishBatch, which only builds values); the broker
+// thread takes them from the Outbox and sends them. Errors: methods return
+// MOSQ_ERR_* codes and never throw; the C entry points in plugin.cc also
+// catch everything.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "engine.h"
+#include "outbox.h"
 #include "rate_limiter.h"
 #include "plugin_options.h"
 #include "store.h"
@@ -24,9 +30,11 @@ namespace courier::plugin {
 
 class Shell {
  public:
-  // `ticks_expected` false: the broker will send no tick events
-  // (per_listener_settings true), so every message is committed on arrival.
-  Shell(PluginOptions options, std::unique_ptr<storage::Store> store, bool ticks_expected = true);
+  // With `wake` set, the store runs on a worker thread (ThreadedStore) that
+  // calls `wake` (from that thread) when commits are done. Without it the
+  // broker sends no tick events (per_listener_settings true), so every
+  // message is committed on arrival, on the broker thread.
+  Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake);
   ~Shell();
 
   int OnMessage(mosquitto_evt_message* ev);
@@ -41,6 +49,9 @@ class Shell {
 
  private:
   void Flush();
+  // On the store's worker thread, right after a commit: the batch's
+  // publishes into the outbox; the requests and results are freed there.
+  void FinishBatch(std::vector<storage::Completion>& batch);
   void Publish(const std::vector<core::Publish>& publishes);
 
   void Housekeeping();
@@ -50,6 +61,10 @@ class Shell {
   PluginOptions options_;
   core::Stats stats_;
   core::Engine engine_;
+  // Declared before store_: the worker may still use it while store_ is
+  // destroyed (it finishes what was submitted).
+  Outbox outbox_;
+  bool finish_on_worker_ = false;
   std::unique_ptr<storage::Store> store_;
   core::RateLimiter limiter_;
   std::chrono::steady_clock::time_point last_sweep_;

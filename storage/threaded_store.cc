@@ -9,9 +9,10 @@ namespace courier::storage {
 // can land just before the broker starts waiting and be lost.
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
 
-ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch)
+ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch,
+                             Finish finish)
     : inner_(std::move(inner)), wake_(std::move(wake)), max_batch_(max_batch > 0 ? max_batch : 1),
-      worker_([this] { Run(); }) {}
+      finish_(std::move(finish)), worker_([this] { Run(); }) {}
 
 ThreadedStore::~ThreadedStore() {
   {
@@ -78,6 +79,8 @@ void ThreadedStore::Run() {
     for (auto& r : batch) inner_->Submit(std::move(r));
     std::vector<Completion> out = inner_->Flush();
     const StoreStats stats = inner_->commit_stats();
+    if (finish_) finish_(out);
+    batch.clear();  // freed here, not under the lock
     lk.lock();
     stats_ = stats;
     for (auto& c : out) done_.push_back(std::move(c));

@@ -13,6 +13,11 @@
 // `wake` runs on the worker after a batch is done, and again every
 // millisecond while completions wait uncollected: it must be safe to call
 // from another thread (the plugin interrupts the broker's epoll_wait).
+// `finish`, when set, runs on the worker with each committed batch, before
+// Flush() can return it. The caller does there the work that a completion
+// causes (the plugin builds and serializes its publishes), and may move the
+// request and result out of each completion, so that they are freed on the
+// worker too. Flush() then returns the completions as `finish` left them.
 // The destructor finishes what was submitted, then joins the worker;
 // completions not collected by then are dropped (they were committed).
 #pragma once
@@ -32,8 +37,9 @@ namespace courier::storage {
 class ThreadedStore final : public Store {
  public:
   static constexpr size_t kDefaultMaxBatch = 1024;
+  using Finish = std::function<void(std::vector<Completion>& batch)>;
   ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake,
-                size_t max_batch = kDefaultMaxBatch);
+                size_t max_batch = kDefaultMaxBatch, Finish finish = {});
   ~ThreadedStore() override;
 
   void Submit(Request request) override;
@@ -48,6 +54,7 @@ class ThreadedStore final : public Store {
   std::unique_ptr<Store> inner_;
   std::function<void()> wake_;
   const size_t max_batch_;
+  Finish finish_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> in_;        // submitted, not yet taken by the worker

@@ -26,14 +26,15 @@ AppendRequest Append(const std::string& id) {
 
 class ThreadedStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<ThreadedStore> Make(size_t max_batch = ThreadedStore::kDefaultMaxBatch) {
+  std::unique_ptr<ThreadedStore> Make(size_t max_batch = ThreadedStore::kDefaultMaxBatch,
+                                      ThreadedStore::Finish finish = {}) {
     LmdbOptions o;
     o.path = dir_.Sub("db");
     o.map_size_mb = 16;
     o.sync = SyncMode::kOs;
     std::unique_ptr<LmdbStore> lmdb;
     EXPECT_TRUE(LmdbStore::Open(o, &lmdb).ok());
-    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; }, max_batch);
+    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; }, max_batch, std::move(finish));
   }
   // Collects completions until `n` have come, or 10 s passed.
   static std::vector<Completion> Collect(Store& s, size_t n) {
@@ -65,6 +66,33 @@ TEST_F(ThreadedStoreTest, CompletesInSubmissionOrderAndWakes) {
   EXPECT_GT(wakes_.load(), 0);
   EXPECT_GT(store->commit_stats().commits, 0u);
   EXPECT_LE(store->commit_stats().commits, 200u);
+}
+
+// The finish hook sees every committed batch on the worker, in submission
+// order, before Flush() returns it; Flush() returns what the hook left.
+TEST_F(ThreadedStoreTest, FinishRunsOnTheWorkerBeforeFlushReturns) {
+  const auto caller = std::this_thread::get_id();
+  std::vector<int32_t> seen;  // only the worker writes it, before the completions are published
+  std::atomic<bool> other_thread{true};
+  auto store = Make(7, [&](std::vector<Completion>& batch) {
+    if (std::this_thread::get_id() == caller) other_thread = false;
+    EXPECT_LE(batch.size(), 7u);
+    for (auto& c : batch) {
+      ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+      seen.push_back(std::get<AppendResult>(c.result).device_copy.signal_offset());
+      c.result = std::monostate{};
+    }
+  });
+  for (int i = 0; i < 50; ++i) store->Submit(Append("m" + std::to_string(i)));
+  auto done = Collect(*store, 50);
+  ASSERT_EQ(done.size(), 50u);
+  for (const auto& c : done) {
+    EXPECT_TRUE(c.status.ok());
+    EXPECT_TRUE(std::holds_alternative<std::monostate>(c.result)) << "Flush returns what the hook left";
+  }
+  EXPECT_TRUE(other_thread.load());
+  ASSERT_EQ(seen.size(), 50u) << "each completion once";
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(seen[i], i + 1);
 }
 
 // No commit carries more than max_batch requests; order and offsets hold
