@@ -228,9 +228,6 @@ void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
     } catch (...) {
       out.failures.push_back("building the publishes of a commit failed");
     }
-    // Only the status is still needed, on the broker thread.
-    done.request = storage::Request{};
-    done.result = std::monostate{};
   }
   outbox_.Put(std::move(out));
 }

@@ -50,7 +50,7 @@ class Shell {
  private:
   void Flush();
   // On the store's worker thread, right after a commit: the batch's
-  // publishes into the outbox; the requests and results are freed there.
+  // publishes into the outbox. The worker frees the requests and results.
   void FinishBatch(std::vector<storage::Completion>& batch);
   void Publish(const std::vector<core::Publish>& publishes);
 

@@ -79,13 +79,24 @@ void ThreadedStore::Run() {
     for (auto& r : batch) inner_->Submit(std::move(r));
     std::vector<Completion> out = inner_->Flush();
     const StoreStats stats = inner_->commit_stats();
-    if (finish_) finish_(out);
-    batch.clear();  // freed here, not under the lock
+    // What `finish` used is freed after the wake, so the broker thread
+    // does not wait for it.
+    std::vector<Completion> spent;
+    if (finish_) {
+      finish_(out);
+      spent.reserve(out.size());
+      for (auto& c : out) {
+        spent.push_back(Completion{std::move(c.request), c.status, std::move(c.result)});
+        c.result = std::monostate{};
+      }
+    }
     lk.lock();
     stats_ = stats;
     for (auto& c : out) done_.push_back(std::move(c));
     lk.unlock();
     wake_();
+    spent.clear();
+    batch.clear();
     lk.lock();
   }
 }

@@ -14,10 +14,11 @@
 // millisecond while completions wait uncollected: it must be safe to call
 // from another thread (the plugin interrupts the broker's epoll_wait).
 // `finish`, when set, runs on the worker with each committed batch, before
-// Flush() can return it. The caller does there the work that a completion
-// causes (the plugin builds and serializes its publishes), and may move the
-// request and result out of each completion, so that they are freed on the
-// worker too. Flush() then returns the completions as `finish` left them.
+// Flush() can return it and before `wake`: the caller does there the work
+// that a completion causes (the plugin builds and serializes its
+// publishes). The worker then keeps each completion's request and result
+// and frees them after `wake`, so Flush() returns the completions of such a
+// store with their status only (result std::monostate).
 // The destructor finishes what was submitted, then joins the worker;
 // completions not collected by then are dropped (they were committed).
 #pragma once

@@ -38,8 +38,6 @@ TEST(CommitThreadTest, PublishesBuiltOnTheWorkerArriveInOrderAndCountersAddUp) {
     plugin::Outbox::Contents out;
     for (auto& c : batch) {
       for (auto& p : engine.OnCompletion(c)) out.publishes.push_back(std::move(p));
-      c.request = storage::Request{};
-      c.result = std::monostate{};
     }
     outbox.Put(std::move(out));
   });
