@@ -83,11 +83,17 @@ void ThreadedStore::Run() {
     // does not wait for it.
     std::vector<Completion> spent;
     if (finish_) {
-      finish_(out);
-      spent.reserve(out.size());
-      for (auto& c : out) {
-        spent.push_back(Completion{std::move(c.request), c.status, std::move(c.result)});
-        c.result = std::monostate{};
+      try {
+        finish_(out);
+        spent.reserve(out.size());
+        for (auto& c : out) {
+          spent.push_back(Completion{std::move(c.request), c.status, std::move(c.result)});
+          c.result = std::monostate{};
+        }
+      } catch (...) {
+        // Nothing may escape this thread (it would end the process); the
+        // committed completions still go back, and `finish` reports its own
+        // failures.
       }
     }
     lk.lock();

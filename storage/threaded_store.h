@@ -18,7 +18,8 @@
 // that a completion causes (the plugin builds and serializes its
 // publishes). The worker then keeps each completion's request and result
 // and frees them after `wake`, so Flush() returns the completions of such a
-// store with their status only (result std::monostate).
+// store with their status only (result std::monostate). An exception out of
+// `finish` is swallowed: `finish` must catch and report its own failures.
 // The destructor finishes what was submitted, then joins the worker;
 // completions not collected by then are dropped (they were committed).
 #pragma once

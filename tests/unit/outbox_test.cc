@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 
 namespace courier::plugin {
@@ -34,10 +35,13 @@ TEST(OutboxTest, PutAndTakeFromTwoThreads) {
     for (int i = 0; i < kN; ++i) box.Put({{P(std::to_string(i))}, {}});
   });
   std::vector<std::string> got;
-  while (got.size() < kN) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got.size() < kN && std::chrono::steady_clock::now() < deadline) {
     for (auto& p : box.Take().publishes) got.push_back(std::move(p.topic));
+    std::this_thread::yield();
   }
   producer.join();
+  for (auto& p : box.Take().publishes) got.push_back(std::move(p.topic));
   ASSERT_EQ(got.size(), static_cast<size_t>(kN));
   for (int i = 0; i < kN; ++i) ASSERT_EQ(got[i], std::to_string(i));
 }

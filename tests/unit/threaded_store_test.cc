@@ -79,8 +79,9 @@ TEST_F(ThreadedStoreTest, FinishRunsOnTheWorkerBeforeFlushReturns) {
     if (std::this_thread::get_id() == caller) other_thread = false;
     EXPECT_LE(batch.size(), 7u);
     for (auto& c : batch) {
-      ASSERT_TRUE(c.status.ok()) << c.status.ToString();
-      seen.push_back(std::get<AppendResult>(c.result).device_copy.signal_offset());
+      const auto* r = std::get_if<AppendResult>(&c.result);
+      ASSERT_TRUE(c.status.ok() && r != nullptr) << c.status.ToString();
+      seen.push_back(r->device_copy.signal_offset());
     }
   });
   for (int i = 0; i < 50; ++i) store->Submit(Append("m" + std::to_string(i)));
