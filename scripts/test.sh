@@ -2,13 +2,16 @@
 # Installs what is missing, builds, and runs every test (unit and integration),
 # then (docs/security.md):
 #   asan  the whole suite again, built with ASan + UBSan in build-asan/;
+#   tsan  the unit tests built with ThreadSanitizer in build-tsan/ (the
+#         threads beside the broker thread: store worker, periodic sync,
+#         outbox); any data race fails the stage;
 #   fuzz  the libFuzzer target courier_fuzz_inbound (clang, ASan + UBSan) in
 #         build-fuzz/ for COURIER_FUZZ_SECONDS (default 120) seconds.
-# COURIER_TEST_STAGES picks stages (default "plain asan fuzz").
+# COURIER_TEST_STAGES picks stages (default "plain asan tsan fuzz").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STAGES=" ${COURIER_TEST_STAGES:-plain asan fuzz} "
+STAGES=" ${COURIER_TEST_STAGES:-plain asan tsan fuzz} "
 FUZZ_SECONDS=${COURIER_FUZZ_SECONDS:-120}
 
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
@@ -40,6 +43,15 @@ if stage asan; then
   (cd build-asan && ctest --output-on-failure --timeout 900 -j1)
   unset COURIER_IT_BROKER_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
   took "ASan+UBSan build and tests" $t
+fi
+
+if stage tsan; then
+  t=$SECONDS
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOURIER_TSAN=ON >/dev/null
+  cmake --build build-tsan --target courier_unit_tests -j2
+  # TSan exits with 66 on a report; halt at the first one.
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/unit/courier_unit_tests
+  took "TSan build and unit tests" $t
 fi
 
 if stage fuzz; then
