@@ -151,6 +151,40 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   EXPECT_TRUE(HasLine(only_bob.out, "head user=bob offset=1")) << only_bob.out;
 }
 
+// What a listener with --ack printed, a later --pull of the same device does
+// not print again: its own messages from another device (DEVICE copies)
+// included, whose receipts move only the cursor.
+TEST_F(CliTest, ListenAckMovesTheCursorPastOwnMessagesFromOtherDevices) {
+  auto phone = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
+                                 "bob-phone", "--ack"}));
+  ASSERT_TRUE(phone);
+  ASSERT_TRUE(phone->WaitForLine("synced head=0")) << Joined(phone->lines());
+  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
+                                         "bob-tablet", "--to", "alice", "--id", "b-1", "hi", "alice"}));
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto line = phone->WaitForLine("message ");
+  ASSERT_TRUE(line) << Joined(phone->lines());
+  EXPECT_EQ(*line, "message offset=1 user_offset=1 from=bob/bob-tablet to=alice kind=DEVICE id=b-1 "
+                   "state=sent \"hi alice\"");
+  // SIGTERM closes the client, which waits for its receipts to be acknowledged.
+  phone->Signal(SIGTERM);
+  EXPECT_EQ(phone->Wait(), 0) << phone->err();
+
+  const RunResult inspect = RunProcess(Cli({"inspect", "--no-entries", broker_->db_path()}));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_TRUE(HasLine(inspect.out, "cursor user=bob device=bob-phone offset=1")) << inspect.out;
+  const RunResult again = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
+                                          "bob-phone"}));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_FALSE(HasLine(again.out, "message .*")) << again.out;
+  EXPECT_TRUE(HasLine(again.out, "synced head=1 cursor=1")) << again.out;
+  // The message's state is untouched: only alice can receive or read it.
+  const RunResult tablet = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
+                                           "bob-watch", "--from-start"}));
+  ASSERT_EQ(tablet.exit_code, 0) << tablet.err;
+  EXPECT_TRUE(HasLine(tablet.out, "message offset=1 .* kind=DEVICE id=b-1 state=sent \"hi alice\"")) << tablet.out;
+}
+
 TEST_F(CliTest, ChatSendsTypedLinesAndShowsTicks) {
   auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
                                "bob-phone", "--read"}));
