@@ -202,10 +202,10 @@ void Shell::Flush() {
         // Answered with `internal`: the engine built a request the store refuses, a bug.
         mosquitto_log_printf(MOSQ_LOG_ERR, "courier: store refused a request: %s", done.status.ToString().c_str());
       }
-      if (!finish_on_worker_) Publish(engine_.OnCompletion(done));
     }
+    // Without the worker (no ticks), the same step runs here.
+    if (!finish_on_worker_) FinishBatch(completions);
   }
-  if (!finish_on_worker_) return;
   Outbox::Contents out = outbox_.Take();
   for (const auto& failure : out.failures) mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s", failure.c_str());
   Publish(out.publishes);
@@ -215,12 +215,7 @@ void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
   Outbox::Contents out;
   for (auto& done : batch) {
     try {
-      std::vector<core::Publish> publishes = engine_.OnCompletion(done);
-      if (out.publishes.empty()) {
-        out.publishes = std::move(publishes);
-      } else {
-        for (auto& p : publishes) out.publishes.push_back(std::move(p));
-      }
+      for (auto& p : engine_.OnCompletion(done)) out.publishes.push_back(std::move(p));
     } catch (const std::exception& e) {
       // Committed, but its answers are lost: the client's retry is answered
       // from the store (dedup), as after a dropped connection.

@@ -49,8 +49,9 @@ class Shell {
 
  private:
   void Flush();
-  // On the store's worker thread, right after a commit: the batch's
-  // publishes into the outbox. The worker frees the requests and results.
+  // Right after a commit, on the store's worker thread (or, without ticks,
+  // on the broker thread): the batch's publishes into the outbox. The
+  // worker frees the requests and results.
   void FinishBatch(std::vector<storage::Completion>& batch);
   void Publish(const std::vector<core::Publish>& publishes);
 

@@ -45,16 +45,12 @@ int run_listen(const ListenOptions& o) {
     if (stop) return;
     const bool ok = emit(format_message(m));
     if (ok && (o.ack || o.read) && m.offset > 0) {
-      if (m.kind == client::Kind::kReceiver) {
-        if (o.read) {
-          cp->markRead(m.offset);
-        } else {
-          cp->markReceived(m.offset);
-        }
-      } else if (m.kind == client::Kind::kDevice) {
-        // This user's own message from another device: the receipt changes
-        // no tick, it only moves this device's cursor past it, so a later
-        // `--pull` does not print it again.
+      // On this user's own message from another device (DEVICE) a receipt
+      // changes no tick; it only moves this device's cursor past it, so a
+      // later `--pull` does not print it again.
+      if (o.read && m.kind == client::Kind::kReceiver) {
+        cp->markRead(m.offset);
+      } else if (m.kind == client::Kind::kReceiver || m.kind == client::Kind::kDevice) {
         cp->markReceived(m.offset);
       }
     }
