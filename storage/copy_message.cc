@@ -12,7 +12,10 @@ const std::string& SenderOf(const courier::store::v1::Body& body) {
 }
 
 courier::v1::Message MessageOfCopy(const courier::store::v1::Body& body, const keys::CopyRecord& copy) {
-  courier::v1::Message m = body.message();
+  return MessageOfCopy(body.message(), copy);
+}
+
+courier::v1::Message MessageOfCopy(courier::v1::Message m, const keys::CopyRecord& copy) {
   m.set_signal_offset(copy.offset);
   m.set_signal_type(copy.device ? kSignalTypeDevice : kSignalTypeReceiver);
   if (copy.received && !m.signal_ack_state().received()) m.mutable_signal_ack_state()->set_received(true);

@@ -15,5 +15,8 @@ const std::string& SenderOf(const courier::store::v1::Body& body);
 
 // The copy as delivered.
 courier::v1::Message MessageOfCopy(const courier::store::v1::Body& body, const keys::CopyRecord& copy);
+// The same from the body's message alone, taken by value so that a caller
+// done with the body can move its message in instead of copying it.
+courier::v1::Message MessageOfCopy(courier::v1::Message stored, const keys::CopyRecord& copy);
 
 }  // namespace courier::storage

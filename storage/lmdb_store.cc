@@ -297,7 +297,8 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     c.status = Status::Invalid("append needs a sender, an id and a conversation");
     return c;
   }
-  std::vector<std::string> receivers = r.receivers;
+  const std::vector<std::string>* receivers = &r.receivers;
+  std::vector<std::string> members;  // of r.group, the sender left out
   const std::string dkey = keys::DedupKey(r.sender, r.message.id());
   if (!KeysFit(env_->get(), {dkey.size(), r.conversation.size(), r.sender.size() + 5})) {
     c.status = Status::Invalid("names or id too long for the store's keys");
@@ -317,12 +318,12 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     Group group;
     c.status = GroupOfMember(txn, r.group, r.sender, &group);
     if (!c.status.ok()) return c;
-    receivers.clear();
     for (const auto& u : group.members()) {
-      if (u != r.sender) receivers.push_back(u);
+      if (u != r.sender) members.push_back(u);
     }
+    receivers = &members;
   }
-  for (const auto& u : receivers) {
+  for (const auto& u : *receivers) {
     if (!ValidName(u) || u == r.sender ||
         !KeysFit(env_->get(), {u.size() + 5, r.expires_ms > 0 ? 8 + keys::kSeqSize + 4 + u.size() : 0})) {
       c.status = Status::Invalid("bad receiver");
@@ -330,7 +331,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     }
   }
   if (r.max_undelivered > 0) {
-    for (const auto& u : receivers) {
+    for (const auto& u : *receivers) {
       const int32_t waiting = ReadCounter(txn, tables_.undelivered, u);
       if (waiting >= static_cast<int64_t>(r.max_undelivered)) {
         c.status = Status::Limit(u + " has " + std::to_string(waiting) + " undelivered entries");
@@ -348,10 +349,10 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   body.mutable_message()->clear_signal_type();
   body.set_sender_offset(sender_offset);
   body.set_expires_ms(r.expires_ms > 0 ? r.expires_ms : 0);
-  body.set_copies(static_cast<uint32_t>(1 + receivers.size()));
+  body.set_copies(static_cast<uint32_t>(1 + receivers->size()));
   if (r.message.from().user() != r.sender) body.set_sender(r.sender);
   if (!r.group.empty()) {
-    body.set_recipients(static_cast<uint32_t>(receivers.size()));
+    body.set_recipients(static_cast<uint32_t>(receivers->size()));
     body.set_received_count(0);
     body.set_read_count(0);
   }
@@ -359,7 +360,9 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   copy.seq = seq;
   copy.received = r.message.signal_ack_state().received();
   copy.read = r.message.signal_ack_state().read();
-  for (const auto& u : receivers) {
+  out.receivers.reserve(receivers->size());
+  out.receiver_copies.reserve(receivers->size());
+  for (const auto& u : *receivers) {
     copy.offset = Increment(txn, tables_.heads, u);
     copy.device = false;
     txn.Put(tables_.copies, u, keys::EncodeCopy(copy), MDB_APPENDDUP);
@@ -375,7 +378,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   txn.Put(tables_.copies, r.sender, keys::EncodeCopy(copy), MDB_APPENDDUP);
   txn.Put(tables_.bodies, keys::BodyKey(seq), body.SerializeAsString(), MDB_APPEND);
   txn.Put(tables_.dedup, dkey, keys::EncodeCounter(sender_offset));
-  out.device_copy = MessageOfCopy(body, copy);
+  out.device_copy = MessageOfCopy(std::move(*body.mutable_message()), copy);  // body is done with
   c.result = std::move(out);
   return c;
 }

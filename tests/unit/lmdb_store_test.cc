@@ -827,6 +827,56 @@ TEST_F(StoreTest, QuotaRefusesWhenTheReceiverHasTooManyUndelivered) {
   Appended(Append("alice", "bob", "m4"));
 }
 
+// Heads, conversation counters and undelivered counts change many times
+// inside one commit: every request later in the same batch must see the
+// earlier ones (a quota, a receipt, a read), and what the batch counted must
+// be what a reopened store reads.
+TEST_F(StoreTest, CountersMoveWithinOneBatchAndAreStoredAfterIt) {
+  auto limited = [](AppendRequest r) {
+    r.max_undelivered = 2;
+    return r;
+  };
+  auto get_user = [](const std::string& user) {
+    AdminRequest a;
+    a.ops.push_back(AdminOp{.kind = AdminOp::Kind::kGetUser, .user = user});
+    return a;
+  };
+  store_->Submit(limited(Append("alice", "bob", "m1")));
+  store_->Submit(limited(Append("carol", "bob", "m2")));
+  store_->Submit(limited(Append("alice", "bob", "m3")));  // bob has 2 waiting
+  store_->Submit(Receipt("bob", "phone", 1, false));       // now 1
+  store_->Submit(limited(Append("alice", "bob", "m4")));  // room again
+  store_->Submit(get_user("bob"));
+  store_->Submit(Pull("alice", "phone", 0, 10));
+  auto done = store_->Flush();
+  ASSERT_EQ(done.size(), 7u);
+  EXPECT_TRUE(done[0].status.ok());
+  EXPECT_TRUE(done[1].status.ok());
+  EXPECT_EQ(done[2].status.code(), Status::Code::kLimit) << done[2].status.ToString();
+  EXPECT_TRUE(done[3].status.ok());
+  ASSERT_TRUE(done[4].status.ok()) << done[4].status.ToString();
+  const auto& m4 = std::get<AppendResult>(done[4].result);
+  EXPECT_EQ(m4.receiver_copies[0].signal_offset(), 3);
+  EXPECT_EQ(m4.device_copy.signal_offset(), 2) << "alice's head counted m1 only before m4";
+  EXPECT_EQ(m4.device_copy.user_offset(), 2) << "the alice-bob conversation had m1 before m4";
+  const auto& bob = std::get<AdminResult>(done[5].result).results.at(0);
+  EXPECT_EQ(bob.head, 3);
+  EXPECT_EQ(bob.undelivered, 2);
+  EXPECT_EQ(std::get<PullResult>(done[6].result).head, 2);
+
+  // What the batch counted is what a reopened store reads.
+  Close();
+  Open();
+  Completion c = Run(get_user("bob"));
+  ASSERT_TRUE(c.status.ok());
+  EXPECT_EQ(std::get<AdminResult>(c.result).results.at(0).head, 3);
+  EXPECT_EQ(std::get<AdminResult>(c.result).results.at(0).undelivered, 2);
+  AppendResult next = Appended(Append("carol", "bob", "m5"));
+  EXPECT_EQ(next.receiver_copies[0].signal_offset(), 4);
+  EXPECT_EQ(next.device_copy.signal_offset(), 2);
+  EXPECT_EQ(next.device_copy.user_offset(), 2) << "the carol-bob conversation had m2 before m5";
+}
+
 }  // namespace
 }  // namespace courier::storage
 
