@@ -58,10 +58,7 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
     : options_(std::move(options)),
       engine_(options_.core, &stats_),
       finish_on_worker_(wake != nullptr),
-      store_(wake ? std::make_unique<storage::ThreadedStore>(
-                        std::move(store), std::move(wake), storage::ThreadedStore::kDefaultMaxBatch,
-                        [this](std::vector<storage::Completion>& batch) { FinishBatch(batch); })
-                  : std::move(store)),
+      store_(wake ? MakeThreaded(std::move(store), std::move(wake)) : std::move(store)),
       limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
       last_sweep_(std::chrono::steady_clock::now()),
       last_tick_(last_sweep_),
@@ -143,6 +140,18 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
   return options_.other_topics == OtherTopics::kAllow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
 }
 
+std::unique_ptr<storage::Store> Shell::MakeThreaded(std::unique_ptr<storage::Store> store,
+                                                    std::function<void()> wake) {
+  // An idle worker waits for the tick, so that a loop round's requests
+  // start one commit together instead of the first one alone.
+  auto threaded = std::make_unique<storage::ThreadedStore>(
+      std::move(store), std::move(wake), storage::ThreadedStore::kDefaultMaxBatch,
+      [this](std::vector<storage::Completion>& batch) { FinishBatch(batch); },
+      storage::ThreadedStore::Start::kAtRelease);
+  threaded_ = threaded.get();
+  return threaded;
+}
+
 int Shell::OnTick() {
   seen_tick_ = true;
   last_tick_ = std::chrono::steady_clock::now();
@@ -188,6 +197,7 @@ void Shell::LogStats() {
 }
 
 void Shell::Flush() {
+  if (threaded_) threaded_->Release();  // an idle worker may start on this round's requests
   if (store_->pending() > 0) {
     auto completions = store_->Flush();
     const storage::StoreStats commits = store_->commit_stats();

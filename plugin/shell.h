@@ -20,6 +20,7 @@
 #include "rate_limiter.h"
 #include "plugin_options.h"
 #include "store.h"
+#include "threaded_store.h"
 
 struct mosquitto_evt_message;
 struct mosquitto_evt_acl_check;
@@ -48,6 +49,8 @@ class Shell {
   void FlushNow();
 
  private:
+  // The store on its commit thread; sets threaded_.
+  std::unique_ptr<storage::Store> MakeThreaded(std::unique_ptr<storage::Store> store, std::function<void()> wake);
   void Flush();
   // Right after a commit, on the store's worker thread (or, without ticks,
   // on the broker thread): the batch's publishes into the outbox. The
@@ -66,6 +69,8 @@ class Shell {
   // destroyed (it finishes what was submitted).
   Outbox outbox_;
   bool finish_on_worker_ = false;
+  // The store_ itself when it is a ThreadedStore (with ticks), else null.
+  storage::ThreadedStore* threaded_ = nullptr;
   std::unique_ptr<storage::Store> store_;
   core::RateLimiter limiter_;
   std::chrono::steady_clock::time_point last_sweep_;

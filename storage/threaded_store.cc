@@ -1,5 +1,6 @@
 #include "threaded_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -10,9 +11,9 @@ namespace courier::storage {
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
 
 ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch,
-                             Finish finish)
+                             Finish finish, Start start)
     : inner_(std::move(inner)), wake_(std::move(wake)), max_batch_(max_batch > 0 ? max_batch : 1),
-      finish_(std::move(finish)), worker_([this] { Run(); }) {}
+      finish_(std::move(finish)), start_(start), worker_([this] { Run(); }) {}
 
 ThreadedStore::~ThreadedStore() {
   {
@@ -29,7 +30,21 @@ void ThreadedStore::Submit(Request request) {
     in_.push_back(std::move(request));
     ++in_flight_;
   }
+  if (start_ == Start::kAtSubmit) cv_.notify_one();
+}
+
+void ThreadedStore::Release() {
+  if (start_ == Start::kAtSubmit) return;
+  {
+    std::lock_guard lk(mu_);
+    if (released_ == in_.size()) return;
+    released_ = in_.size();
+  }
   cv_.notify_one();
+}
+
+size_t ThreadedStore::Ready() const {
+  return start_ == Start::kAtSubmit || stop_ ? in_.size() : released_;
 }
 
 std::vector<Completion> ThreadedStore::Flush() {
@@ -53,28 +68,31 @@ StoreStats ThreadedStore::commit_stats() const {
 void ThreadedStore::Run() {
   std::unique_lock lk(mu_);
   for (;;) {
-    if (in_.empty()) {
+    const size_t ready = Ready();
+    if (ready == 0) {
       if (stop_) return;
       if (!done_.empty()) {
         // Completions wait for the broker: remind it until it collects them.
-        if (!cv_.wait_for(lk, kNagInterval, [&] { return stop_ || !in_.empty(); })) {
+        if (!cv_.wait_for(lk, kNagInterval, [&] { return stop_ || Ready() > 0; })) {
           lk.unlock();
           wake_();
           lk.lock();
         }
         continue;
       }
-      cv_.wait(lk, [&] { return stop_ || !in_.empty(); });
+      cv_.wait(lk, [&] { return stop_ || Ready() > 0; });
       continue;
     }
     std::deque<Request> batch;
-    if (in_.size() <= max_batch_) {
+    const size_t take = std::min(ready, max_batch_);
+    if (take == in_.size()) {
       batch.swap(in_);
     } else {
-      auto end = in_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
+      auto end = in_.begin() + static_cast<std::ptrdiff_t>(take);
       batch.assign(std::make_move_iterator(in_.begin()), std::make_move_iterator(end));
       in_.erase(in_.begin(), end);
     }
+    released_ -= std::min(released_, take);
     lk.unlock();
     for (auto& r : batch) inner_->Submit(std::move(r));
     std::vector<Completion> out = inner_->Flush();
@@ -104,6 +122,10 @@ void ThreadedStore::Run() {
     spent.clear();
     batch.clear();
     lk.lock();
+    // A worker that was busy takes what queued up meanwhile, released or
+    // not: holding the rest of a round back would only make it wait for a
+    // whole commit more.
+    released_ = in_.size();
   }
 }
 

@@ -1,15 +1,17 @@
 // ThreadedStore: runs another Store on a worker thread of its own, so the
 // broker thread never waits for a commit (fsync) to finish.
 //
-// Submit() queues and returns at once. The worker takes everything queued,
-// up to max_batch requests, hands it to the inner store as one batch (one
-// commit), and keeps the completions until Flush() collects them. Whatever
-// arrives while a commit runs forms the next batch, so batches grow with the
-// load; the cap bounds one commit's dirty pages, which LMDB keeps allocated
-// for later transactions, and the wait of the requests inside it.
+// Submit() queues and returns at once. The worker takes everything queued
+// (with Start::kAtRelease, an idle worker waits for Release()), up to
+// max_batch requests, hands it to the inner store as one batch (one
+// commit), and keeps the completions until Flush() collects them. Whatever arrives while a commit
+// runs forms the next batch, so batches grow with the load; the cap bounds
+// one commit's dirty pages, which LMDB keeps allocated for later
+// transactions, and the wait of the requests inside it.
 //
-// Thread: Submit, Flush, pending and commit_stats are for one caller thread
-// (the broker thread); the inner store is touched only by the worker.
+// Thread: Submit, Release, Flush, pending and commit_stats are for one
+// caller thread (the broker thread); the inner store is touched only by the
+// worker.
 // `wake` runs on the worker after a batch is done, and again every
 // millisecond while completions wait uncollected: it must be safe to call
 // from another thread (the plugin interrupts the broker's epoll_wait).
@@ -40,11 +42,20 @@ class ThreadedStore final : public Store {
  public:
   static constexpr size_t kDefaultMaxBatch = 1024;
   using Finish = std::function<void(std::vector<Completion>& batch)>;
+  // When an idle worker starts: at the first Submit(), or at the next
+  // Release(). A worker that ends a commit takes whatever is queued either
+  // way, and everything is taken once the store is being destroyed.
+  enum class Start { kAtSubmit, kAtRelease };
   ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake,
-                size_t max_batch = kDefaultMaxBatch, Finish finish = {});
+                size_t max_batch = kDefaultMaxBatch, Finish finish = {}, Start start = Start::kAtSubmit);
   ~ThreadedStore() override;
 
   void Submit(Request request) override;
+  // With Start::kAtRelease: hands an idle worker everything submitted so
+  // far. The plugin calls it once per loop round, at TICK, so that an idle
+  // worker does not start a commit on the first message of a round alone.
+  // Does nothing with kAtSubmit.
+  void Release();
   // The completions finished so far; never blocks on the disk.
   std::vector<Completion> Flush() override;
   size_t pending() const override;
@@ -52,6 +63,8 @@ class ThreadedStore final : public Store {
 
  private:
   void Run();
+  // How many of in_'s requests the worker may take now; mu_ held.
+  size_t Ready() const;
 
   std::unique_ptr<Store> inner_;
   std::function<void()> wake_;
@@ -60,9 +73,11 @@ class ThreadedStore final : public Store {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request> in_;        // submitted, not yet taken by the worker
+  size_t released_ = 0;           // kAtRelease: how many of in_ the worker may take now
   std::vector<Completion> done_;  // committed, not yet collected
   size_t in_flight_ = 0;          // submitted and not yet collected
   StoreStats stats_;
+  const Start start_;
   bool stop_ = false;
   std::thread worker_;
 };

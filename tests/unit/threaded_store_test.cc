@@ -27,14 +27,16 @@ AppendRequest Append(const std::string& id) {
 class ThreadedStoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<ThreadedStore> Make(size_t max_batch = ThreadedStore::kDefaultMaxBatch,
-                                      ThreadedStore::Finish finish = {}) {
+                                      ThreadedStore::Finish finish = {},
+                                      ThreadedStore::Start start = ThreadedStore::Start::kAtSubmit) {
     LmdbOptions o;
     o.path = dir_.Sub("db");
     o.map_size_mb = 16;
     o.sync = SyncMode::kOs;
     std::unique_ptr<LmdbStore> lmdb;
     EXPECT_TRUE(LmdbStore::Open(o, &lmdb).ok());
-    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; }, max_batch, std::move(finish));
+    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; }, max_batch, std::move(finish),
+                                           start);
   }
   // Collects completions until `n` have come, or 10 s passed.
   static std::vector<Completion> Collect(Store& s, size_t n) {
@@ -125,6 +127,43 @@ TEST_F(ThreadedStoreTest, DestructorCommitsWhatWasSubmitted) {
     auto store = Make();
     for (int i = 0; i < 50; ++i) store->Submit(Append("m" + std::to_string(i)));
   }  // nothing collected
+  LmdbOptions o;
+  o.path = dir_.Sub("db");
+  std::unique_ptr<LmdbStore> lmdb;
+  ASSERT_TRUE(LmdbStore::Open(o, &lmdb).ok());
+  lmdb->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = 0, .limit = 100});
+  auto done = lmdb->Flush();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(std::get<PullResult>(done[0].result).head, 50);
+}
+
+// With Start::kAtRelease (the plugin's mode: it releases once per loop
+// round) an idle worker waits for Release(), then commits everything held
+// in one transaction.
+TEST_F(ThreadedStoreTest, AtReleaseAnIdleWorkerWaitsAndCommitsAllHeldInOne) {
+  auto store = Make(ThreadedStore::kDefaultMaxBatch, {}, ThreadedStore::Start::kAtRelease);
+  for (int i = 0; i < 30; ++i) store->Submit(Append("m" + std::to_string(i)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(store->commit_stats().commits, 0u) << "the worker started before Release()";
+  EXPECT_TRUE(store->Flush().empty());
+  EXPECT_EQ(store->pending(), 30u);
+  store->Release();
+  auto done = Collect(*store, 30);
+  ASSERT_EQ(done.size(), 30u);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(done[i].status.ok()) << done[i].status.ToString();
+    EXPECT_EQ(std::get<AppendResult>(done[i].result).device_copy.signal_offset(), i + 1);
+  }
+  EXPECT_EQ(store->commit_stats().commits, 1u);
+  store->Release();  // nothing held: harmless
+  EXPECT_EQ(store->pending(), 0u);
+}
+
+TEST_F(ThreadedStoreTest, AtReleaseTheDestructorCommitsWhatWasNeverReleased) {
+  {
+    auto store = Make(ThreadedStore::kDefaultMaxBatch, {}, ThreadedStore::Start::kAtRelease);
+    for (int i = 0; i < 50; ++i) store->Submit(Append("m" + std::to_string(i)));
+  }
   LmdbOptions o;
   o.path = dir_.Sub("db");
   std::unique_ptr<LmdbStore> lmdb;
