@@ -64,7 +64,13 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
       last_tick_(last_sweep_),
       last_housekeeping_(last_sweep_),
       last_stats_log_(last_sweep_) {
-  if (!finish_on_worker_) WarnNoTick();
+  // Set here rather than in MakeThreaded, so that member order cannot undo
+  // it: without it nothing would release the worker.
+  if (finish_on_worker_) {
+    threaded_ = static_cast<storage::ThreadedStore*>(store_.get());
+  } else {
+    WarnNoTick();
+  }
 }
 
 void Shell::WarnNoTick() {
@@ -144,12 +150,10 @@ std::unique_ptr<storage::Store> Shell::MakeThreaded(std::unique_ptr<storage::Sto
                                                     std::function<void()> wake) {
   // An idle worker waits for the tick, so that a loop round's requests
   // start one commit together instead of the first one alone.
-  auto threaded = std::make_unique<storage::ThreadedStore>(
+  return std::make_unique<storage::ThreadedStore>(
       std::move(store), std::move(wake), storage::ThreadedStore::kDefaultMaxBatch,
       [this](std::vector<storage::Completion>& batch) { FinishBatch(batch); },
       storage::ThreadedStore::Start::kAtRelease);
-  threaded_ = threaded.get();
-  return threaded;
 }
 
 int Shell::OnTick() {

@@ -49,7 +49,7 @@ class Shell {
   void FlushNow();
 
  private:
-  // The store on its commit thread; sets threaded_.
+  // The store on its commit thread, started by Release() (kAtRelease).
   std::unique_ptr<storage::Store> MakeThreaded(std::unique_ptr<storage::Store> store, std::function<void()> wake);
   void Flush();
   // Right after a commit, on the store's worker thread (or, without ticks,
@@ -69,9 +69,10 @@ class Shell {
   // destroyed (it finishes what was submitted).
   Outbox outbox_;
   bool finish_on_worker_ = false;
-  // The store_ itself when it is a ThreadedStore (with ticks), else null.
-  storage::ThreadedStore* threaded_ = nullptr;
   std::unique_ptr<storage::Store> store_;
+  // store_ itself when it is a ThreadedStore (with ticks), else null; set
+  // in the constructor's body. Flush() releases it.
+  storage::ThreadedStore* threaded_ = nullptr;
   core::RateLimiter limiter_;
   std::chrono::steady_clock::time_point last_sweep_;
   std::chrono::steady_clock::time_point last_tick_;

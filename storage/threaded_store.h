@@ -52,9 +52,10 @@ class ThreadedStore final : public Store {
 
   void Submit(Request request) override;
   // With Start::kAtRelease: hands an idle worker everything submitted so
-  // far. The plugin calls it once per loop round, at TICK, so that an idle
-  // worker does not start a commit on the first message of a round alone.
-  // Does nothing with kAtSubmit.
+  // far. The plugin calls it once per loop round, at TICK (and from its
+  // fallback while ticks are missing), so that an idle worker does not
+  // start a commit on the first message of a round alone. Does nothing
+  // with kAtSubmit.
   void Release();
   // The completions finished so far; never blocks on the disk.
   std::vector<Completion> Flush() override;

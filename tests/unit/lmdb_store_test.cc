@@ -829,8 +829,8 @@ TEST_F(StoreTest, QuotaRefusesWhenTheReceiverHasTooManyUndelivered) {
 
 // Heads, conversation counters and undelivered counts change many times
 // inside one commit: every request later in the same batch must see the
-// earlier ones (a quota, a receipt, a read), and what the batch counted must
-// be what a reopened store reads.
+// earlier ones (a quota check, a receipt, an admin query, a pull), and what
+// the batch counted must be what a reopened store reads.
 TEST_F(StoreTest, CountersMoveWithinOneBatchAndAreStoredAfterIt) {
   auto limited = [](AppendRequest r) {
     r.max_undelivered = 2;

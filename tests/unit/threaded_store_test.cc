@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "lmdb_store.h"
@@ -159,8 +160,36 @@ TEST_F(ThreadedStoreTest, AtReleaseAnIdleWorkerWaitsAndCommitsAllHeldInOne) {
     EXPECT_EQ(std::get<AppendResult>(done[i].result).device_copy.signal_offset(), i + 1);
   }
   EXPECT_EQ(store->commit_stats().commits, 1u);
-  store->Release();  // nothing held: harmless
-  EXPECT_EQ(store->pending(), 0u);
+}
+
+// A worker that ends a commit takes what was submitted meanwhile without
+// waiting for Release(): holding it back would cost those requests a whole
+// commit more. The finish hook holds the first commit open while more
+// requests arrive.
+TEST_F(ThreadedStoreTest, AtReleaseABusyWorkerTakesWhatQueuedMeanwhile) {
+  std::promise<void> entered, go;
+  auto go_future = go.get_future().share();
+  std::atomic<int> batches{0};
+  auto store = Make(
+      ThreadedStore::kDefaultMaxBatch,
+      [&](std::vector<Completion>&) {
+        if (batches++ == 0) {
+          entered.set_value();
+          // Bounded, so that a failing test still ends (the destructor joins the worker).
+          go_future.wait_for(std::chrono::seconds(10));
+        }
+      },
+      ThreadedStore::Start::kAtRelease);
+  store->Submit(Append("first"));
+  store->Release();
+  ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  for (int i = 0; i < 10; ++i) store->Submit(Append("m" + std::to_string(i)));  // never released
+  go.set_value();
+  auto done = Collect(*store, 11);
+  ASSERT_EQ(done.size(), 11u) << "requests queued during a commit waited for a Release()";
+  for (const auto& c : done) EXPECT_TRUE(c.status.ok()) << c.status.ToString();
+  EXPECT_EQ(store->commit_stats().commits, 2u);
+  EXPECT_EQ(batches.load(), 2);
 }
 
 TEST_F(ThreadedStoreTest, AtReleaseTheDestructorCommitsWhatWasNeverReleased) {
