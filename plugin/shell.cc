@@ -95,6 +95,11 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
   ev->retain = false;
   Publish(d.publish);
   for (auto& r : d.requests) store_->Submit(std::move(r));
+  FlushWithoutTicks();
+  return MOSQ_ERR_SUCCESS;
+}
+
+void Shell::FlushWithoutTicks() {
   // Before the first tick, or when ticks stopped (per_listener_settings
   // true), commit here: nothing else would.
   const bool silent = std::chrono::steady_clock::now() - last_tick_ > kTickSilence;
@@ -102,7 +107,6 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
     if (silent) WarnNoTick();
     Flush();
   }
-  return MOSQ_ERR_SUCCESS;
 }
 
 int Shell::OnControl(mosquitto_evt_control* ev) {
@@ -116,6 +120,7 @@ int Shell::OnControl(mosquitto_evt_control* ev) {
   core::Decision d = engine_.OnControl(in);
   Publish(d.publish);
   for (auto& r : d.requests) store_->Submit(std::move(r));
+  FlushWithoutTicks();
   return MOSQ_ERR_SUCCESS;
 }
 

@@ -52,6 +52,8 @@ class Shell {
   // The store on its commit thread, started by Release() (kAtRelease).
   std::unique_ptr<storage::Store> MakeThreaded(std::unique_ptr<storage::Store> store, std::function<void()> wake);
   void Flush();
+  // Flush() when no tick will: before the first one, or once they stopped.
+  void FlushWithoutTicks();
   // Right after a commit, on the store's worker thread (or, without ticks,
   // on the broker thread): the batch's publishes into the outbox. The
   // worker frees the requests and results.

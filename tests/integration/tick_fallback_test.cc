@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/admin_client.h"
 #include "support/broker.h"
 #include "support/device.h"
 #include "support/durability.h"
@@ -48,6 +49,21 @@ TEST(TickFallbackTest, FirstMessageIsAcknowledgedWithoutARetry) {
                    << LogTail(broker);
   EXPECT_TRUE(IsSenderAck(*ack)) << Describe(*ack);
   EXPECT_TRUE(b1.NextInbox(WithId("t1"))) << b1.Pending();
+}
+
+// An admin request is answered on its own too: no client message needs to
+// follow it to get it committed.
+TEST(TickFallbackTest, AdminRequestIsAnsweredWithoutAnyMessage) {
+  BrokerOptions options = PerListenerSettings();
+  options.plugin_opts.push_back({"admin_users", "admin"});
+  Broker broker(options);
+  ASSERT_TRUE(broker.Start());
+  AdminClient admin(broker.port(), "admin", "admin-cli");
+  ASSERT_TRUE(admin.Connect());
+  EXPECT_TRUE(admin.CreateGroup("g", {"alice", "bob"})) << LogTail(broker);
+  auto listed = admin.Command({{"command", "listGroups"}});
+  ASSERT_TRUE(listed) << "no answer to listGroups\n" << LogTail(broker);
+  EXPECT_EQ((*listed)["data"]["groups"], AdminClient::json::array({"g"})) << listed->dump();
 }
 
 // A client that retries (the protocol's client) gets every message acked and
