@@ -57,7 +57,6 @@ core::Inbound InboundOf(const Event* ev) {
 Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake)
     : options_(std::move(options)),
       engine_(options_.core, &stats_),
-      finish_on_worker_(wake != nullptr),
       store_(wake ? MakeThreaded(std::move(store), std::move(wake)) : std::move(store)),
       limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
       last_sweep_(std::chrono::steady_clock::now()),
@@ -66,11 +65,8 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
       last_stats_log_(last_sweep_) {
   // Set here rather than in MakeThreaded, so that member order cannot undo
   // it: without it nothing would release the worker.
-  if (finish_on_worker_) {
-    threaded_ = static_cast<storage::ThreadedStore*>(store_.get());
-  } else {
-    WarnNoTick();
-  }
+  threaded_ = dynamic_cast<storage::ThreadedStore*>(store_.get());
+  if (!threaded_) WarnNoTick();
 }
 
 void Shell::WarnNoTick() {
@@ -223,7 +219,7 @@ void Shell::Flush() {
       }
     }
     // Without the worker (no ticks), the same step runs here.
-    if (!finish_on_worker_) FinishBatch(completions);
+    if (!threaded_) FinishBatch(completions);
   }
   Outbox::Contents out = outbox_.Take();
   for (const auto& failure : out.failures) mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s", failure.c_str());

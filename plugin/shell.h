@@ -70,10 +70,10 @@ class Shell {
   // Declared before store_: the worker may still use it while store_ is
   // destroyed (it finishes what was submitted).
   Outbox outbox_;
-  bool finish_on_worker_ = false;
   std::unique_ptr<storage::Store> store_;
   // store_ itself when it is a ThreadedStore (with ticks), else null; set
-  // in the constructor's body. Flush() releases it.
+  // in the constructor's body. Flush() releases it; when it is null, there
+  // is no worker, and completions become publishes on the broker thread.
   storage::ThreadedStore* threaded_ = nullptr;
   core::RateLimiter limiter_;
   std::chrono::steady_clock::time_point last_sweep_;

@@ -4,10 +4,10 @@
 // Submit() queues and returns at once. The worker takes everything queued
 // (with Start::kAtRelease, an idle worker waits for Release()), up to
 // max_batch requests, hands it to the inner store as one batch (one
-// commit), and keeps the completions until Flush() collects them. Whatever arrives while a commit
-// runs forms the next batch, so batches grow with the load; the cap bounds
-// one commit's dirty pages, which LMDB keeps allocated for later
-// transactions, and the wait of the requests inside it.
+// commit), and keeps the completions until Flush() collects them. Whatever
+// arrives while a commit runs forms the next batch, so batches grow with
+// the load; the cap bounds one commit's dirty pages, which LMDB keeps
+// allocated for later transactions, and the wait of the requests inside it.
 //
 // Thread: Submit, Release, Flush, pending and commit_stats are for one
 // caller thread (the broker thread); the inner store is touched only by the
