@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 
 #include "copy_message.h"
@@ -24,6 +25,8 @@ using courier::v1::Message;
 constexpr uint64_t kMiB = 1024 * 1024;
 // Expired entries one pull may step over beyond its limit.
 constexpr uint64_t kMaxSkippedPerPull = 10000;
+// The most requests whose room queue_ keeps between batches.
+constexpr size_t kKeptQueueCapacity = 4096;
 
 bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 
@@ -224,20 +227,25 @@ bool LmdbStore::GrowMap() {
 std::vector<Completion> LmdbStore::Flush() {
   // Maintenance (expiry, retention) commits on its own, after the clients'
   // requests: its failure must never fail theirs.
-  std::deque<Request> clients, maintenance;
-  for (auto& r : queue_) {
-    const bool upkeep = std::holds_alternative<ExpireRequest>(r) || std::holds_alternative<TrimRequest>(r);
-    (upkeep ? maintenance : clients).push_back(std::move(r));
+  auto upkeep = [](const Request& r) {
+    return std::holds_alternative<ExpireRequest>(r) || std::holds_alternative<TrimRequest>(r);
+  };
+  std::vector<Request> maintenance;
+  if (std::any_of(queue_.begin(), queue_.end(), upkeep)) {
+    auto mid = std::stable_partition(queue_.begin(), queue_.end(), [&](const Request& r) { return !upkeep(r); });
+    maintenance.assign(std::make_move_iterator(mid), std::make_move_iterator(queue_.end()));
+    queue_.erase(mid, queue_.end());
   }
-  queue_.clear();
   std::vector<Completion> done;
-  done.reserve(clients.size() + maintenance.size());
-  CommitBatch(clients, &done);
+  done.reserve(queue_.size() + maintenance.size());
+  CommitBatch(queue_, &done);
   CommitBatch(maintenance, &done);
+  queue_.clear();  // keeps its room for the next batch, unless a burst made it large
+  if (queue_.capacity() > kKeptQueueCapacity) queue_ = {};
   return done;
 }
 
-void LmdbStore::CommitBatch(std::deque<Request>& batch, std::vector<Completion>* done) {
+void LmdbStore::CommitBatch(std::vector<Request>& batch, std::vector<Completion>* done) {
   if (batch.empty()) return;
   Status failure;
   for (;;) {

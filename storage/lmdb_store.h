@@ -14,7 +14,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,6 +72,10 @@ class LmdbStore final : public Store {
   ~LmdbStore() override;
 
   void Submit(Request request) override;
+  // Commits the clients' requests in one transaction, then expiry and
+  // retention (ExpireRequest, TrimRequest) in another, so that their failure
+  // never fails a client's request. Completions come back in that order:
+  // the clients' in submission order, then the maintenance ones in theirs.
   std::vector<Completion> Flush() override;
   size_t pending() const override { return queue_.size(); }
 
@@ -102,7 +105,7 @@ class LmdbStore final : public Store {
   // LMDB failures throw LmdbError and fail the whole batch.
   Applied Apply(Txn& txn, const Request& request);
   // Applies `batch` in one write transaction and appends its completions.
-  void CommitBatch(std::deque<Request>& batch, std::vector<Completion>* done);
+  void CommitBatch(std::vector<Request>& batch, std::vector<Completion>* done);
   Applied ApplyOne(Txn& txn, const AppendRequest& r);
   Applied ApplyOne(Txn& txn, const ReceiptRequest& r);
   Applied ApplyOne(Txn& txn, const PullRequest& r);
@@ -124,7 +127,7 @@ class LmdbStore final : public Store {
   std::unique_ptr<Env> env_;
   Tables tables_{};
   uint64_t map_size_ = 0;
-  std::deque<Request> queue_;
+  std::vector<Request> queue_;  // a vector, not a deque: no allocation per request
   std::optional<uint64_t> body_seq_;  // last one handed out in the open write txn
   std::string trim_resume_;  // first user key the next trim slice looks at
   LmdbStats stats_;

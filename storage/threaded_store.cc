@@ -9,6 +9,9 @@ namespace courier::storage {
 // How often the worker repeats its wake-up while completions wait: a wake-up
 // can land just before the broker starts waiting and be lost.
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
+// The most requests whose room spare_ keeps after a batch (400 B each): a
+// burst's larger batch is freed.
+constexpr size_t kKeptCapacity = 4096;
 
 ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch,
                              Finish finish, Start start)
@@ -83,10 +86,11 @@ void ThreadedStore::Run() {
       cv_.wait(lk, [&] { return stop_ || Ready() > 0; });
       continue;
     }
-    std::deque<Request> batch;
+    std::vector<Request> batch;
     const size_t take = std::min(ready, max_batch_);
     if (take == in_.size()) {
       batch.swap(in_);
+      in_.swap(spare_);
     } else {
       auto end = in_.begin() + static_cast<std::ptrdiff_t>(take);
       batch.assign(std::make_move_iterator(in_.begin()), std::make_move_iterator(end));
@@ -122,6 +126,7 @@ void ThreadedStore::Run() {
     spent.clear();
     batch.clear();
     lk.lock();
+    if (batch.capacity() > spare_.capacity() && batch.capacity() <= kKeptCapacity) spare_.swap(batch);
     // A worker that was busy takes what queued up meanwhile, released or
     // not: holding the rest of a round back would only make it wait for a
     // whole commit more.

@@ -27,7 +27,6 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -73,7 +72,11 @@ class ThreadedStore final : public Store {
   Finish finish_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Request> in_;        // submitted, not yet taken by the worker
+  // Submitted, not yet taken by the worker. Vectors, not deques, so that a
+  // Submit() allocates nothing once the capacity has grown: the worker
+  // swaps in_ with spare_ and hands the batch's capacity back to spare_.
+  std::vector<Request> in_;
+  std::vector<Request> spare_;
   size_t released_ = 0;           // kAtRelease: how many of in_ the worker may take now
   std::vector<Completion> done_;  // committed, not yet collected
   size_t in_flight_ = 0;          // submitted and not yet collected

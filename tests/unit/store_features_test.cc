@@ -190,6 +190,32 @@ TEST_F(StoreFeaturesTest, ExpiryMarksUnreceivedCopiesAndPullsSkipThem) {
   EXPECT_EQ(u.head, 3);
 }
 
+TEST_F(StoreFeaturesTest, MaintenanceInAFlushCommitsAfterTheClientsRequests) {
+  // One flush, maintenance mixed in: the clients' requests commit first, in
+  // submission order, then expiry and retention in theirs.
+  store_->Submit(ToUser("alice", "bob", "m1", 1000, 2000));
+  store_->Submit(ExpireRequest{.now_ms = 3000, .max_entries = 10});
+  store_->Submit(ToUser("alice", "bob", "m2", 1000, 2000));
+  store_->Submit(TrimRequest{.older_than_ms = 1, .max_entries = 10});
+  store_->Submit(ToUser("alice", "bob", "m3"));
+  auto done = store_->Flush();
+  ASSERT_EQ(done.size(), 5u);
+  for (const auto& c : done) EXPECT_TRUE(c.status.ok()) << c.status.ToString();
+  int32_t offset = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    const auto* a = std::get_if<AppendRequest>(&done[i].request);
+    ASSERT_NE(a, nullptr) << "completion " << i;
+    EXPECT_EQ(a->message.id(), "m" + std::to_string(i + 1));
+    const auto* r = std::get_if<AppendResult>(&done[i].result);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->receiver_copies.at(0).signal_offset(), ++offset);
+  }
+  ASSERT_TRUE(std::holds_alternative<ExpireRequest>(done[3].request));
+  EXPECT_EQ(std::get<ExpireResult>(done[3].result).expired.size(), 2u)
+      << "the expiry sees both expiring appends, also the one submitted after it";
+  EXPECT_TRUE(std::holds_alternative<TrimRequest>(done[4].request));
+}
+
 TEST_F(StoreFeaturesTest, ExpirySweepIsBounded) {
   for (int i = 0; i < 5; ++i) Ok<AppendResult>(ToUser("alice", "bob", "m" + std::to_string(i), 1000, 2000));
   EXPECT_EQ(Ok<ExpireResult>(ExpireRequest{.now_ms = 3000, .max_entries = 2}).expired.size(), 2u);
