@@ -25,8 +25,8 @@ using courier::v1::Message;
 constexpr uint64_t kMiB = 1024 * 1024;
 // Expired entries one pull may step over beyond its limit.
 constexpr uint64_t kMaxSkippedPerPull = 10000;
-// The most requests whose room queue_ keeps between batches.
-constexpr size_t kKeptQueueCapacity = 4096;
+// The most requests whose room queue_ keeps between batches (400 B each).
+constexpr size_t kKeptQueueCapacity = 256;
 
 bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 

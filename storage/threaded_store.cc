@@ -9,9 +9,9 @@ namespace courier::storage {
 // How often the worker repeats its wake-up while completions wait: a wake-up
 // can land just before the broker starts waiting and be lost.
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
-// The most requests whose room spare_ keeps after a batch (400 B each): a
-// burst's larger batch is freed.
-constexpr size_t kKeptCapacity = 4096;
+// The most requests whose room spare_ keeps after a batch (400 B each, so
+// 100 KiB): a larger batch's room is freed, and the next one regrows.
+constexpr size_t kKeptCapacity = 256;
 
 ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch,
                              Finish finish, Start start)

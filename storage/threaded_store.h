@@ -74,7 +74,8 @@ class ThreadedStore final : public Store {
   std::condition_variable cv_;
   // Submitted, not yet taken by the worker. Vectors, not deques, so that a
   // Submit() allocates nothing once the capacity has grown: the worker
-  // swaps in_ with spare_ and hands the batch's capacity back to spare_.
+  // swaps in_ with spare_ and hands the batch's capacity back to spare_
+  // (up to 256 requests, 100 KiB; a burst's larger room is freed).
   std::vector<Request> in_;
   std::vector<Request> spare_;
   size_t released_ = 0;           // kAtRelease: how many of in_ the worker may take now
