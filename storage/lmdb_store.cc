@@ -25,8 +25,6 @@ using courier::v1::Message;
 constexpr uint64_t kMiB = 1024 * 1024;
 // Expired entries one pull may step over beyond its limit.
 constexpr uint64_t kMaxSkippedPerPull = 10000;
-// The most requests whose room queue_ keeps between batches (400 B each).
-constexpr size_t kKeptQueueCapacity = 256;
 
 bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 
@@ -241,7 +239,7 @@ std::vector<Completion> LmdbStore::Flush() {
   CommitBatch(queue_, &done);
   CommitBatch(maintenance, &done);
   queue_.clear();  // keeps its room for the next batch, unless a burst made it large
-  if (queue_.capacity() > kKeptQueueCapacity) queue_ = {};
+  if (queue_.capacity() > kKeptQueueRoom) queue_ = {};
   return done;
 }
 

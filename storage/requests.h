@@ -3,6 +3,7 @@
 // submission order, and hands back one Completion per request.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -182,6 +183,12 @@ using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest, Members
                              ExpireRequest, TrimRequest, AdminRequest>;
 using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult, MembersResult,
                             ExpireResult, TrimResult, AdminResult>;
+
+// How many requests a store's queue keeps room for between batches (about
+// 400 B each): enough for a batch at saturation without reallocating, small
+// enough that a burst's room (a fill keeps thousands in flight) is given
+// back.
+inline constexpr size_t kKeptQueueRoom = 256;
 
 // One finished request. `result` holds the alternative matching `request`
 // when status.ok(), and std::monostate otherwise.

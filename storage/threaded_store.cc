@@ -9,9 +9,6 @@ namespace courier::storage {
 // How often the worker repeats its wake-up while completions wait: a wake-up
 // can land just before the broker starts waiting and be lost.
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
-// The most requests whose room spare_ keeps after a batch (400 B each, so
-// 100 KiB): a larger batch's room is freed, and the next one regrows.
-constexpr size_t kKeptCapacity = 256;
 
 ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch,
                              Finish finish, Start start)
@@ -126,7 +123,7 @@ void ThreadedStore::Run() {
     spent.clear();
     batch.clear();
     lk.lock();
-    if (batch.capacity() > spare_.capacity() && batch.capacity() <= kKeptCapacity) spare_.swap(batch);
+    if (batch.capacity() > spare_.capacity() && batch.capacity() <= kKeptQueueRoom) spare_.swap(batch);
     // A worker that was busy takes what queued up meanwhile, released or
     // not: holding the rest of a round back would only make it wait for a
     // whole commit more.

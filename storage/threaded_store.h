@@ -75,7 +75,7 @@ class ThreadedStore final : public Store {
   // Submitted, not yet taken by the worker. Vectors, not deques, so that a
   // Submit() allocates nothing once the capacity has grown: the worker
   // swaps in_ with spare_ and hands the batch's capacity back to spare_
-  // (up to 256 requests, 100 KiB; a burst's larger room is freed).
+  // (up to kKeptQueueRoom requests; a burst's larger room is freed).
   std::vector<Request> in_;
   std::vector<Request> spare_;
   size_t released_ = 0;           // kAtRelease: how many of in_ the worker may take now
