@@ -821,6 +821,8 @@ LoadResult RunLoad(const LoadSpec& in) {
     const int64_t w1 = fill ? t0 + static_cast<int64_t>(spec.duration_s * 1e9)
                             : w0 + static_cast<int64_t>(spec.duration_s * 1e9);
     SleepUntilNs(w0);
+    StallProbe probe;
+    probe.Start();
     ProcSample s0 = spec.broker_pid > 0 ? SampleProc(spec.broker_pid) : ProcSample{};
     const int64_t s0_ns = NowNs();
     ProcSample s1 = s0;
@@ -850,6 +852,7 @@ LoadResult RunLoad(const LoadSpec& in) {
         }
       }
     }
+    out.stalls = probe.Stop();
     if (spec.broker_pid > 0 && s0.ok && s1.ok && s1_ns > s0_ns) {
       out.broker_cpu_pct = 100.0 * (s1.cpu_s - s0.cpu_s) / (double(s1_ns - s0_ns) / 1e9);
       out.broker_rss_kb = s1.rss_kb;

@@ -16,6 +16,7 @@
 
 #include "histogram.h"
 #include "proc.h"
+#include "stall_probe.h"
 
 namespace courier::bench {
 
@@ -80,6 +81,10 @@ struct LoadResult {
   int64_t broker_rss_max_kb = 0;
   int64_t broker_rss_anon_kb = 0;
   int64_t broker_fds = 0;
+  // How late a sleeping thread of the generator woke over the window: the
+  // machine's stalls, which every broker's latencies include.
+  Stalls stalls;
+  bool disturbed() const { return stalls.Disturbed(window_s); }
   // The generator's own processes, over the whole run (setup to drain).
   double generator_cpu_s = 0;
   double generator_wall_s = 0;
