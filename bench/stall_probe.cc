@@ -1,5 +1,7 @@
 #include "stall_probe.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -29,6 +31,9 @@ void StallProbe::Start() {
   stop_.store(false);
   seen_ = Stalls{};
   thread_ = std::thread([this] {
+    sched_param prio{};
+    prio.sched_priority = 1;
+    seen_.realtime = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &prio) == 0;
     const timespec period{0, kPeriodNs};
     while (!stop_.load(std::memory_order_relaxed)) {
       const int64_t before = MonotonicNs();

@@ -25,10 +25,12 @@ TEST(StallsTest, OneHundredMillisecondStallDisturbsAnEightSecondWindow) {
 
 TEST(StallsTest, ShortLateWakeUpsDoNotDisturbAWindow) {
   Stalls s;
-  for (int i = 0; i < 4000; ++i) s.Add(3'000'000);  // busy cores, no stall
-  for (int i = 0; i < 5; ++i) s.Add(6'000'000);     // 30 ms of stalls in 8 s: 0.375 %
+  for (int i = 0; i < 4000; ++i) s.Add(12'000'000);  // waiting for busy cores: no stall
+  EXPECT_EQ(s.stalls, 0);
   EXPECT_FALSE(s.Disturbed(8.0));
-  s.Add(10'000'000);  // 40 ms: 0.5 %
+  s.Add(Stalls::kStallNs);  // 20 ms of stalls in 8 s: 0.25 %
+  EXPECT_FALSE(s.Disturbed(8.0));
+  s.Add(Stalls::kStallNs);  // 40 ms: 0.5 %
   EXPECT_TRUE(s.Disturbed(8.0));
 }
 
