@@ -40,6 +40,23 @@ TEST(StallsTest, NoWindowIsNeverDisturbed) {
   EXPECT_FALSE(s.Disturbed(0));
 }
 
+TEST(StallsTest, MergeAddsTheStallsOfEveryCpuAndKeepsTheWorst) {
+  Stalls a, b;
+  a.realtime = b.realtime = true;
+  a.Add(30'000'000);
+  b.Add(100'000'000);
+  b.Add(1'000'000);
+  a.Merge(b);
+  EXPECT_EQ(a.wakeups, 3);
+  EXPECT_EQ(a.stalls, 2);
+  EXPECT_EQ(a.stalled_ns, 130'000'000);
+  EXPECT_EQ(a.worst_ns, 100'000'000);
+  EXPECT_TRUE(a.realtime);
+  b.realtime = false;
+  a.Merge(b);
+  EXPECT_FALSE(a.realtime);
+}
+
 TEST(StallProbeTest, StopWithoutStartReportsNothing) {
   StallProbe p;
   Stalls s = p.Stop();
@@ -51,9 +68,19 @@ TEST(StallProbeTest, WakesRepeatedlyUntilStopped) {
   p.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Stalls s = p.Stop();
-  // 50 ms at one wake-up per 2 ms; a busy CI machine may give fewer.
+  // 50 ms at one wake-up per 2 ms on each CPU; a busy CI machine may give
+  // fewer.
   EXPECT_GE(s.wakeups, 3);
   EXPECT_GE(s.worst_ns, 0);
+}
+
+TEST(StallProbeTest, CanStartAgainAfterStop) {
+  StallProbe p;
+  p.Start();
+  p.Stop();
+  p.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(p.Stop().wakeups, 1);
 }
 
 }  // namespace
