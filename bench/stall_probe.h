@@ -1,8 +1,9 @@
-// Machine stalls during a run: a thread that sleeps kPeriod at a time and
-// counts how late it wakes. On the shared VMs this bench runs on, the whole
-// machine sometimes stops for about 100 ms under load (docs/benchmark.md,
-// "Machine stalls"). Every message in flight then waits that long, so a run
-// with such stalls reports the machine's p99, not the broker's.
+// Machine stalls during a run: threads that sleep kPeriodNs at a time and
+// count how late they wake. On the shared VMs this bench runs on, the
+// machine (one vCPU or both) sometimes stops for about 100 ms under load
+// (docs/benchmark.md, "Machine stalls"). What runs there then waits that
+// long, so a run with such stalls reports the machine's p99, not the
+// broker's.
 //
 // One probe thread per CPU, pinned to it: a stall can stop one vCPU only,
 // and a single unpinned probe then saw it only when it happened to run there

@@ -82,7 +82,8 @@ std::string ListRuns(const std::vector<const Row*>& rows, const std::function<st
   return v;
 }
 
-// "12.34 (worst 9.87)", with ", disturbed" when the stalls may set the tail.
+// "<stalled ms> (<worst ms>)", with ", disturbed" when the stalls may set
+// the tail.
 std::string StallText(const LoadResult& r) {
   return Ms(r.stalls.stalled_ns) + " (" + Ms(r.stalls.worst_ns) + (r.disturbed() ? "), disturbed" : ")");
 }
@@ -764,8 +765,9 @@ void Suite::Report() {
   o << "## Latency against offered load\n\n";
   o << "The same 64 users, open loop: each sender sends on a fixed schedule (rates are fractions of Courier sync "
        "full's saturation above; for (b) fractions of its own), and latency is measured from the *scheduled* send "
-       "time, so a generator or broker that falls behind shows it. *Machine stalls* is how late, in all, a "
-       "real-time thread of the generator that sleeps 2 ms at a time woke by 20 ms or more during the window; at "
+       "time, so a generator or broker that falls behind shows it. *Machine stalls* is how late, in all, the "
+       "generator's real-time probe threads (one per CPU, each sleeping 2 ms at a time) woke by 20 ms or more "
+       "during the window, with the latest wake-up in brackets; at "
        "0.5 % of the window or more the run is marked *disturbed*: the machine stopped, every message in flight "
        "waited, and the tail is the machine's (docs/benchmark.md, Machine stalls).\n\n";
   o << "| configuration | offered msg/s | delivered msg/s | deliver p50 | p90 | p99 | p99.9 | max | ack p50 | ack p99 | "
