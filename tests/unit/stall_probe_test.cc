@@ -71,7 +71,6 @@ TEST(StallProbeTest, WakesRepeatedlyUntilStopped) {
   // 50 ms at one wake-up per 2 ms on each CPU; a busy CI machine may give
   // fewer.
   EXPECT_GE(s.wakeups, 3);
-  EXPECT_GE(s.worst_ns, 0);
 }
 
 TEST(StallProbeTest, CanStartAgainAfterStop) {
