@@ -45,6 +45,10 @@ struct CoreOptions {
   // sent the message. false: only the user's other devices get it; the
   // sending device has the message and its SENDER ack (core/echo.h).
   bool echo_to_sending_device = false;
+  // How long after the original's server_timestamp its sender may edit it,
+  // and recall it, in seconds. 0: no limit.
+  uint32_t edit_window_s = 900;
+  uint32_t recall_window_s = 172800;
   // Members a group may have.
   uint32_t max_group_members = 256;
   // Users allowed to use the $CONTROL/courier/v1 admin API.

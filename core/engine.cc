@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "admin.h"
+#include "edit.h"
 #include "replies.h"
 #include "validate.h"
 #include "wire.h"
@@ -156,6 +157,8 @@ Decision Engine::OnSend(const Inbound& in) const {
   m.clear_user_offset();
   m.clear_signal_type();
   m.clear_signal_request();
+  m.clear_edited();
+  m.clear_recalled();
   m.set_signal_offset_state(true);
   m.mutable_signal_ack_state()->Clear();
   m.mutable_signal_ack_state()->set_send(true);
@@ -195,6 +198,7 @@ Decision Engine::OnSend(const Inbound& in) const {
   }
   req.max_undelivered = options_.max_undelivered;
   req.expires_ms = expiry != 0 ? in.now_ms + int64_t{expiry} * 1000 : 0;
+  if (IsReplace(m)) req.replace_not_before_ms = ReplaceNotBefore(m, options_, in.now_ms);
   req.message = std::move(m);
   d.requests.emplace_back(std::move(req));
   return d;
@@ -323,6 +327,11 @@ std::vector<Publish> Engine::Failed(const storage::Completion& done) const {
 
 std::vector<Publish> Engine::Done(const storage::AppendRequest& req, const storage::AppendResult& res) const {
   std::vector<Publish> out;
+  if (res.refused != storage::ReplaceRefusal::kNone) {
+    const Rejection why = RejectionOf(res.refused, req.message, options_);
+    out.push_back(Error(req.sender, req.message.from().device(), req.message.id(), why.code, why.detail));
+    return out;
+  }
   if (res.duplicate) {
     if (!SameContent(res.device_copy, req.message)) {
       out.push_back(Error(req.sender, req.message.from().device(), req.message.id(), ErrorCode::kIdConflict,

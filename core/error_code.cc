@@ -22,6 +22,12 @@ std::string_view Name(ErrorCode code) {
     case ErrorCode::kUnknownGroup: return "unknown_group";
     case ErrorCode::kNotMember: return "not_member";
     case ErrorCode::kInvalidPriority: return "invalid_priority";
+    case ErrorCode::kInvalidEdit: return "invalid_edit";
+    case ErrorCode::kUnknownOriginal: return "unknown_original";
+    case ErrorCode::kEditWindowClosed: return "edit_window_closed";
+    case ErrorCode::kAlreadyRecalled: return "already_recalled";
+    case ErrorCode::kRecallHasContent: return "recall_has_content";
+    case ErrorCode::kEditChangesRecipient: return "edit_changes_recipient";
     case ErrorCode::kExpired: return "expired";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kStoreFull: return "store_full";

@@ -26,6 +26,13 @@ enum class ErrorCode {
   kUnknownGroup,      // Message.to.group names no group this server knows
   kNotMember,         // the sender is not a member of the group
   kInvalidPriority,   // priority above 15
+  // edit and recall (Message.replaces)
+  kInvalidEdit,         // replaces is too long or the message's own id, or the edit is transient
+  kUnknownOriginal,     // replaces names no stored message of this sender, or an edit or recall entry
+  kEditWindowClosed,    // the original is older than edit_window_s (recall: recall_window_s)
+  kAlreadyRecalled,     // the original was recalled: it can be neither edited nor recalled
+  kRecallHasContent,    // a recall carries payload, encrypted or signature
+  kEditChangesRecipient,  // to.user / to.group differs from the original's
   kInternal,          // a bug: the request could not be applied
   kExpired,           // (to the sender) a copy expired before its receiver got it
   // transient: the client retries the same message later

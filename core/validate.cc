@@ -1,5 +1,7 @@
 #include "validate.h"
 
+#include "edit.h"
+
 #include "topics.h"
 #include "wire.h"
 
@@ -78,7 +80,7 @@ std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const Co
   if (m.priority() > wire::kPriorityLowest) {
     return Rejection{ErrorCode::kInvalidPriority, "priority must be 0 (highest) to 15 (lowest)"};
   }
-  return std::nullopt;
+  return ValidateReplace(m, options);
 }
 
 std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
@@ -119,8 +121,12 @@ std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
 }
 
 bool SameContent(const courier::v1::Message& a, const courier::v1::Message& b) {
-  return a.to().user() == b.to().user() && a.to().group() == b.to().group() &&
-         a.payload() == b.payload() && a.encryption_type() == b.encryption_type() &&
+  const bool same_kind = a.to().user() == b.to().user() && a.to().group() == b.to().group() &&
+                         a.replaces() == b.replaces() && a.recall() == b.recall();
+  // A later edit or a recall replaced the stored content: a retry of the
+  // message as first sent cannot be compared with it any more.
+  if (a.edited() || a.recalled()) return same_kind;
+  return same_kind && a.payload() == b.payload() && a.encryption_type() == b.encryption_type() &&
          a.encrypted() == b.encrypted() && a.signature() == b.signature() && a.type() == b.type();
 }
 

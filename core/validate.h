@@ -36,7 +36,9 @@ std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
                                                    const CoreOptions& options);
 
 // True when two messages with the same id carry the same message: same
-// recipient and content. Timestamps, expiry and priority may differ on retry.
+// recipient, content and replaces/recall. Timestamps, expiry and priority
+// may differ on retry. `a` is the stored one: once it was edited or
+// recalled, only recipient and replaces/recall are compared.
 bool SameContent(const courier::v1::Message& a, const courier::v1::Message& b);
 
 }  // namespace courier::core

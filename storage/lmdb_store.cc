@@ -12,6 +12,8 @@
 
 #include "copy_message.h"
 #include "keys.h"
+#include "lmdb_records.h"
+#include "lmdb_replace.h"
 #include "schema.h"
 #include "store.pb.h"
 
@@ -74,41 +76,6 @@ int32_t ReadCounter(const Txn& txn, MDB_dbi dbi, const std::string& key) {
 
 // meta[kBodySeqKey] holds the last body sequence handed out.
 constexpr const char* kBodySeqKey = "body_seq";
-
-Body ReadBody(const Txn& txn, MDB_dbi bodies, uint64_t seq) {
-  auto v = txn.Get(bodies, keys::BodyKey(seq));
-  if (!v) throw LmdbError(MDB_CORRUPTED, "copy points at no body");
-  Body b;
-  if (!b.ParseFromArray(v->data(), static_cast<int>(v->size()))) {
-    throw LmdbError(MDB_CORRUPTED, "body does not parse");
-  }
-  return b;
-}
-
-keys::CopyRecord DecodeCopyOrThrow(std::string_view bytes) {
-  auto c = keys::DecodeCopy(bytes);
-  if (!c) throw LmdbError(MDB_CORRUPTED, "bad copy record");
-  return *c;
-}
-
-// The copy at `offset` of `user`'s log, or nullopt.
-std::optional<keys::CopyRecord> ReadCopy(const Txn& txn, MDB_dbi copies, const std::string& user,
-                                         int32_t offset) {
-  Cursor cur(txn, copies);
-  if (!cur.SeekDup(user, keys::CopyProbe(offset))) return std::nullopt;
-  auto c = DecodeCopyOrThrow(cur.value());
-  if (c.offset != offset) return std::nullopt;
-  return c;
-}
-
-// Rewrites the copy record of `user` at c.offset in place (same size, same place).
-void RewriteCopy(const Txn& txn, MDB_dbi copies, const std::string& user, const keys::CopyRecord& c) {
-  Cursor cur(txn, copies);
-  if (!cur.SeekDup(user, keys::CopyProbe(c.offset)) || DecodeCopyOrThrow(cur.value()).offset != c.offset) {
-    throw LmdbError(MDB_CORRUPTED, "copy to rewrite is missing");
-  }
-  cur.PutCurrent(keys::EncodeCopy(c));
-}
 
 // Sets the requested flags; returns true when one of them was not set before.
 bool MergeAck(Message* m, bool received, bool read) {
@@ -329,6 +296,17 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     }
     receivers = &members;
   }
+  Original original;
+  if (!r.message.replaces().empty()) {
+    const std::string okey = keys::DedupKey(r.sender, r.message.replaces());
+    out.refused = KeysFit(env_->get(), {okey.size()})
+                      ? FindOriginal(txn, tables_.dedup, tables_.copies, tables_.bodies, r, &original)
+                      : ReplaceRefusal::kUnknownOriginal;
+    if (out.refused != ReplaceRefusal::kNone) {
+      c.result = std::move(out);
+      return c;
+    }
+  }
   for (const auto& u : *receivers) {
     if (!ValidName(u) || u == r.sender ||
         !KeysFit(env_->get(), {u.size() + 5, r.expires_ms > 0 ? 8 + keys::kSeqSize + 4 + u.size() : 0})) {
@@ -384,6 +362,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
   txn.Put(tables_.copies, r.sender, keys::EncodeCopy(copy), MDB_APPENDDUP);
   txn.Put(tables_.bodies, keys::BodyKey(seq), body.SerializeAsString(), MDB_APPEND);
   txn.Put(tables_.dedup, dkey, keys::EncodeCounter(sender_offset));
+  if (!r.message.replaces().empty()) ApplyReplace(txn, tables_.bodies, original, r.message, seq);
   out.device_copy = MessageOfCopy(std::move(*body.mutable_message()), copy);  // body is done with
   c.result = std::move(out);
   return c;

@@ -33,12 +33,29 @@ struct AppendRequest {
   // When > 0: fail with kLimit, writing nothing, if a receiver already has
   // this many entries that no device of it has received.
   uint32_t max_undelivered = 0;
+  // An edit or recall (message.replaces() set): the original is the stored
+  // message (sender, replaces). In the same transaction as the append, an
+  // edit gives the original (and the bodies of earlier edits of it) the
+  // message's content and `edited`; a recall erases their content and sets
+  // `recalled`. The original's server_timestamp must be at least this.
+  int64_t replace_not_before_ms = 0;
+};
+
+// Why an edit or recall was refused. Nothing was written.
+enum class ReplaceRefusal {
+  kNone,
+  kUnknownOriginal,     // no stored message (sender, replaces), or it is an edit or recall itself
+  kWindowClosed,        // the original's server_timestamp is before replace_not_before_ms
+  kAlreadyRecalled,     // the original was recalled
+  kRecipientChanged,    // message.to names another user or group than the original's
 };
 
 struct AppendResult {
   // True when (sender, id) was already stored: nothing was written and
   // device_copy is the original sender copy (compare content to detect a conflict).
   bool duplicate = false;
+  // An edit or recall that was refused; nothing was written.
+  ReplaceRefusal refused = ReplaceRefusal::kNone;
   courier::v1::Message device_copy;                  // signal_type DEVICE, sender's offset
   std::vector<std::string> receivers;                // parallel to receiver_copies
   std::vector<courier::v1::Message> receiver_copies; // signal_type RECEIVER, each receiver's offset

@@ -131,6 +131,10 @@ Message FromProto(const v1::Message& m, bool pulled) {
   out.expiry = m.expiry();
   out.priority = m.priority();
   out.transient = m.transient();
+  out.replaces = m.replaces();
+  out.recall = m.recall();
+  out.edited = m.edited();
+  out.recalled = m.recalled();
   out.state = FromProto(m.signal_ack_state());
   out.pulled = pulled;
   return out;
@@ -1150,10 +1154,13 @@ void Client::Impl::Deliver(std::vector<Message> batch) {
   }
   if (auto c = seq_.cursor()) cursor_atomic_ = *c;
   events_.push_back([batch = std::move(batch)](const Handlers& h) {
-    if (!h.on_message) return;
     for (const auto& m : batch) {
+      const auto& handler = m.replaces.empty() ? h.on_message
+                            : m.recall         ? (h.on_recall ? h.on_recall : h.on_message)
+                                               : (h.on_edit ? h.on_edit : h.on_message);
+      if (!handler) continue;
       try {
-        h.on_message(m);
+        handler(m);
       } catch (...) {
       }
     }
@@ -1463,6 +1470,36 @@ std::future<SendResult> Client::sendToGroup(const std::string& group, const std:
   v1::Message m;
   m.mutable_to()->set_group(group);
   m.set_payload(payload);
+  return impl_->Send(std::move(m), std::move(options));
+}
+
+namespace {
+void SetTo(v1::Message* m, const Identity& to) {
+  if (!to.group.empty()) {
+    m->mutable_to()->set_group(to.group);
+  } else {
+    m->mutable_to()->set_user(to.user);
+  }
+}
+}  // namespace
+
+std::future<SendResult> Client::edit(const std::string& id, const Identity& to, const std::string& payload,
+                                     SendOptions options) {
+  v1::Message m;
+  SetTo(&m, to);
+  m.set_payload(payload);
+  m.set_replaces(id);
+  return impl_->Send(std::move(m), std::move(options));
+}
+
+std::future<SendResult> Client::recall(const std::string& id, const Identity& to, SendOptions options) {
+  v1::Message m;
+  SetTo(&m, to);
+  m.set_replaces(id);
+  m.set_recall(true);
+  options.encrypted.clear();
+  options.signature.clear();
+  options.transient = false;
   return impl_->Send(std::move(m), std::move(options));
 }
 

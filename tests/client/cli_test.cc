@@ -185,6 +185,49 @@ TEST_F(CliTest, ListenAckMovesTheCursorPastOwnMessagesFromOtherDevices) {
   EXPECT_TRUE(HasLine(tablet.out, "message offset=1 .* kind=DEVICE id=b-1 state=sent \"hi alice\"")) << tablet.out;
 }
 
+// send --edit / --recall, what listen and sync print for them, and that the
+// recalled content is gone from `courier inspect`.
+TEST_F(CliTest, EditAndRecallShowInListenSyncAndInspect) {
+  auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-phone"}));
+  ASSERT_TRUE(bob);
+  ASSERT_TRUE(bob->WaitForLine("synced head=0")) << Joined(bob->lines());
+  auto send = [&](std::initializer_list<std::string> extra) {
+    std::vector<std::string> argv = Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i",
+                                         "alice-phone", "--to", "bob"});
+    argv.insert(argv.end(), extra);
+    return RunProcess(argv);
+  };
+  ASSERT_EQ(send({"--id", "m-1", "see", "you", "at", "8"}).exit_code, 0);
+  const RunResult edited = send({"--id", "e-1", "--edit", "m-1", "see", "you", "at", "9"});
+  ASSERT_EQ(edited.exit_code, 0) << edited.err;
+  EXPECT_EQ(edited.out, "sent id=e-1 offset=2 user_offset=2\n");
+  auto line = bob->WaitForLine("id=e-1");
+  ASSERT_TRUE(line) << Joined(bob->lines());
+  EXPECT_EQ(*line, "message offset=2 user_offset=2 from=alice/alice-phone to=bob kind=RECEIVER id=e-1 "
+                   "state=sent replaces=m-1 \"see you at 9\" (edited)");
+  const RunResult recalled = send({"--id", "r-1", "--recall", "m-1"});
+  ASSERT_EQ(recalled.exit_code, 0) << recalled.err;
+  line = bob->WaitForLine("id=r-1");
+  ASSERT_TRUE(line) << Joined(bob->lines());
+  EXPECT_EQ(*line, "message offset=3 user_offset=3 from=alice/alice-phone to=bob kind=RECEIVER id=r-1 "
+                   "state=sent replaces=m-1 (message recalled)");
+  EXPECT_EQ(send({"--id", "e-2", "--edit", "m-1", "too", "late"}).err, "error: already_recalled: the message was recalled\n");
+  EXPECT_EQ(send({"--recall", "m-1", "with", "text"}).exit_code, 1) << "--recall takes no TEXT";
+  bob->Signal(SIGTERM);
+  EXPECT_EQ(bob->Wait(), 0) << bob->err();
+
+  const RunResult sync = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
+                                         "bob-tablet", "--from-start"}));
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  EXPECT_TRUE(HasLine(sync.out, "message offset=1 .* id=m-1 state=sent \\(message recalled\\)")) << sync.out;
+  EXPECT_TRUE(HasLine(sync.out, "message offset=2 .* id=e-1 state=sent replaces=m-1 \\(message recalled\\)"))
+      << sync.out;
+  const RunResult inspect = RunProcess(Cli({"inspect", broker_->db_path()}));
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_TRUE(HasLine(inspect.out, "entry user=bob offset=1 .*id=m-1 .*message recalled.*")) << inspect.out;
+  EXPECT_EQ(inspect.out.find("see you"), std::string::npos) << inspect.out;
+}
+
 TEST_F(CliTest, ChatSendsTypedLinesAndShowsTicks) {
   auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
                                "bob-phone", "--read"}));

@@ -6,10 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "engine.h"
-#include "lmdb_store.h"
+#include "flow_fixture.h"
 #include "plugin_options.h"
-#include "test_util.h"
 
 namespace courier {
 namespace {
@@ -19,74 +17,11 @@ using courier::testing::AsMessage;
 using courier::testing::AsSignal;
 using courier::testing::Msg;
 using courier::testing::TopicsOf;
+using courier::testing::FlowTest;
+using courier::testing::On;
+using courier::testing::AckIn;
 using courier::v1::Message;
 using courier::v1::Signal;
-
-class FlowTest : public ::testing::Test {
- protected:
-  void SetUp() override { OpenStore(); }
-
-  void OpenStore() {
-    store_.reset();
-    storage::LmdbOptions o;
-    o.path = dir_.Sub("db");
-    o.map_size_mb = 8;
-    o.max_map_size_mb = 64;
-    o.sync = storage::SyncMode::kOs;
-    storage::Status s = storage::LmdbStore::Open(o, &store_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-
-  // Everything one inbound publish causes: immediate publishes first, then
-  // those of the completions, in order.
-  std::vector<Publish> Inbound(const std::string& topic, const std::string& payload, const std::string& user,
-                               const std::string& client) {
-    core::Decision d = engine_.OnPublish(core::Inbound{
-        .topic = topic, .payload = payload, .user = user, .client_id = client, .now_ms = ++now_});
-    EXPECT_TRUE(d.consumed) << topic;
-    std::vector<Publish> out = d.publish;
-    for (auto& r : d.requests) store_->Submit(std::move(r));
-    for (const auto& c : store_->Flush()) {
-      auto more = engine_.OnCompletion(c);
-      out.insert(out.end(), more.begin(), more.end());
-    }
-    EXPECT_EQ(store_->pending(), 0u);
-    return out;
-  }
-  std::vector<Publish> Send(const std::string& user, const std::string& client, const Message& m) {
-    return Inbound("msg/" + user + "/send", m.SerializeAsString(), user, client);
-  }
-  std::vector<Publish> Signals(const std::string& user, const std::string& client, const Signal& s) {
-    return Inbound("msg/" + user + "/signal", s.SerializeAsString(), user, client);
-  }
-
-  core::Engine engine_{core::CoreOptions{}};
-  courier::testing::TempDir dir_;
-  std::unique_ptr<storage::LmdbStore> store_;
-  int64_t now_ = 1'700'000'000'000;
-};
-
-std::vector<Publish> On(const std::vector<Publish>& out, std::string_view topic) {
-  std::vector<Publish> v;
-  for (const auto& p : out) {
-    if (p.topic == topic) v.push_back(p);
-  }
-  return v;
-}
-
-// The SENDER ack in `out`, checked for shape; returns it.
-Signal AckIn(const std::vector<Publish>& out, const std::string& user) {
-  auto acks = On(out, "msg/" + user + "/events");
-  EXPECT_EQ(acks.size(), 1u) << ::testing::PrintToString(TopicsOf(out));
-  if (acks.empty()) return {};
-  Signal s = AsSignal(acks[0]);
-  EXPECT_EQ(s.type(), 2);
-  EXPECT_EQ(s.signal_type(), 1);
-  EXPECT_TRUE(s.signal_offset_state());
-  EXPECT_TRUE(s.signal_ack_state().send());
-  EXPECT_FALSE(s.has_error());
-  return s;
-}
 
 TEST_F(FlowTest, SendDeliversStoresAndAcks) {
   auto out = Send("alice", "phone", Msg("m1", "bob", "hi bob"));

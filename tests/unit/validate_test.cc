@@ -47,6 +47,8 @@ TEST(ErrorCode, NamesAreStable) {
                          "invalid_status",    "invalid_encryption_type", "invalid_encrypted",
                          "invalid_signature", "invalid_timestamp", "not_authorized",
                          "unknown_group",     "not_member",        "invalid_priority",
+                         "invalid_edit",      "unknown_original",  "edit_window_closed",
+                         "already_recalled",  "recall_has_content", "edit_changes_recipient",
                          "internal",          "expired",           "store_full",
                          "store_unavailable", "rate_limited",      "quota_exceeded"};
   ASSERT_EQ(std::size(names), static_cast<size_t>(ErrorCode::kCount));

@@ -22,6 +22,14 @@ std::string text_of(const std::string& payload) {
   return q.substr(1, q.size() - 2);
 }
 
+// What a message shows: its text, "(edited)" after an edited one or an
+// edit entry, and "message recalled" for a recalled one or a recall entry.
+std::string shown_text(const client::Message& m) {
+  if (m.recall || m.recalled) return "message recalled";
+  if (m.edited || !m.replaces.empty()) return text_of(m.payload) + " (edited)";
+  return text_of(m.payload);
+}
+
 int level(const client::AckState& s) { return s.read ? 3 : s.received ? 2 : s.sent ? 1 : 0; }
 
 }  // namespace
@@ -62,7 +70,7 @@ int run_chat(const ChatOptions& o) {
   h.on_message = [&](const client::Message& m) {
     if (!in_chat(m)) return;
     if (m.kind == client::Kind::kReceiver) {
-      emit(fmt::format("< {} #{}: {}", m.from.user, m.user_offset, text_of(m.payload)));
+      emit(fmt::format("< {} #{}: {}", m.from.user, m.user_offset, shown_text(m)));
       if (m.offset > 0) {
         if (o.mark_read) {
           cp->markRead(m.offset);
@@ -79,7 +87,7 @@ int run_chat(const ChatOptions& o) {
       position[m.id] = m.user_offset;
     }
     // Sent from another device of ours.
-    emit(fmt::format("> me({}) #{}: {} ({})", m.from.device, m.user_offset, text_of(m.payload),
+    emit(fmt::format("> me({}) #{}: {} ({})", m.from.device, m.user_offset, shown_text(m),
                      state_name(m.state)));
   };
   h.on_receipt = [&](const client::Receipt& r) {

@@ -46,6 +46,8 @@ struct SendOptions {
   uint32_t expiry = 0;
   uint32_t priority = 0;
   bool transient = false;
+  std::string edit;       // id of a message of ours to change to TEXT
+  std::string recall;     // id of a message of ours to take back (no TEXT)
   double timeout_s = 10;  // overall limit, connection included
 };
 

@@ -81,6 +81,10 @@ client::Message to_client(const v1::Message& m) {
   out.payload = m.payload();
   out.encryption_type = m.encryption_type();
   out.transient = m.transient();
+  out.replaces = m.replaces();
+  out.recall = m.recall();
+  out.edited = m.edited();
+  out.recalled = m.recalled();
   out.state = ack_of(m.signal_ack_state());
   return out;
 }

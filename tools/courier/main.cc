@@ -55,6 +55,8 @@ Exit codes: 0 ok, 1 usage, 2 connection, 3 rejected by the server, 4 timeout,
 )";
 
 constexpr std::string_view kSendUsage = R"(usage: courier send [options] (--to USER | --group GROUP) TEXT...
+       courier send [options] (--to USER | --group GROUP) --edit ID TEXT...
+       courier send [options] (--to USER | --group GROUP) --recall ID
 
 Publishes TEXT (several words are joined with spaces) and waits for the
 SENDER acknowledgement, retrying the same id with backoff (also across
@@ -68,6 +70,9 @@ Send options:
       --expiry S        seconds the server may hold it undelivered (default: server's)
       --priority N      0 (highest) .. 15 (lowest) (default 0)
       --transient       fire-and-forget: not stored, online devices only
+      --edit ID         change message ID (sent by this user to the same
+                        user or group) to TEXT
+      --recall ID       take message ID back: its content is erased everywhere
       --timeout S       give up after S seconds (default 10)
 )";
 
@@ -402,6 +407,10 @@ SendOptions parse_send(Args& args) {
       o.priority = static_cast<uint32_t>(parse_int(a, args.value(a), 0, 15));
     } else if (a == "--transient") {
       o.transient = true;
+    } else if (a == "--edit") {
+      o.edit = args.value(a);
+    } else if (a == "--recall") {
+      o.recall = args.value(a);
     } else if (a == "--timeout") {
       o.timeout_s = parse_seconds(a, args.value(a));
     } else {
@@ -410,6 +419,11 @@ SendOptions parse_send(Args& args) {
     return true;
   });
   check_target(o.to);
+  if (!o.edit.empty() && !o.recall.empty()) throw UsageError("give --edit or --recall, not both");
+  if (!o.recall.empty()) {
+    if (!words.empty()) throw UsageError("--recall takes no TEXT");
+    return o;
+  }
   if (words.empty()) throw UsageError("TEXT is required");
   for (const auto& w : words) o.text += (o.text.empty() ? "" : " ") + w;
   return o;

@@ -127,8 +127,11 @@ std::string format_message(const client::Message& m) {
     line += fmt::format(" encryption={}", token(m.encryption_type));
   }
   if (m.transient) line += " transient=true";
+  if (!m.replaces.empty()) line += fmt::format(" replaces={}", token(m.replaces));
+  if (m.recall || m.recalled) return line + " (message recalled)";
   line += ' ';
   line += quote(m.payload);
+  if (m.edited || !m.replaces.empty()) line += " (edited)";
   return line;
 }
 

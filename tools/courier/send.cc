@@ -25,8 +25,11 @@ int run_send(const SendOptions& o) {
   so.priority = o.priority;
   so.transient = o.transient;
   so.timeout = to_ms(o.timeout_s);
-  auto future = o.to.group.empty() ? c.send(o.to.user, o.text, so)
-                                   : c.sendToGroup(o.to.group, o.text, so);
+  const client::Identity to{.user = o.to.user, .device = {}, .group = o.to.group};
+  auto future = !o.recall.empty()   ? c.recall(o.recall, to, so)
+                : !o.edit.empty()   ? c.edit(o.edit, to, o.text, so)
+                : o.to.group.empty() ? c.send(o.to.user, o.text, so)
+                                     : c.sendToGroup(o.to.group, o.text, so);
   c.start();
   const client::SendResult r = future.get();
   c.close(std::chrono::milliseconds(500));

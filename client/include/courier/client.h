@@ -114,6 +114,13 @@ struct Message {
   uint32_t expiry = 0;
   uint32_t priority = 0;
   bool transient = false;   // fire-and-forget: not stored, no offset, not ordered
+  // Edit and recall. An edit or recall entry names the message it replaces
+  // (`replaces`); a stored message pulled after it was edited has the new
+  // content and `edited`, after a recall no content and `recalled`.
+  std::string replaces;
+  bool recall = false;
+  bool edited = false;
+  bool recalled = false;
   AckState state;           // the stored state when the copy was sent to us
   bool pulled = false;      // arrived by a pull (sync) rather than a live push
 };
@@ -289,6 +296,10 @@ struct Options {
 // Handlers. Any may be empty. They run on the network thread (see above).
 struct Handlers {
   std::function<void(const Message&)> on_message;
+  // An edit (replaces set, recall false) or a recall entry of the log, in
+  // offset order with the other entries. Empty: the entry goes to on_message.
+  std::function<void(const Message&)> on_edit;
+  std::function<void(const Message&)> on_recall;
   std::function<void(const Receipt&)> on_receipt;
   std::function<void(const Activity&)> on_activity;
   std::function<void(const ServerError&)> on_error;
@@ -329,6 +340,18 @@ class Client {
   // The same for a group conversation (to.group set, to.user empty).
   std::future<SendResult> sendToGroup(const std::string& group, const std::string& payload,
                                       SendOptions options = {});
+
+  // Changes the content of message `id` that this user sent to `to` (the
+  // original's user or group: the server refuses another one) to `payload`,
+  // on every device of both sides. The edit is a message of its own, with
+  // its own id (options.id) and offsets, sent and retried like send(); the
+  // server refuses it with edit_window_closed after plugin_opt_edit_window_s,
+  // already_recalled, unknown_original or edit_changes_recipient.
+  std::future<SendResult> edit(const std::string& id, const Identity& to, const std::string& payload,
+                               SendOptions options = {});
+  // Takes message `id` back: its content is erased everywhere. Like edit(),
+  // within plugin_opt_recall_window_s. options' content fields are ignored.
+  std::future<SendResult> recall(const std::string& id, const Identity& to, SendOptions options = {});
 
   // Receipts for entry `offset` of this user's log (read implies received).
   // The future is true once the broker acknowledged the receipt (it is
