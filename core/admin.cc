@@ -55,6 +55,13 @@ std::string Translate(const json& cmd, const CoreOptions& o, storage::AdminOp* o
   } else if (name == "getUser") {
     op->kind = Kind::kGetUser;
     err = need_name("user", &op->user);
+  } else if (name == "listPushRegistrations") {
+    op->kind = Kind::kListPush;
+    err = need_name("user", &op->user);
+  } else if (name == "removePushRegistration") {
+    op->kind = Kind::kRemovePush;
+    if (!(err = need_name("user", &op->user)).empty()) return err;
+    err = need_name("device", &op->group);  // AdminOp::group holds the device
   } else if (name == "getStats") {
     op->kind = Kind::kNone;
   } else {
@@ -152,6 +159,15 @@ std::string AdminResponse(const storage::AdminRequest& req, const storage::Admin
           json devices = json::array();
           for (const auto& [device, cursor] : res->cursors) devices.push_back({{"device", device}, {"cursor", cursor}});
           r["data"] = {{"user", op.user}, {"head", res->head}, {"devices", devices}, {"undelivered", res->undelivered}};
+          break;
+        }
+        case Kind::kListPush: {
+          json devices = json::array();
+          for (const auto& reg : res->push_regs) {
+            devices.push_back({{"device", reg.device}, {"app", reg.app}, {"token", reg.token},
+                               {"registeredMs", reg.registered_ms}, {"due", reg.due}});
+          }
+          r["data"] = {{"user", op.user}, {"devices", devices}};
           break;
         }
         default: break;

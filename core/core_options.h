@@ -49,6 +49,10 @@ struct CoreOptions {
   // and recall it, in seconds. 0: no limit.
   uint32_t edit_window_s = 900;
   uint32_t recall_window_s = 172800;
+  // Push: whether due pushes are stored with each message (set when the
+  // plugin has a push_url), and whether they keep the payload.
+  bool push = false;
+  bool push_payload = false;
   // Members a group may have.
   uint32_t max_group_members = 256;
   // Users allowed to use the $CONTROL/courier/v1 admin API.

@@ -199,6 +199,8 @@ Decision Engine::OnSend(const Inbound& in) const {
   req.max_undelivered = options_.max_undelivered;
   req.expires_ms = expiry != 0 ? in.now_ms + int64_t{expiry} * 1000 : 0;
   if (IsReplace(m)) req.replace_not_before_ms = ReplaceNotBefore(m, options_, in.now_ms);
+  req.push = options_.push;
+  req.push_payload = options_.push_payload;
   req.message = std::move(m);
   d.requests.emplace_back(std::move(req));
   return d;
@@ -252,6 +254,11 @@ Decision Engine::OnSignal(const Inbound& in) const {
       }
       break;
     }
+    case SignalKind::kPushRegistration:
+      d.requests.emplace_back(storage::PushRegisterRequest{.id = s.id(), .user = user, .device = device,
+                                                           .app = s.push().app(), .token = s.push().token(),
+                                                           .now_ms = in.now_ms});
+      break;
     case SignalKind::kPull:
     case SignalKind::kPush: {
       const bool push = std::get<SignalKind>(kind) == SignalKind::kPush;
@@ -284,6 +291,9 @@ template <> struct ResultOf<storage::MembersRequest> { using type = storage::Mem
 template <> struct ResultOf<storage::ExpireRequest> { using type = storage::ExpireResult; };
 template <> struct ResultOf<storage::TrimRequest> { using type = storage::TrimResult; };
 template <> struct ResultOf<storage::AdminRequest> { using type = storage::AdminResult; };
+template <> struct ResultOf<storage::PushRegisterRequest> { using type = storage::PushRegisterResult; };
+template <> struct ResultOf<storage::PushDoneRequest> { using type = storage::PushDoneResult; };
+template <> struct ResultOf<storage::PushScanRequest> { using type = storage::PushScanResult; };
 }  // namespace
 
 std::vector<Publish> Engine::OnCompletion(const storage::Completion& done) const {
@@ -312,6 +322,10 @@ std::vector<Publish> Engine::Failed(const storage::Completion& done) const {
   }
   if (auto* r = std::get_if<storage::PullRequest>(&done.request)) {
     return {Error(r->user, r->device, r->id, code, detail)};
+  }
+  if (auto* r = std::get_if<storage::PushRegisterRequest>(&done.request)) {
+    ErrorCode c = done.status.code() == storage::Status::Code::kInvalid ? ErrorCode::kInvalidPushRegistration : code;
+    return {Error(r->user, r->device, r->id, c, detail)};
   }
   if (auto* r = std::get_if<storage::MembersRequest>(&done.request)) {
     ErrorCode c = done.status.code() == storage::Status::Code::kNotFound ? ErrorCode::kUnknownGroup : code;
@@ -423,6 +437,17 @@ std::vector<Publish> Engine::Done(const storage::TrimRequest&, const storage::Tr
   if (stats_) stats_->trimmed += res.removed;
   return {};
 }
+
+std::vector<Publish> Engine::Done(const storage::PushRegisterRequest& req, const storage::PushRegisterResult&) const {
+  courier::v1::PushRegistration reg;
+  reg.set_app(req.app);
+  reg.set_token(req.token);
+  return {{topics_.DeviceEvents(req.user, req.device), Serialize(PushRegistered(req.id, reg)), {}, kQos0}};
+}
+
+// Pushes due and done concern the shell's push sender, not clients.
+std::vector<Publish> Engine::Done(const storage::PushDoneRequest&, const storage::PushDoneResult&) const { return {}; }
+std::vector<Publish> Engine::Done(const storage::PushScanRequest&, const storage::PushScanResult&) const { return {}; }
 
 std::vector<Publish> Engine::Done(const storage::AdminRequest& req, const storage::AdminResult& res) const {
   return {{std::string(kAdminResponseTopic), AdminResponse(req, &res, "", stats_), req.client_id}};

@@ -64,6 +64,9 @@ class Engine {
   std::vector<Publish> Done(const storage::ExpireRequest& req, const storage::ExpireResult& res) const;
   std::vector<Publish> Done(const storage::TrimRequest& req, const storage::TrimResult& res) const;
   std::vector<Publish> Done(const storage::AdminRequest& req, const storage::AdminResult& res) const;
+  std::vector<Publish> Done(const storage::PushRegisterRequest& req, const storage::PushRegisterResult& res) const;
+  std::vector<Publish> Done(const storage::PushDoneRequest& req, const storage::PushDoneResult& res) const;
+  std::vector<Publish> Done(const storage::PushScanRequest& req, const storage::PushScanResult& res) const;
 
   CoreOptions options_;
   Topics topics_;

@@ -28,6 +28,7 @@ std::string_view Name(ErrorCode code) {
     case ErrorCode::kAlreadyRecalled: return "already_recalled";
     case ErrorCode::kRecallHasContent: return "recall_has_content";
     case ErrorCode::kEditChangesRecipient: return "edit_changes_recipient";
+    case ErrorCode::kInvalidPushRegistration: return "invalid_push_registration";
     case ErrorCode::kExpired: return "expired";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kStoreFull: return "store_full";

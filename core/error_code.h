@@ -33,6 +33,7 @@ enum class ErrorCode {
   kAlreadyRecalled,     // the original was recalled: it can be neither edited nor recalled
   kRecallHasContent,    // a recall carries payload, encrypted or signature
   kEditChangesRecipient,  // to.user / to.group differs from the original's
+  kInvalidPushRegistration,  // Signal.push: app or token empty or too long
   kInternal,          // a bug: the request could not be applied
   kExpired,           // (to the sender) a copy expired before its receiver got it
   // transient: the client retries the same message later

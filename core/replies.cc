@@ -71,6 +71,15 @@ Signal TransientAck(const Message& m) {
   return s;
 }
 
+Signal PushRegistered(std::string_view id, const courier::v1::PushRegistration& reg) {
+  Signal s;
+  s.set_id(std::string(id));
+  s.set_type(wire::kResponse);
+  s.set_signal_offset_state(true);
+  *s.mutable_push() = reg;
+  return s;
+}
+
 Signal PullResponse(std::string_view id, int32_t head, uint32_t count, int32_t reached) {
   Signal s;
   s.set_id(std::string(id));

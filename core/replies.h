@@ -31,6 +31,10 @@ courier::v1::Signal TransientAck(const courier::v1::Message& m);
 
 // The RESPONSE that ends a PULL: the log's head, how many entries were sent,
 // and the highest offset the pull covered (sent or skipped as expired).
+// The answer to a push registration: RESPONSE with the registration echoed
+// (an empty token: unregistered).
+courier::v1::Signal PushRegistered(std::string_view id, const courier::v1::PushRegistration& reg);
+
 courier::v1::Signal PullResponse(std::string_view id, int32_t head, uint32_t count, int32_t reached);
 
 // An error about message or request `id`: type ERROR for permanent codes,

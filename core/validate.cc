@@ -102,6 +102,18 @@ std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
     }
     return SignalKind::kActivity;
   }
+  if (s.has_push()) {
+    const auto& p = s.push();
+    if (p.token().size() > kMaxPushTokenBytes) {
+      return Rejection{ErrorCode::kInvalidPushRegistration,
+                       "token is longer than " + std::to_string(kMaxPushTokenBytes) + " bytes"};
+    }
+    if (!p.token().empty() && (p.app().empty() || p.app().size() > kMaxPushAppBytes)) {
+      return Rejection{ErrorCode::kInvalidPushRegistration,
+                       "app must be 1.." + std::to_string(kMaxPushAppBytes) + " bytes"};
+    }
+    return SignalKind::kPushRegistration;
+  }
   const auto& ack = s.signal_ack_state();
   if (ack.received() || ack.read()) {
     if (s.signal_offset() <= 0) {

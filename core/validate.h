@@ -30,7 +30,12 @@ enum class SignalKind {
   kReceipt,   // ack state received or read on an offset of the sender's own log
   kPull,      // REQUEST with signal_request PULL
   kPush,      // REQUEST with signal_request PUSH: answered with the log head
+  kPushRegistration,  // REQUEST with `push` set: register (or, empty token, unregister) this device
 };
+
+// Longest PushRegistration.app and .token, in bytes.
+inline constexpr size_t kMaxPushAppBytes = 128;
+inline constexpr size_t kMaxPushTokenBytes = 4096;
 
 std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
                                                    const CoreOptions& options);

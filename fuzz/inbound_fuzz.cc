@@ -368,6 +368,10 @@ void CheckDecision(const core::Engine& e, const core::Inbound& in, const core::D
       Check(mr->user == in.user && mr->device == in.client_id, "group relay as another user" + ctx);
       Check(speaks_as_publisher(mr->is_activity ? mr->activity.from() : mr->transient.from()),
             "group relay with a foreign from" + ctx);
+    } else if (auto* pr = std::get_if<storage::PushRegisterRequest>(&r)) {
+      Check(pr->user == in.user && pr->device == in.client_id, "push registration for another device" + ctx);
+      Check(pr->token.size() <= core::kMaxPushTokenBytes && pr->app.size() <= core::kMaxPushAppBytes,
+            "push registration over its bounds" + ctx);
     } else {
       Fail("a client publish made a housekeeping or admin request" + ctx);
     }
@@ -411,14 +415,23 @@ void Complete(const core::Engine& e, const storage::Completion& c, bool* full) {
       case Code::kLimit:
         Check(append && append->max_undelivered > 0, "limit without a quota: " + status);
         break;
+      case Code::kInvalid:
+        // A device whose user and client id together are too long for a
+        // push key gets invalid_push_registration; anything else would be
+        // the error "internal".
+        Check(std::holds_alternative<storage::PushRegisterRequest>(c.request),
+              "the store found a request from valid core output invalid: " + status);
+        break;
       default:
-        // kInvalid would be the error "internal", kIoError/kCorruption
+        // kIoError/kCorruption
         // "store_unavailable": none may come from client input.
         Fail("the store failed a request from valid core output: " + status);
     }
   } else if (append) {
     const auto& res = std::get<storage::AppendResult>(c.result);
-    if (!res.duplicate) {
+    if (res.refused != storage::ReplaceRefusal::kNone) {
+      Check(res.receiver_copies.empty() && !res.duplicate, "a refused edit wrote copies");
+    } else if (!res.duplicate) {
       World& w = *world;
       Check(res.device_copy.signal_offset() == ++w.heads[append->sender],
             "sender offset " + std::to_string(res.device_copy.signal_offset()) + " is not head+1 (" +

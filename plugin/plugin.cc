@@ -93,6 +93,12 @@ int OnTick(int, void*, void* userdata) {
   return Guarded("tick", [&] { return static_cast<Shell*>(userdata)->OnTick(); });
 }
 
+int OnDisconnect(int, void* event, void* userdata) {
+  return Guarded("disconnect", [&] {
+    return static_cast<Shell*>(userdata)->OnDisconnect(static_cast<mosquitto_evt_disconnect*>(event));
+  });
+}
+
 }  // namespace
 
 // The library is built with hidden visibility; only these are exported.
@@ -143,6 +149,9 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_TICK, OnTick, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) {
+      rc = mosquitto_callback_register(g_id, MOSQ_EVT_DISCONNECT, OnDisconnect, nullptr, shell.get());
+    }
+    if (rc == MOSQ_ERR_SUCCESS) {
       rc = mosquitto_callback_register(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic, shell.get());
     }
     if (rc != MOSQ_ERR_SUCCESS) {
@@ -151,6 +160,7 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       mosquitto_callback_unregister(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_DISCONNECT, OnDisconnect, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
       return rc;
     }
@@ -173,6 +183,7 @@ COURIER_EXPORT int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt
       mosquitto_callback_unregister(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_DISCONNECT, OnDisconnect, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
     }
     delete shell;  // joins the store's worker thread

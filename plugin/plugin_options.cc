@@ -124,6 +124,21 @@ const std::map<std::string, Setter>& Setters() {
       {"retention_s", Number(0, 100u * 365 * 86400,
                              [](PluginOptions& o, uint64_t n) { o.retention_s = n; })},
       {"stats_interval_s", Number(0, 86400, [](PluginOptions& o, uint64_t n) { o.stats_interval_s = n; })},
+      {"push_url",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) return "must start with http:// or https://";
+         o.push.url = v;
+         return "";
+       }},
+      {"push_secret",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         o.push.secret = v;
+         return "";
+       }},
+      {"push_payload", Bool([](PluginOptions& o, bool b) { o.push.payload = b; })},
+      {"push_coalesce_ms", Number(0, 3600000, [](PluginOptions& o, uint64_t n) { o.push.coalesce_ms = uint32_t(n); })},
+      {"push_max_age_s", Number(1, 30u * 86400, [](PluginOptions& o, uint64_t n) { o.push.max_age_s = uint32_t(n); })},
+      {"push_timeout_ms", Number(100, 600000, [](PluginOptions& o, uint64_t n) { o.push.timeout_ms = uint32_t(n); })},
       {"max_pull_limit", Number(1, 100000,
                                 [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
   };
@@ -154,6 +169,8 @@ std::variant<PluginOptions, std::string> ParseOptions(
     return "plugin_opt_max_name_bytes + plugin_opt_max_id_bytes must be at most " +
            std::to_string(kMaxNamePlusIdBytes);
   }
+  o.core.push = !o.push.url.empty();
+  o.core.push_payload = o.push.payload;
   if (o.core.default_pull_limit > o.core.max_pull_limit) {
     return "plugin_opt_default_pull_limit must not exceed plugin_opt_max_pull_limit";
   }

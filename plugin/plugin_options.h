@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lmdb_store.h"
+#include "push_sender.h"
 #include "core_options.h"
 
 namespace courier::plugin {
@@ -26,6 +27,9 @@ struct PluginOptions {
   uint64_t retention_s = 0;
   // Seconds between one-line stats summaries in the broker log; 0 = never.
   uint64_t stats_interval_s = 0;
+  // Push notifications to the app's gateway (docs/push.md); off while
+  // push.url is empty.
+  push::PushOptions push;
 };
 
 // Returns the options, or one line naming the bad option and why.

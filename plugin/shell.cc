@@ -26,6 +26,8 @@ constexpr auto kTickSilence = std::chrono::seconds(2);
 constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
 // How often idle rate-limit buckets are dropped.
 constexpr auto kSweepInterval = std::chrono::seconds(10);
+// Due pushes read per scan request after a start.
+constexpr uint32_t kPushScanSlice = 1000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -67,6 +69,15 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
   // it: without it nothing would release the worker.
   threaded_ = dynamic_cast<storage::ThreadedStore*>(store_.get());
   if (!threaded_) WarnNoTick();
+  if (!options_.push.url.empty()) {
+    push::PushSender::GlobalInit();
+    pusher_ = std::make_unique<push::PushSender>(
+        options_.push, [this](const std::string& user, const std::string& device) {
+          return presence_.IsConnected(user, device);
+        });
+    // Pushes a crash left due are sent again.
+    store_->Submit(storage::PushScanRequest{.after_key = {}, .limit = kPushScanSlice});
+  }
 }
 
 void Shell::WarnNoTick() {
@@ -120,6 +131,11 @@ int Shell::OnControl(mosquitto_evt_control* ev) {
   return MOSQ_ERR_SUCCESS;
 }
 
+int Shell::OnDisconnect(mosquitto_evt_disconnect* ev) {
+  presence_.Disconnected(OrEmpty(mosquitto_client_username(ev->client)), OrEmpty(mosquitto_client_id(ev->client)));
+  return MOSQ_ERR_SUCCESS;
+}
+
 int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
   core::Access access;
   switch (ev->access) {
@@ -135,6 +151,9 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
                                    OrEmpty(ev->topic), access);
   switch (verdict) {
     case core::Verdict::kAllow:
+      if (access == core::Access::kSubscribe) {
+        presence_.Connected(OrEmpty(mosquitto_client_username(ev->client)), client_id);
+      }
       if (access == core::Access::kRead && !options_.core.echo_to_sending_device && ev->payload &&
           core::IsEchoToSendingDevice(engine_.topics(), OrEmpty(ev->topic), client_id,
                                       std::string_view(static_cast<const char*>(ev->payload), ev->payloadlen))) {
@@ -224,6 +243,40 @@ void Shell::Flush() {
   Outbox::Contents out = outbox_.Take();
   for (const auto& failure : out.failures) mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s", failure.c_str());
   Publish(out.publishes);
+  SettlePushes();
+}
+
+void Shell::ForwardPushes(const storage::Completion& done) {
+  if (!pusher_ || !done.status.ok()) return;
+  if (const auto* r = std::get_if<storage::AppendResult>(&done.result); r && !r->pushes.empty()) {
+    pusher_->Add(r->pushes);
+  } else if (const auto* rr = std::get_if<storage::ReceiptResult>(&done.result)) {
+    if (rr->entry.signal_ack_state().received() || rr->entry.signal_ack_state().read()) {
+      const auto& req = std::get<storage::ReceiptRequest>(done.request);
+      pusher_->Received(req.user, req.offset);
+    }
+  } else if (const auto* s = std::get_if<storage::PushScanResult>(&done.result)) {
+    pusher_->Add(s->due);
+    if (!s->next_key.empty()) {
+      std::lock_guard lock(scan_mu_);
+      scan_next_ = s->next_key;
+    }
+  }
+}
+
+void Shell::SettlePushes() {
+  if (!pusher_) return;
+  push::PushSender::Outcome o = pusher_->Take();
+  for (const auto& line : o.log) mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: %s", line.c_str());
+  if (!o.done.empty() || !o.unregister.empty()) {
+    store_->Submit(storage::PushDoneRequest{.done = std::move(o.done), .unregister = std::move(o.unregister)});
+  }
+  std::optional<std::string> next;
+  {
+    std::lock_guard lock(scan_mu_);
+    next.swap(scan_next_);
+  }
+  if (next) store_->Submit(storage::PushScanRequest{.after_key = std::move(*next), .limit = kPushScanSlice});
 }
 
 void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
@@ -231,6 +284,7 @@ void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
   for (auto& done : batch) {
     try {
       for (auto& p : engine_.OnCompletion(done)) out.publishes.push_back(std::move(p));
+      ForwardPushes(done);
     } catch (const std::exception& e) {
       // Committed, but its answers are lost: the client's retry is answered
       // from the store (dedup), as after a dropped connection.

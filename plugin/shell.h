@@ -13,10 +13,15 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "engine.h"
 #include "outbox.h"
+#include "presence.h"
+#include "push_sender.h"
 #include "rate_limiter.h"
 #include "plugin_options.h"
 #include "store.h"
@@ -26,6 +31,7 @@ struct mosquitto_evt_message;
 struct mosquitto_evt_acl_check;
 struct mosquitto_evt_tick;
 struct mosquitto_evt_control;
+struct mosquitto_evt_disconnect;
 
 namespace courier::plugin {
 
@@ -42,6 +48,8 @@ class Shell {
   int OnAclCheck(mosquitto_evt_acl_check* ev);
   // A publish on $CONTROL/courier/v1 (the admin API).
   int OnControl(mosquitto_evt_control* ev);
+  // A client left: it no longer counts as connected (push).
+  int OnDisconnect(mosquitto_evt_disconnect* ev);
   // Publishes what the store's finished requests caused (with a synchronous
   // store: commits the batch gathered since the last tick first).
   int OnTick();
@@ -59,6 +67,10 @@ class Shell {
   // worker frees the requests and results.
   void FinishBatch(std::vector<storage::Completion>& batch);
   void Publish(const std::vector<core::Publish>& publishes);
+  // Due pushes a batch stored or cleared, to the push sender (any thread).
+  void ForwardPushes(const storage::Completion& done);
+  // On the broker thread: what the push sender settled, to the store and the log.
+  void SettlePushes();
 
   void Housekeeping();
   void WarnNoTick();
@@ -67,9 +79,16 @@ class Shell {
   PluginOptions options_;
   core::Stats stats_;
   core::Engine engine_;
-  // Declared before store_: the worker may still use it while store_ is
+  // Declared before store_: the worker may still use these while store_ is
   // destroyed (it finishes what was submitted).
   Outbox outbox_;
+  Presence presence_;
+  // Null without push_url. Its thread reads presence_.
+  std::unique_ptr<push::PushSender> pusher_;
+  // Where the restart's scan of due pushes goes on (set on the worker,
+  // taken on the broker thread).
+  std::mutex scan_mu_;
+  std::optional<std::string> scan_next_;
   std::unique_ptr<storage::Store> store_;
   // store_ itself when it is a ThreadedStore (with ticks), else null; set
   // in the constructor's body. Flush() releases it; when it is null, there

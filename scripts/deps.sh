@@ -10,6 +10,9 @@ PACKAGES=(
   liblmdb-dev lmdb-utils
   libfmt-dev
   nlohmann-json3-dev
+  # push notifications: HTTP calls to the app's gateway (libcurl) and the
+  # HMAC-SHA256 signature header (OpenSSL's libcrypto)
+  libcurl4-openssl-dev libssl-dev
   libgtest-dev
   # fuzzing and sanitizers (scripts/test.sh, docs/security.md): clang++,
   # libFuzzer and clang's sanitizer runtimes (libclang-rt-14-dev), and

@@ -12,6 +12,7 @@
 
 #include "copy_message.h"
 #include "keys.h"
+#include "lmdb_push.h"
 #include "lmdb_records.h"
 #include "lmdb_replace.h"
 #include "schema.h"
@@ -149,7 +150,8 @@ Status LmdbStore::OpenEnv() {
   };
   tables_ = Tables{open("meta"),    open_dup("copies"), open("bodies"),      open("refs"),
                    open("heads"),   open("dedup"),      open("convs"),       open("cursors"),
-                   open("undelivered"), open("groups"), open("expiry")};
+                   open("undelivered"), open("groups"), open("expiry"), open("push_regs"),
+                   open("push_due")};
   auto version = txn.Get(tables_.meta, kSchemaVersionKey);
   if (!version) {
     MDB_stat st{};
@@ -353,7 +355,11 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AppendRequest& r) {
     if (r.expires_ms > 0) {
       txn.Put(tables_.expiry, keys::ExpiryKey(r.expires_ms, seq, copy.offset, u), "");
     }
-    Increment(txn, tables_.undelivered, u);
+    const int32_t undelivered = Increment(txn, tables_.undelivered, u);
+    if (r.push) {
+      WriteDuePushes(txn, {tables_.push_regs, tables_.push_due}, u, copy.offset, body.message(), undelivered,
+                     r.push_payload, &out.pushes);
+    }
     out.receivers.push_back(u);
     out.receiver_copies.push_back(MessageOfCopy(body, copy));
   }
@@ -395,6 +401,7 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const ReceiptRequest& r) {
     if (out.changed) {
       if (newly_received) {
         Decrement(txn, tables_.undelivered, r.user);
+        ClearDuePushes(txn, {tables_.push_regs, tables_.push_due}, r.user, r.offset);
         if (body.expires_ms() > 0) {
           txn.Del(tables_.expiry, keys::ExpiryKey(body.expires_ms(), copy->seq, r.offset, r.user));
         }
@@ -596,6 +603,33 @@ LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const AdminRequest& r) {
   return c;
 }
 
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PushRegisterRequest& r) {
+  Applied c;
+  PushRegisterResult out;
+  c.status = RegisterPush(txn, {tables_.push_regs, tables_.push_due}, r, &out);
+  if (c.status.ok()) c.result = out;
+  return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PushDoneRequest& r) {
+  Applied c;
+  const PushTables t{tables_.push_regs, tables_.push_due};
+  c.result = PushDoneResult{.removed = RemoveDuePushes(txn, t, r.done)};
+  for (const auto& k : r.unregister) {
+    PushRegisterResult ignored;
+    RegisterPush(txn, t, PushRegisterRequest{.id = {}, .user = k.user, .device = k.device, .app = {}, .token = {},
+                                             .now_ms = 0},
+                 &ignored);
+  }
+  return c;
+}
+
+LmdbStore::Applied LmdbStore::ApplyOne(Txn& txn, const PushScanRequest& r) {
+  Applied c;
+  c.result = ScanDuePushes(txn, {tables_.push_regs, tables_.push_due}, r);
+  return c;
+}
+
 AdminOpResult LmdbStore::ApplyAdmin(Txn& txn, const AdminOp& op) {
   using Kind = AdminOp::Kind;
   AdminOpResult res;
@@ -672,6 +706,20 @@ AdminOpResult LmdbStore::ApplyAdmin(Txn& txn, const AdminOp& op) {
       for (bool ok = cur.Seek(prefix); ok && cur.key().substr(0, prefix.size()) == prefix; ok = cur.Next()) {
         auto v = keys::DecodeCounter(cur.value());
         res.cursors.emplace_back(std::string(cur.key().substr(prefix.size())), v.value_or(0));
+      }
+      break;
+    }
+    case Kind::kListPush:
+      res.push_regs = ListPushRegs(txn, {tables_.push_regs, tables_.push_due}, op.user);
+      break;
+    case Kind::kRemovePush: {
+      PushRegisterResult removed;
+      res.status = RegisterPush(txn, {tables_.push_regs, tables_.push_due},
+                                PushRegisterRequest{.id = {}, .user = op.user, .device = op.group, .app = {},
+                                                    .token = {}, .now_ms = op.now_ms},
+                                &removed);
+      if (res.status.ok() && !removed.existed) {
+        res.status = Status::NotFound(op.user + "/" + op.group + " has no push registration");
       }
       break;
     }

@@ -89,7 +89,8 @@ class LmdbStore final : public Store {
 
  private:
   struct Tables {
-    MDB_dbi meta, copies, bodies, refs, heads, dedup, convs, cursors, undelivered, groups, expiry;
+    MDB_dbi meta, copies, bodies, refs, heads, dedup, convs, cursors, undelivered, groups, expiry, push_regs,
+        push_due;
   };
 
   explicit LmdbStore(const LmdbOptions& options);
@@ -113,6 +114,9 @@ class LmdbStore final : public Store {
   Applied ApplyOne(Txn& txn, const ExpireRequest& r);
   Applied ApplyOne(Txn& txn, const TrimRequest& r);
   Applied ApplyOne(Txn& txn, const AdminRequest& r);
+  Applied ApplyOne(Txn& txn, const PushRegisterRequest& r);
+  Applied ApplyOne(Txn& txn, const PushDoneRequest& r);
+  Applied ApplyOne(Txn& txn, const PushScanRequest& r);
   AdminOpResult ApplyAdmin(Txn& txn, const AdminOp& op);
   std::optional<courier::store::v1::Group> ReadGroup(const Txn& txn, const std::string& name) const;
   // NotFound when the group does not exist, kForbidden when `user` is not a member.

@@ -39,6 +39,30 @@ struct AppendRequest {
   // message's content and `edited`; a recall erases their content and sets
   // `recalled`. The original's server_timestamp must be at least this.
   int64_t replace_not_before_ms = 0;
+  // Write a due push (PushDue) for every registered device of every
+  // receiver, in this transaction; with push_payload it keeps the payload.
+  bool push = false;
+  bool push_payload = false;
+};
+
+// A push notification that is due for one device of a user: a RECEIVER copy
+// at `offset` of `user`'s log. Stored until the gateway took it or a device
+// of the user received the entry.
+struct PushDue {
+  std::string user;
+  std::string device;
+  int32_t offset = 0;
+  std::string app;
+  std::string token;
+  std::string id;           // the message's id
+  std::string from_user;
+  std::string from_device;
+  std::string group;        // empty for a 1:1 message
+  int32_t user_offset = 0;
+  uint32_t priority = 0;
+  int32_t undelivered = 0;  // the user's undelivered entries, this one included
+  int64_t created_ms = 0;   // the message's server_timestamp
+  std::string payload;      // only with AppendRequest::push_payload
 };
 
 // Why an edit or recall was refused. Nothing was written.
@@ -59,10 +83,12 @@ struct AppendResult {
   courier::v1::Message device_copy;                  // signal_type DEVICE, sender's offset
   std::vector<std::string> receivers;                // parallel to receiver_copies
   std::vector<courier::v1::Message> receiver_copies; // signal_type RECEIVER, each receiver's offset
+  std::vector<PushDue> pushes;                       // written when AppendRequest::push
 };
 
 // Record a delivery receipt on entry `offset` of `user`'s log and move the
-// cursor of (user, device) to at least `offset`. Ack flags are only ever
+// cursor of (user, device) to at least `offset`. The entry's due pushes
+// (every device of the user) are removed: a device has it. Ack flags are only ever
 // set, never cleared. Only RECEIVER copies (and their sender-side peer)
 // change state: on a user's own DEVICE copy a receipt moves the cursor only.
 // NotFound when the log has no entry at `offset`.
@@ -85,6 +111,54 @@ struct ReceiptResult {
   uint32_t recipients = 0;
   uint32_t received_count = 0;
   uint32_t read_count = 0;
+};
+
+// Registers (user, device) for push with `app` and `token`, replacing an
+// earlier registration; an empty token removes it and the device's due
+// pushes. kInvalid for names the store's keys cannot hold.
+struct PushRegisterRequest {
+  std::string id;  // the Signal's id, echoed in replies
+  std::string user;
+  std::string device;
+  std::string app;
+  std::string token;
+  int64_t now_ms = 0;
+};
+
+struct PushRegisterResult {
+  bool existed = false;  // a registration was there before
+};
+
+// The key of one due push.
+struct PushKey {
+  std::string user;
+  std::string device;
+  int32_t offset = 0;
+};
+
+// Removes due pushes (the gateway took them, or gave up on them); keys
+// already gone are skipped.
+struct PushDoneRequest {
+  std::vector<PushKey> done;
+  // Devices whose registration goes (the gateway rejected the token), with
+  // all their due pushes; PushKey::offset unused.
+  std::vector<PushKey> unregister;
+};
+
+struct PushDoneResult {
+  uint32_t removed = 0;
+};
+
+// Reads up to `limit` due pushes, oldest key first after `after_key` (a
+// PushScanResult::next_key, empty to start): what a restart must still send.
+struct PushScanRequest {
+  std::string after_key;
+  uint32_t limit = 0;
+};
+
+struct PushScanResult {
+  std::vector<PushDue> due;
+  std::string next_key;  // empty when the scan reached the end
 };
 
 // Read up to `limit` entries after `after`, oldest first. `after` < 0 means
@@ -165,6 +239,8 @@ struct AdminOp {
     kListGroups,    // -> names
     kGetGroup,      // group -> names (members), user_offset; `user` holds the group's conversation key
     kGetUser,       // user -> head, cursors, undelivered
+    kListPush,      // user -> push_regs
+    kRemovePush,    // user, group holds the device; NotFound when not registered
     kNone,          // answered without the store (stats, bad commands)
   };
   Kind kind = Kind::kNone;
@@ -182,6 +258,12 @@ struct AdminOpResult {
   int32_t undelivered = 0;
   int32_t user_offset = 0;
   std::vector<std::pair<std::string, int32_t>> cursors;  // device, cursor
+  struct PushReg {
+    std::string device, app, token;
+    int64_t registered_ms = 0;
+    int32_t due = 0;  // pushes due for the device
+  };
+  std::vector<PushReg> push_regs;
 };
 
 struct AdminRequest {
@@ -197,9 +279,11 @@ struct AdminResult {
 };
 
 using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest, MembersRequest,
-                             ExpireRequest, TrimRequest, AdminRequest>;
+                             ExpireRequest, TrimRequest, AdminRequest, PushRegisterRequest,
+                             PushDoneRequest, PushScanRequest>;
 using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult, MembersResult,
-                            ExpireResult, TrimResult, AdminResult>;
+                            ExpireResult, TrimResult, AdminResult, PushRegisterResult, PushDoneResult,
+                            PushScanResult>;
 
 // How many requests a store's queue keeps room for between batches (about
 // 400 B each): enough for a batch at saturation without reallocating, small

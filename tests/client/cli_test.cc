@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/broker.h"
+#include "support/device.h"
 #include "proc/loopback.h"
 #include "support/child.h"
 
@@ -226,6 +227,42 @@ TEST_F(CliTest, EditAndRecallShowInListenSyncAndInspect) {
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_TRUE(HasLine(inspect.out, "entry user=bob offset=1 .*id=m-1 .*message recalled.*")) << inspect.out;
   EXPECT_EQ(inspect.out.find("see you"), std::string::npos) << inspect.out;
+}
+
+// The reference push gateway prints the call the plugin makes for an
+// offline device, with a signature that checks out.
+TEST(CliPushGatewayTest, PrintsThePushOfAnOfflineDevice) {
+  auto gateway = Child::Spawn(Cli({"push-gateway", "--port", "0", "--secret", "s3cret"}));
+  ASSERT_TRUE(gateway);
+  auto first = gateway->ReadLine();
+  ASSERT_TRUE(first);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(*first, m, std::regex("listening url=http://127.0.0.1:([0-9]+)/ status=200"))) << *first;
+  it::BrokerOptions bo;
+  bo.plugin_opts = {{"push_url", "http://127.0.0.1:" + m[1].str() + "/push"},
+                    {"push_secret", "s3cret"},
+                    {"push_coalesce_ms", "100"}};
+  it::Broker broker(bo);
+  ASSERT_TRUE(broker.Start());
+  it::CourierDevice phone(broker.port(), "bob", "bob-phone");
+  ASSERT_TRUE(phone.Connect());
+  v1::Signal reg;
+  reg.set_id("reg");
+  reg.set_type(it::kRequest);
+  reg.mutable_push()->set_app("chat");
+  reg.mutable_push()->set_token("tok-1");
+  ASSERT_TRUE(phone.Signal(reg));
+  ASSERT_TRUE(phone.NextDeviceEvent([](const v1::Signal& s) { return s.id() == "reg"; }));
+  phone.Disconnect();
+  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-u",
+                                         "alice", "-i", "alice-phone", "--to", "bob", "--id", "m-1", "hi"}));
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  auto line = gateway->WaitForLine("push ");
+  ASSERT_TRUE(line) << Joined(gateway->lines());
+  EXPECT_EQ(*line, "push user=bob device=bob-phone app=chat token=tok-1 id=m-1 from=alice signal_offset=1 "
+                   "user_offset=1 count=1 undelivered=1 priority=0 key=bob/bob-phone/1 signature=ok");
+  gateway->Signal(SIGTERM);
+  EXPECT_EQ(gateway->Wait(), 0) << gateway->err();
 }
 
 TEST_F(CliTest, ChatSendsTypedLinesAndShowsTicks) {

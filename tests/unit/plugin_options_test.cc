@@ -68,6 +68,31 @@ TEST(PluginOptions, EchoToSendingDevice) {
   for (const char* bad : {"", "1", "yes", "TRUE", "false "}) ExpectRefused("echo_to_sending_device", bad);
 }
 
+TEST(PluginOptions, PushIsOffUntilAUrlIsSet) {
+  const PluginOptions off = Good({});
+  EXPECT_FALSE(off.core.push);
+  EXPECT_EQ(off.push.coalesce_ms, 1000u);
+  EXPECT_EQ(off.push.max_age_s, 86400u);
+  EXPECT_EQ(off.push.timeout_ms, 5000u);
+  const PluginOptions on = Good({{"push_url", "http://127.0.0.1:8787/push"}, {"push_payload", "true"},
+                                 {"push_secret", "s"}, {"push_coalesce_ms", "0"}});
+  EXPECT_TRUE(on.core.push);
+  EXPECT_TRUE(on.core.push_payload);
+  EXPECT_EQ(on.push.url, "http://127.0.0.1:8787/push");
+  EXPECT_EQ(on.push.secret, "s");
+  EXPECT_EQ(on.push.coalesce_ms, 0u);
+  for (const char* bad : {"", "127.0.0.1:8787", "ftp://x"}) ExpectRefused("push_url", bad);
+  for (const char* bad : {"0", "-1", "2592001"}) ExpectRefused("push_max_age_s", bad);
+  ExpectRefused("push_timeout_ms", "99");
+}
+
+TEST(PluginOptions, EditWindows) {
+  EXPECT_EQ(Good({}).core.edit_window_s, 900u);
+  EXPECT_EQ(Good({}).core.recall_window_s, 172800u);
+  EXPECT_EQ(Good({{"edit_window_s", "0"}}).core.edit_window_s, 0u);
+  ExpectRefused("recall_window_s", "x");
+}
+
 TEST(PluginOptions, DbPathIsRequired) {
   auto r = ParseOptions({});
   ASSERT_TRUE(std::holds_alternative<std::string>(r));

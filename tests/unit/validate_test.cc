@@ -35,6 +35,7 @@ std::string Kind(const Signal& s, const CoreOptions& o = CoreOptions{}) {
     case SignalKind::kReceipt: return "receipt";
     case SignalKind::kPull: return "pull";
     case SignalKind::kPush: return "push";
+    case SignalKind::kPushRegistration: return "push_registration";
   }
   return "?";
 }
@@ -49,6 +50,7 @@ TEST(ErrorCode, NamesAreStable) {
                          "unknown_group",     "not_member",        "invalid_priority",
                          "invalid_edit",      "unknown_original",  "edit_window_closed",
                          "already_recalled",  "recall_has_content", "edit_changes_recipient",
+                         "invalid_push_registration",
                          "internal",          "expired",           "store_full",
                          "store_unavailable", "rate_limited",      "quota_exceeded"};
   ASSERT_EQ(std::size(names), static_cast<size_t>(ErrorCode::kCount));
@@ -64,6 +66,26 @@ TEST(ErrorCode, OnlyStoreAndLimitFailuresAreTransient) {
                            c == ErrorCode::kRateLimited || c == ErrorCode::kQuotaExceeded;
     EXPECT_EQ(IsTransient(c), transient) << Name(c);
   }
+}
+
+TEST(ClassifySignal, PushRegistration) {
+  Signal s;
+  s.set_type(1);
+  s.mutable_push()->set_app("chat");
+  s.mutable_push()->set_token("fcm-token");
+  EXPECT_EQ(Kind(s), "push_registration");
+  s.mutable_push()->clear_token();  // unregisters: no app needed
+  s.mutable_push()->clear_app();
+  EXPECT_EQ(Kind(s), "push_registration");
+  s.mutable_push()->set_token("t");
+  EXPECT_EQ(Kind(s), "invalid_push_registration") << "a token needs an app";
+  s.mutable_push()->set_app(std::string(129, 'a'));
+  EXPECT_EQ(Kind(s), "invalid_push_registration");
+  s.mutable_push()->set_app("chat");
+  s.mutable_push()->set_token(std::string(4097, 't'));
+  EXPECT_EQ(Kind(s), "invalid_push_registration");
+  s.mutable_push()->set_token(std::string(4096, 't'));
+  EXPECT_EQ(Kind(s), "push_registration");
 }
 
 TEST(ValidateMessage, AcceptsAGoodMessage) {

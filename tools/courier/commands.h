@@ -106,4 +106,12 @@ int run_chat(const ChatOptions& options);
 int run_admin(const AdminOptions& options);
 int run_inspect(const InspectOptions& options);
 
+struct PushGatewayOptions {
+  std::string host = "127.0.0.1";
+  int port = 8787;          // 0: a free one
+  std::string secret;       // plugin_opt_push_secret: calls without a valid signature get 401
+  int status = 200;         // the answer to every call (410: "token gone")
+};
+int run_push_gateway(const PushGatewayOptions& options);
+
 }  // namespace courier::cli

@@ -47,6 +47,7 @@ Commands:
   chat      interactive two-way chat in the terminal
   admin     groups, users and stats through the $CONTROL API (admin users only)
   inspect   read-only dump of a store directory (users, heads, cursors, entries)
+  push-gateway  a reference push gateway: prints the push calls it receives
 
 Run `courier COMMAND --help` for the options of a command.
 
@@ -191,6 +192,22 @@ Inspect options:
       --limit N         at most the N newest entries per user
 )";
 
+constexpr std::string_view kPushGatewayUsage = R"(usage: courier push-gateway [options]
+
+Receives the calls the plugin makes to plugin_opt_push_url (docs/push.md)
+and prints one line per call:
+  push user=U device=D app=A token=T id=ID from=U signal_offset=N user_offset=M count=C undelivered=K priority=P [group=G] [payload=B64] key=U/D/N signature=ok|bad|none|unchecked
+Point the plugin at it with plugin_opt_push_url http://127.0.0.1:PORT/push.
+
+Push gateway options:
+      --host H          listen on H (default 127.0.0.1)
+      --port N          listen on port N (default 8787; 0: a free one)
+      --secret S        plugin_opt_push_secret: check X-Courier-Signature,
+                        answer 401 to calls that do not carry it
+      --status N        answer every call with status N (default 200; 410
+                        tells the plugin the token is gone)
+)";
+
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -209,6 +226,7 @@ std::string_view usage_text(std::string_view cmd) {
   if (cmd == "chat") return kChatUsage;
   if (cmd == "admin") return kAdminUsage;
   if (cmd == "inspect") return kInspectUsage;
+  if (cmd == "push-gateway") return kPushGatewayUsage;
   return {};
 }
 
@@ -216,7 +234,7 @@ std::string full_help(std::string_view cmd) {
   constexpr std::string_view kExits =
       "\nExit codes: 0 ok, 1 usage, 2 connection, 3 rejected by the server, 4 timeout,\n"
       "5 internal, 6 store cannot be opened (inspect). See tools/README.md.\n";
-  if (cmd == "inspect") return fmt::format("{}{}", usage_text(cmd), kExits);
+  if (cmd == "inspect" || cmd == "push-gateway") return fmt::format("{}{}", usage_text(cmd), kExits);
   return fmt::format("{}\n{}{}", usage_text(cmd), kCommonHelp, kExits);
 }
 
@@ -598,6 +616,26 @@ InspectOptions parse_inspect(Args& args) {
   return o;
 }
 
+PushGatewayOptions parse_push_gateway(Args& args) {
+  PushGatewayOptions o;
+  parse_options("push-gateway", args, nullptr, [&](std::string_view a, bool positional) {
+    if (positional) return false;
+    if (a == "--host") {
+      o.host = args.value(a);
+    } else if (a == "--port") {
+      o.port = static_cast<int>(parse_int(a, args.value(a), 0, 65535));
+    } else if (a == "--secret") {
+      o.secret = args.value(a);
+    } else if (a == "--status") {
+      o.status = static_cast<int>(parse_int(a, args.value(a), 200, 599));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  return o;
+}
+
 int run(int argc, char** argv) {
   if (argc < 2) throw UsageError("missing command");
   const std::string_view cmd = argv[1];
@@ -619,6 +657,7 @@ int run(int argc, char** argv) {
     return run_admin(o);
   }
   if (cmd == "inspect") return run_inspect(parse_inspect(args));
+  if (cmd == "push-gateway") return run_push_gateway(parse_push_gateway(args));
   throw UsageError(fmt::format("unknown command '{}'", cmd));
 }
 

@@ -1,0 +1,30 @@
+// Presence: which devices (user, client id) are connected to this broker.
+// Mosquitto 2.0 has no connect event, so a device counts as connected from
+// its first subscription to one of its user's Courier topics (the ACL
+// check) until its disconnect event. A client that resumes a persistent
+// session without subscribing again is not seen until it subscribes.
+//
+// Threads: Connected and Disconnected run on the broker thread;
+// IsConnected may run on any thread (the push sender's). All take a mutex.
+#pragma once
+
+#include <set>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace courier::plugin {
+
+class Presence {
+ public:
+  void Connected(std::string_view user, std::string_view device);
+  void Disconnected(std::string_view user, std::string_view device);
+  bool IsConnected(const std::string& user, const std::string& device) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::pair<std::string, std::string>> connected_;
+};
+
+}  // namespace courier::plugin
