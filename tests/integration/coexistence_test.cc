@@ -144,6 +144,23 @@ TEST_P(CoexistenceTest, AclMatrixOfThePrefix) {
   }
 }
 
+// Courier leaves the sender's own DEVICE copy out of the sending device's
+// deliveries by refusing that one read in its ACL callback. With dynamic
+// security listed first, dynsec's default publishClientReceive true allows
+// every delivery before Courier is asked, so the sending device gets its
+// copy back (docs/security.md, Each combination). Every other order keeps it out.
+TEST_P(CoexistenceTest, SendingDeviceGetsItsOwnCopyOnlyWhenDynsecAnswersFirst) {
+  auto* a1 = Device("alice", "a1");
+  auto* a2 = Device("alice", "a2");
+  auto* b1 = Device("bob", "b1");
+  ASSERT_TRUE(a1 && a2 && b1);
+  ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("echo", "bob", "x"))) << a1->Pending();
+  ASSERT_TRUE(a2->NextInbox(WithId("echo"))) << a2->Pending();  // the other device always gets it
+  ASSERT_TRUE(b1->NextInbox(WithId("echo"))) << b1->Pending();
+  const bool echoed = a1->NextInbox(WithId("echo"), 500ms).has_value();
+  EXPECT_EQ(echoed, GetParam() == Deployment::kDynsecFirst) << Name(GetParam());
+}
+
 TEST_P(CoexistenceTest, StartupLogSaysWhatHappensOutsideThePrefix) {
   const std::string log = broker_->broker().log();
   EXPECT_EQ(CountOf(log, "courier: topics outside msg/"), 1) << log;
