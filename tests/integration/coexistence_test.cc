@@ -6,6 +6,8 @@
 //  - the ACL matrix of the prefix holds (who may subscribe / publish where),
 //    and a refused publish is relayed to nobody;
 //  - the startup log says in one line what happens to topics outside msg/.
+//  - the sending device gets its own copy back only when dynsec answers
+//    first (its default publishClientReceive allows every delivery).
 // Plus: an explicit `other_topics defer` that closes topics says so in the
 // log, `allow` over an acl_file says so, and a config reload that adds an
 // acl_file turns `auto` from allow to defer.
