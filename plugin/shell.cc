@@ -84,6 +84,15 @@ Shell::~Shell() = default;
 
 int Shell::OnMessage(mosquitto_evt_message* ev) {
   core::Inbound in = InboundOf(ev);
+  // A plugin listed before Courier answers ACL checks first (Mosquitto stops
+  // at the first answer that is not DEFER), so a publish under the prefix
+  // that Courier's own ACL refuses (say, a forged Message on another user's
+  // inbox, let through by a dynamic-security role for '#') can get here.
+  // Drop it: nothing under the prefix is relayed that Courier would refuse.
+  if (core::CheckAccess(engine_.topics(), options_.core, in.user, in.client_id, in.topic, core::Access::kWrite) ==
+      core::Verdict::kDeny) {
+    return MOSQ_ERR_ACL_DENIED;
+  }
   if (engine_.topics().ParseInbound(in.topic)) {
     in.rate_limited = !limiter_.Allow(in.client_id, SteadyMs());
   }

@@ -208,6 +208,48 @@ TEST(OtherTopicsLog, ExplicitAllowOverAnAclFileWarns) {
   EXPECT_EQ(CountOf(log, "no longer restricts them: Courier answers first"), 1) << log;
 }
 
+// A dynamic-security role that may publish to '#' (mallory's). With dynsec's
+// plugin line first, dynsec allows her publishes under msg/ before Courier's
+// ACL is asked; Courier's message callback still drops every one its own
+// ACL refuses. With Courier first, its ACL refuses them. Either way: PUBACK
+// 0x87, nothing forged reaches bob, nothing is stored, and her role still
+// works outside the prefix.
+TEST(DynsecWideRole, ForgedPublishesUnderThePrefixAreDroppedInBothOrders) {
+  for (Deployment d : {Deployment::kDynsecFirst, Deployment::kDynsecLast}) {
+    SCOPED_TRACE(Name(d));
+    DeployedBroker b(d, true);
+    ASSERT_TRUE(b.Start());
+    CourierDevice bob(b.port(), "bob", "b1");
+    bob.set_password(b.Login("bob", "b1").password);
+    ASSERT_TRUE(bob.Connect());
+    TestClient mallory;
+    ASSERT_TRUE(mallory.Connect(b.port(), Login{.username = "mallory",
+                                                .password = b.Login("mallory", "m1").password,
+                                                .client_id = "m1",
+                                                .protocol = kMqtt5}));
+    v1::Message forged = NewMessage("forged", "bob", "x");
+    forged.mutable_from()->set_user("alice");
+    for (const char* topic : {"msg/bob/inbox", "msg/bob/events", "msg/bob/devices/b1/inbox", "msg/bob/send",
+                              "msg/bob/signal", "msg/mallory/inbox"}) {
+      int reason = -1;
+      ASSERT_TRUE(mallory.Publish(topic, Bytes(forged), 1, &reason)) << topic;
+      EXPECT_EQ(reason, kRcNotAuthorized) << topic;
+    }
+    int reason = -1;
+    ASSERT_TRUE(mallory.Publish("app/anything", "x", 1, &reason));
+    EXPECT_EQ(reason, kRcNoMatchingSubscribers) << "the role works outside the prefix";
+    // A sentinel through mallory's own send topic, then bob's whole log.
+    ASSERT_TRUE(mallory.Publish("msg/mallory/send", Bytes(NewMessage("sentinel", "bob", "s")), 1, &reason));
+    ASSERT_TRUE(bob.NextInbox(WithId("sentinel"))) << bob.Pending();
+    ASSERT_TRUE(bob.Signal(PullRequest(0, 10)));
+    ASSERT_TRUE(bob.NextDeviceEvent(PullResponse())) << bob.Pending();
+    for (const auto& r : bob.client().DrainAll()) {
+      auto m = ParseMessage(r.payload);
+      EXPECT_FALSE(m && m->id() == "forged") << "bob got " << Describe(r);
+    }
+  }
+}
+
 // A reload (SIGHUP) that adds an acl_file: auto now defers to it.
 TEST(OtherTopicsLog, ReloadAddingAnAclFileTurnsAutoToDefer) {
   DeployedBroker b(Deployment::kAnonymous, true);

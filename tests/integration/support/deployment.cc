@@ -69,7 +69,8 @@ std::string DynsecJson(const std::string& hash, const std::string& salt, const s
   j += client("alice", {"app"}) + ",";
   j += client("bob", {"no-private", "app", "sensor-reader"}) + ",";
   j += client("carol", {"app"}) + ",";
-  j += client("sensor", {"sensor"});
+  j += client("sensor", {"sensor"}) + ",";
+  j += client("mallory", {"wide"});
   j += "],\"groups\":[],\"roles\":[";
   j += "{\"rolename\":\"app\",\"acls\":[" + Acl("publishClientSend", "app/#", true) + "," +
        Acl("publishClientReceive", "app/#", true) + "," + Acl("subscribePattern", "app/#", true) + "," +
@@ -77,7 +78,10 @@ std::string DynsecJson(const std::string& hash, const std::string& salt, const s
   j += "{\"rolename\":\"no-private\",\"acls\":[" + Acl("publishClientSend", "app/private/#", false) + "]},";
   j += "{\"rolename\":\"sensor-reader\",\"acls\":[" + Acl("subscribePattern", "sensors/#", true) + "," +
        Acl("publishClientReceive", "sensors/#", true) + "]},";
-  j += "{\"rolename\":\"sensor\",\"acls\":[" + Acl("publishClientSend", "sensors/#", true) + "]}";
+  j += "{\"rolename\":\"sensor\",\"acls\":[" + Acl("publishClientSend", "sensors/#", true) + "]},";
+  // A careless role: publish anywhere. Listed before Courier, dynsec lets
+  // it through under msg/ too (coexistence_test shows what still holds).
+  j += "{\"rolename\":\"wide\",\"acls\":[" + Acl("publishClientSend", "#", true) + "]}";
   j += "],\"defaultACLAccess\":{\"publishClientSend\":false,\"publishClientReceive\":true,"
        "\"subscribe\":false,\"unsubscribe\":true}}";
   return j;

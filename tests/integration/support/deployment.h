@@ -10,7 +10,8 @@
 //   dynamic security also grants the shared filter $share/grp/app/# (it
 //   checks a shared subscription's filter as written; acl_file checks no
 //   subscription at all);
-//   nobody:     forbidden/#; anonymous clients are refused.
+//   nobody:     forbidden/#; anonymous clients are refused;
+//   mallory:    (dynamic security only) a role that may publish to '#'.
 // Courier's prefix (msg/) is left to Courier: no rule mentions it.
 //
 // Ownership: a DeployedBroker owns its Broker (support/broker.h: free
