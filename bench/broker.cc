@@ -19,12 +19,14 @@ const char* KindName(BrokerKind kind) {
     case BrokerKind::kCourierFull: return "courier-full";
     case BrokerKind::kCourierOs: return "courier-os";
     case BrokerKind::kCourierNoMeta: return "courier-nometa";
+    case BrokerKind::kCourierPerListener: return "courier-perlistener";
   }
   return "?";
 }
 
 bool ParseKind(const std::string& s, BrokerKind* out) {
-  for (auto k : kAllKinds) {
+  for (auto k : {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull, BrokerKind::kCourierNoMeta,
+                 BrokerKind::kCourierOs, BrokerKind::kCourierPerListener}) {
     if (s == KindName(k)) {
       *out = k;
       return true;
@@ -37,7 +39,8 @@ namespace {
 // plugin_opt_sync of a Courier kind; nullptr for the others.
 const char* SyncOption(BrokerKind kind) {
   switch (kind) {
-    case BrokerKind::kCourierFull: return "full";
+    case BrokerKind::kCourierFull:
+    case BrokerKind::kCourierPerListener: return "full";
     case BrokerKind::kCourierNoMeta: return "nometa";
     case BrokerKind::kCourierOs: return "os";
     default: return nullptr;
@@ -60,6 +63,8 @@ Broker::~Broker() {
 void Broker::WriteConfig() const {
   std::ofstream c(dir_ + "/mosquitto.conf", std::ios::trunc);
   c << "# written by courier_bench (" << KindName(spec_.kind) << ")\n";
+  // Before the listener: it decides where the listener's security lines go.
+  if (spec_.kind == BrokerKind::kCourierPerListener) c << "per_listener_settings true\n";
   c << "listener " << port_ << " 127.0.0.1\n";
   c << "allow_anonymous true\n";
   // Identical in every configuration: room for 10k clients, no silent drop
@@ -84,8 +89,9 @@ void Broker::WriteConfig() const {
     case BrokerKind::kCourierFull:
     case BrokerKind::kCourierOs:
     case BrokerKind::kCourierNoMeta:
+    case BrokerKind::kCourierPerListener:
       c << "persistence false\n";
-      c << "per_listener_settings false\n";
+      if (spec_.kind != BrokerKind::kCourierPerListener) c << "per_listener_settings false\n";
       c << "plugin " << spec_.plugin << "\n";
       c << "plugin_opt_db_path " << db_path() << "\n";
       c << "plugin_opt_sync " << SyncOption(spec_.kind) << "\n";

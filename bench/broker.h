@@ -18,13 +18,17 @@ enum class BrokerKind {
   kCourierFull,  // (c) Courier, plugin_opt_sync full
   kCourierOs,    // (c) Courier, plugin_opt_sync os
   kCourierNoMeta,  // (c) Courier, plugin_opt_sync nometa
+  // (c) Courier, sync full, with per_listener_settings true: Mosquitto 2.0
+  // sends no tick then, so Courier commits each message on its own. Runs in
+  // the saturation phase only (not in kAllKinds).
+  kCourierPerListener,
 };
 
 // Every kind, in the order reports and plots list them.
 inline constexpr BrokerKind kAllKinds[] = {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull,
                                            BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs};
 
-const char* KindName(BrokerKind kind);             // "plain", "persist", "courier-full", "courier-os", "courier-nometa"
+const char* KindName(BrokerKind kind);             // "plain", "persist", "courier-full", "courier-os", "courier-nometa", "courier-perlistener"
 bool ParseKind(const std::string& s, BrokerKind* out);
 bool IsCourier(BrokerKind kind);
 

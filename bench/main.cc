@@ -34,6 +34,7 @@ constexpr const char* kUsage = R"(usage:
 
 run: where
   --broker KIND        start a broker: plain | persist | courier-full | courier-nometa | courier-os
+                       | courier-perlistener (sync full, per_listener_settings true)
   --port P             or use a running broker on 127.0.0.1:P
   --broker-pid PID     (with --port) sample its CPU and RSS from /proc
   --plugin PATH        mosquitto_courier.so (default: the one built with the bench)

@@ -52,6 +52,7 @@ const char* Label(BrokerKind k) {
     case BrokerKind::kCourierFull: return "(c) Courier sync full";
     case BrokerKind::kCourierOs: return "(c) Courier sync os";
     case BrokerKind::kCourierNoMeta: return "(c) Courier sync nometa";
+    case BrokerKind::kCourierPerListener: return "(c) Courier sync full, per_listener_settings true";
   }
   return "?";
 }
@@ -303,7 +304,9 @@ void Suite::Saturation() {
   if (auto echo = Start(BrokerKind::kCourierFull, {"plugin_opt_echo_to_sending_device true"})) {
     Run(*echo, "echo", Standard(BrokerKind::kCourierFull));
   }
-  for (BrokerKind k : {BrokerKind::kPersist, BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs}) {
+  // per_listener_settings true: no tick, one commit per message.
+  for (BrokerKind k : {BrokerKind::kPersist, BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs,
+                       BrokerKind::kCourierPerListener}) {
     auto b = Start(k);
     if (b) Run(*b, "saturation", Standard(k));
   }
@@ -720,6 +723,9 @@ void Suite::Report() {
       if (const Row* r = Find(k, "group")) line("(c) Courier sync full, groups of 8 (deliveries/s)", *r);
       if (const Row* r = Find(k, "qos0")) line("(c) Courier sync full, senders publish at QoS 0", *r);
       if (const Row* r = Find(k, "echo")) line("(c) Courier sync full, DEVICE copy echoed to the sending device", *r);
+      if (const Row* r = Find(BrokerKind::kCourierPerListener, "saturation")) {
+        line(Label(BrokerKind::kCourierPerListener), *r);
+      }
     }
   }
   {

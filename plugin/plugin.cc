@@ -89,6 +89,18 @@ int OnControl(int, void* event, void* userdata) {
   return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_SUCCESS : rc;
 }
 
+// A config reload (SIGHUP): the acl_file or plugins may have changed, so
+// plugin_opt_other_topics auto decides again. Always DEFER: Mosquitto
+// (security.c, security__init_single) stops calling reload callbacks, and
+// skips the older plugins' security_init, at the first that does not defer.
+int OnReload(int, void*, void* userdata) {
+  Guarded("reload", [&] {
+    static_cast<Shell*>(userdata)->DecideOtherTopics();
+    return MOSQ_ERR_SUCCESS;
+  });
+  return MOSQ_ERR_PLUGIN_DEFER;
+}
+
 int OnTick(int, void*, void* userdata) {
   return Guarded("tick", [&] { return static_cast<Shell*>(userdata)->OnTick(); });
 }
@@ -154,6 +166,7 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     if (rc == MOSQ_ERR_SUCCESS) {
       rc = mosquitto_callback_register(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic, shell.get());
     }
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_RELOAD, OnReload, nullptr, shell.get());
     if (rc != MOSQ_ERR_SUCCESS) {
       mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: cannot register callbacks: %s",
                            mosquitto_strerror(rc));
@@ -162,6 +175,7 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_DISCONNECT, OnDisconnect, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_RELOAD, OnReload, nullptr);
       return rc;
     }
     mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s",
@@ -169,6 +183,7 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
                          options.store.sync == courier::storage::SyncMode::kFull     ? "full"
                          : options.store.sync == courier::storage::SyncMode::kNoMeta ? "nometa"
                                                                                      : "os");
+    shell->DecideOtherTopics();  // one line: what happens to topics outside the prefix
     *userdata = shell.release();
     return MOSQ_ERR_SUCCESS;
   });
@@ -185,6 +200,7 @@ COURIER_EXPORT int mosquitto_plugin_cleanup(void* userdata, struct mosquitto_opt
       mosquitto_callback_unregister(g_id, MOSQ_EVT_TICK, OnTick, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_DISCONNECT, OnDisconnect, nullptr);
       mosquitto_callback_unregister(g_id, MOSQ_EVT_CONTROL, OnControl, kControlTopic);
+      mosquitto_callback_unregister(g_id, MOSQ_EVT_RELOAD, OnReload, nullptr);
     }
     delete shell;  // joins the store's worker thread
     RestoreWakeHandler();

@@ -81,9 +81,10 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"other_topics",
        [](PluginOptions& o, const std::string& v) -> std::string {
-         if (v == "defer") o.other_topics = OtherTopics::kDefer;
+         if (v == "auto") o.other_topics = OtherTopics::kAuto;
+         else if (v == "defer") o.other_topics = OtherTopics::kDefer;
          else if (v == "allow") o.other_topics = OtherTopics::kAllow;
-         else return "must be 'defer' or 'allow'";
+         else return "must be 'auto', 'defer' or 'allow'";
          return "";
        }},
       {"map_size_mb", Number(1, 1 << 24,

@@ -13,7 +13,10 @@
 
 namespace courier::plugin {
 
+// What Courier answers for ACL checks on topics outside its prefix.
 enum class OtherTopics {
+  kAuto,   // allow when the broker has no other access control, else defer
+           // (decided at load from the broker's config: other_topics.h)
   kDefer,  // topics outside the prefix go to the broker's other security
   kAllow,  // topics outside the prefix are allowed (a broker with no ACL)
 };
@@ -21,7 +24,7 @@ enum class OtherTopics {
 struct PluginOptions {
   core::CoreOptions core;
   storage::LmdbOptions store;
-  OtherTopics other_topics = OtherTopics::kDefer;
+  OtherTopics other_topics = OtherTopics::kAuto;
   // Entries older than this that every device of their user has received
   // are removed, with their dedup records. 0 keeps everything.
   uint64_t retention_s = 0;

@@ -12,7 +12,9 @@ extern "C" {
 #include <string>
 
 #include "acl.h"
+#include "broker_config.h"
 #include "echo.h"
+#include "other_topics.h"
 #include "threaded_store.h"
 
 namespace courier::plugin {
@@ -58,6 +60,7 @@ core::Inbound InboundOf(const Event* ev) {
 
 Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake)
     : options_(std::move(options)),
+      configured_other_topics_(options_.other_topics),
       engine_(options_.core, &stats_),
       store_(wake ? MakeThreaded(std::move(store), std::move(wake)) : std::move(store)),
       limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
@@ -92,6 +95,15 @@ Shell::~Shell() = default;
 
 int Shell::OnMessage(mosquitto_evt_message* ev) {
   core::Inbound in = InboundOf(ev);
+  // A plugin listed before Courier answers ACL checks first (Mosquitto stops
+  // at the first answer that is not DEFER), so a publish under the prefix
+  // that Courier's own ACL refuses (say, a forged Message on another user's
+  // inbox, let through by a dynamic-security role for '#') can get here.
+  // Drop it: nothing under the prefix is relayed that Courier would refuse.
+  if (core::CheckAccess(engine_.topics(), options_.core, in.user, in.client_id, in.topic, core::Access::kWrite) ==
+      core::Verdict::kDeny) {
+    return MOSQ_ERR_ACL_DENIED;
+  }
   if (engine_.topics().ParseInbound(in.topic)) {
     in.rate_limited = !limiter_.Allow(in.client_id, SteadyMs());
   }
@@ -163,7 +175,17 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
     case core::Verdict::kDeny: return MOSQ_ERR_ACL_DENIED;
     case core::Verdict::kDefer: break;
   }
+  // kAuto never gets here: DecideOtherTopics() settled it at load.
   return options_.other_topics == OtherTopics::kAllow ? MOSQ_ERR_SUCCESS : MOSQ_ERR_PLUGIN_DEFER;
+}
+
+void Shell::DecideOtherTopics() {
+  auto scan = ScanOwnBrokerConfig(options_.store.path);
+  auto decision = plugin::DecideOtherTopics(configured_other_topics_, options_.core.topic_prefix, scan);
+  options_.other_topics = decision.effective;
+  for (const auto& line : decision.lines) {
+    mosquitto_log_printf(line.warning ? MOSQ_LOG_WARNING : MOSQ_LOG_INFO, "%s", line.text.c_str());
+  }
 }
 
 std::unique_ptr<storage::Store> Shell::MakeThreaded(std::unique_ptr<storage::Store> store,

@@ -55,6 +55,11 @@ class Shell {
   int OnTick();
   // The same, outside a tick; used at shutdown.
   void FlushNow();
+  // Settles what happens to topics outside the prefix (other_topics.h):
+  // with plugin_opt_other_topics auto, from the broker's configuration file
+  // as it is now. Logs the outcome in one line (plus a warning when another
+  // plugin answers first). Called at load and at each config reload.
+  void DecideOtherTopics();
 
  private:
   // The store on its commit thread, started by Release() (kAtRelease).
@@ -77,6 +82,9 @@ class Shell {
   void LogStats();
 
   PluginOptions options_;
+  // options_.other_topics as configured (may be kAuto); options_.other_topics
+  // itself holds the effective kAllow or kDefer once DecideOtherTopics ran.
+  OtherTopics configured_other_topics_;
   core::Stats stats_;
   core::Engine engine_;
   // Declared before store_: the worker may still use these while store_ is

@@ -7,7 +7,16 @@
 namespace courier::it {
 namespace {
 
-class AclTest : public CourierTest {};
+class AclTest : public CourierTest {
+ protected:
+  // These tests assert that '#' is refused: other_topics defer on a broker
+  // without an acl_file (the default, auto, would allow it here).
+  BrokerOptions Options() const override {
+    BrokerOptions o;
+    o.plugin_opts = {{"other_topics", "defer"}};
+    return o;
+  }
+};
 
 TEST_F(AclTest, CannotReadAnotherUsersInbox) {
   auto* a1 = Online("alice", "a1");

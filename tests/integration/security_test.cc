@@ -88,7 +88,12 @@ class SecurityTest : public ::testing::Test {
     BrokerOptions o;
     o.extra_config = {AllowAnonymous() ? "allow_anonymous true" : "allow_anonymous false",
                       "password_file " + passwd};
-    o.plugin_opts = PluginOpts();
+    // The matrix asserts that filters outside the prefix ('#', '+/...') are
+    // refused: that is other_topics defer on a broker without an acl_file
+    // (the default, auto, would allow them here). A subclass's options come
+    // after, so they may choose otherwise.
+    o.plugin_opts = {{"other_topics", "defer"}};
+    for (auto& kv : PluginOpts()) o.plugin_opts.push_back(kv);
     broker_ = std::make_unique<Broker>(o);
     ASSERT_TRUE(broker_->Start());
   }

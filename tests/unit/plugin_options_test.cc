@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,7 +46,7 @@ TEST(PluginOptions, Defaults) {
   EXPECT_EQ(o.store.map_size_mb, 1024u);
   EXPECT_EQ(o.store.max_map_size_mb, 65536u);
   EXPECT_EQ(o.store.sync, storage::SyncMode::kFull);
-  EXPECT_EQ(o.other_topics, OtherTopics::kDefer);
+  EXPECT_EQ(o.other_topics, OtherTopics::kAuto);
   EXPECT_EQ(o.core.topic_prefix, "msg");
   EXPECT_EQ(o.core.max_payload_bytes, 64u * 1024);
   EXPECT_EQ(o.core.max_id_bytes, 128u);
@@ -54,6 +55,25 @@ TEST(PluginOptions, Defaults) {
   EXPECT_EQ(o.core.max_pull_limit, 1000u);
   EXPECT_EQ(o.core.delivery_qos, 0);
   EXPECT_FALSE(o.core.echo_to_sending_device);
+}
+
+// mosquitto.conf.example shows each option commented out with its default;
+// for other_topics (whose default changed) the shown value must be it.
+TEST(PluginOptions, ExampleConfigShowsTheOtherTopicsDefault) {
+  std::ifstream in(std::string(COURIER_SOURCE_DIR) + "/mosquitto.conf.example");
+  ASSERT_TRUE(in) << "mosquitto.conf.example not found";
+  const std::string key = "#plugin_opt_other_topics ";
+  std::string line, shown;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      shown = line.substr(key.size());
+      ++lines;
+    }
+  }
+  ASSERT_EQ(lines, 1);
+  EXPECT_EQ(Good({{"other_topics", shown}}).other_topics, PluginOptions{}.other_topics) << shown;
+  EXPECT_EQ(shown, "auto");
 }
 
 TEST(PluginOptions, DeliveryQos) {
@@ -137,9 +157,10 @@ TEST(PluginOptions, Sync) {
 }
 
 TEST(PluginOptions, OtherTopics) {
+  EXPECT_EQ(Good({{"other_topics", "auto"}}).other_topics, OtherTopics::kAuto);
   EXPECT_EQ(Good({{"other_topics", "defer"}}).other_topics, OtherTopics::kDefer);
   EXPECT_EQ(Good({{"other_topics", "allow"}}).other_topics, OtherTopics::kAllow);
-  for (const char* bad : {"", "deny", "Allow", "yes"}) ExpectRefused("other_topics", bad);
+  for (const char* bad : {"", "deny", "Allow", "Auto", "yes"}) ExpectRefused("other_topics", bad);
 }
 
 // Values no number option accepts.

@@ -100,6 +100,7 @@ void Broker::WriteConfig() const {
       conf << "plugin_opt_" << key << " " << value << "\n";
     }
   }
+  for (const auto& line : options_.post_config) conf << line << "\n";
 }
 
 ::testing::AssertionResult Broker::Start() {

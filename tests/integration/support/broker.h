@@ -33,6 +33,9 @@ struct BrokerOptions {
   // Raw configuration lines written first, before the listener (options
   // such as `per_listener_settings true` that change how later lines apply).
   std::vector<std::string> pre_config;
+  // Raw configuration lines written last, after the plugin's lines (e.g.
+  // another plugin that must come after Courier's `plugin` line).
+  std::vector<std::string> post_config;
   // The store directory (plugin_opt_db_path). Empty: data_dir() + "/db",
   // created by the constructor. When set, the Broker neither creates nor
   // removes it.

@@ -6,7 +6,9 @@ CourierDevice::CourierDevice(int port, std::string user, std::string device)
     : port_(port), user_(std::move(user)), device_(std::move(device)) {}
 
 ::testing::AssertionResult CourierDevice::Connect(bool clean_session) {
-  auto r = client_.Connect(port_, user_, device_, clean_session);
+  auto r = password_.empty() || !clean_session
+               ? client_.Connect(port_, user_, device_, clean_session)
+               : client_.Connect(port_, Login{.username = user_, .password = password_, .client_id = device_});
   if (!r) return r;
   for (const auto& topic : {inbox(), events(), device_inbox(), device_events()}) {
     r = client_.Subscribe(topic, 1);

@@ -31,6 +31,9 @@ class CourierDevice {
   // new one is given) and subscribes again.
   ::testing::AssertionResult Reconnect(std::optional<int> port = std::nullopt);
   void Disconnect() { client_.Disconnect(); }
+  // Log in with this password from the next Connect() on (brokers with a
+  // password_file or dynamic security; clean sessions). Empty: no password.
+  void set_password(std::string password) { password_ = std::move(password); }
 
   // Publishes to P/{user}/send and P/{user}/signal (QoS 1, waits for PUBACK).
   ::testing::AssertionResult Send(const v1::Message& m);
@@ -79,6 +82,7 @@ class CourierDevice {
   int port_;
   std::string user_;
   std::string device_;
+  std::string password_;
   TestClient client_;
 };
 
