@@ -16,6 +16,7 @@
 #include "load.h"
 #include "options.h"
 #include "proc.h"
+#include "push_bench.h"
 #include "suite.h"
 
 #ifndef COURIER_BENCH_PLUGIN
@@ -31,6 +32,7 @@ namespace {
 constexpr const char* kUsage = R"(usage:
   courier_bench run [options]            one load, one broker
   courier_bench suite --out DIR [--quick] [--plugin PATH] [--mosquitto PATH]
+  courier_bench push --out DIR [--quick] [--rate R]   p99 with a 2 s push gateway vs no push
 
 run: where
   --broker KIND        start a broker: plain | persist | courier-full | courier-nometa | courier-os
@@ -170,6 +172,7 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   if (cmd == "run") return Run(Rest(argc, argv, 2));
   if (cmd == "suite") return RunSuite(Rest(argc, argv, 2), COURIER_BENCH_PLUGIN, COURIER_BENCH_MOSQUITTO);
+  if (cmd == "push") return RunPushBench(Rest(argc, argv, 2), COURIER_BENCH_PLUGIN, COURIER_BENCH_MOSQUITTO);
   std::fputs(kUsage, stderr);
   return 2;
 }

@@ -8,6 +8,12 @@ namespace courier::push {
 void PushQueue::Add(storage::PushDue due, int64_t now_ms) {
   Device& d = devices_[{due.user, due.device}];
   if (d.items.empty()) d.first_ms = now_ms;
+  // The registration is the device's, not each push's: a token can be
+  // kilobytes, and a lagging gateway leaves thousands of pushes queued.
+  d.app = std::move(due.app);
+  d.token = std::move(due.token);
+  due.app.clear();
+  due.token.clear();
   d.items.emplace(due.offset, std::move(due));
 }
 
@@ -32,6 +38,8 @@ std::optional<PushBatch> PushQueue::Next(int64_t now_ms) {
     d.in_flight = true;
     PushBatch b{key.first, key.second, {}};
     for (const auto& [offset, item] : d.items) b.items.push_back(item);
+    b.items.back().app = d.app;
+    b.items.back().token = d.token;
     return b;
   }
   return std::nullopt;

@@ -27,7 +27,8 @@ struct PushPolicy {
 };
 
 // The pushes of one device posted in one call: items in offset order; the
-// call carries the last one and the count.
+// call carries the last one (which alone has app and token set) and the
+// count.
 struct PushBatch {
   std::string user;
   std::string device;
@@ -66,7 +67,9 @@ class PushQueue {
 
  private:
   struct Device {
-    std::map<int32_t, storage::PushDue> items;  // by offset
+    std::map<int32_t, storage::PushDue> items;  // by offset; app and token are the device's
+    std::string app;
+    std::string token;
     int64_t first_ms = 0;                       // when the oldest waiting item was added
     int64_t next_attempt_ms = 0;
     int64_t backoff_ms = 0;

@@ -9,7 +9,7 @@
 #   bash scripts/bench.sh              standard suite (about 8 minutes)
 #   bash scripts/bench.sh --quick      short version (1-2 minutes)
 #   bash scripts/bench.sh --publish    also copy the table and plots to docs/bench/
-#   bash scripts/bench.sh --phases saturation,rate,hold,store   only these parts
+#   bash scripts/bench.sh --phases saturation,rate,hold,store,push   only these parts
 #
 # Installs what it needs (build packages via scripts/deps.sh, gnuplot-nox for
 # the plots) with apt-get when missing. Not part of the test path.
@@ -70,6 +70,11 @@ args=(suite --out "$out" --plugin "$build/plugin/mosquitto_courier.so" --note "c
 [ -n "$phases" ] && args+=(--phases "$phases")
 rc=0
 "$build/bench/courier_bench" "${args[@]}" || rc=$?
+# Push: delivery with a push gateway that answers after 2 s against none.
+if [ -z "$phases" ] || [[ ",$phases," == *",push,"* ]]; then
+  "$build/bench/courier_bench" push --out "$out" --plugin "$build/plugin/mosquitto_courier.so" $quick || rc=$?
+  [ -f "$out/push.md" ] && { echo; cat "$out/push.md"; } >> "$out/results.md"
+fi
 
 (cd "$out" && gnuplot plots.gp) || echo "bench.sh: gnuplot failed; the tables are still in $out/results.md" >&2
 ln -sfn "$stamp" "$root/results/latest"
