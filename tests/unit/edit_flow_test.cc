@@ -179,6 +179,27 @@ TEST_F(EditFlowTest, ClientCannotSetServerFlags) {
   EXPECT_FALSE(r.recalled());
 }
 
+TEST_F(EditFlowTest, RetentionKeepsTheEditsDedupUntilItRemovesTheEdit) {
+  Send("alice", "phone", Msg("m1", "bob", "v1"));
+  const int32_t e1_offset = AckIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice").signal_offset();
+  // bob's device has both entries; alice's only the original.
+  Signals("bob", "tablet", courier::testing::Receipt("e1", 2, false));
+  Signals("alice", "phone", courier::testing::Receipt("m1", 1, false));
+  auto trim = [&] {
+    store_->Submit(storage::TrimRequest{.older_than_ms = now_ + 1, .max_entries = 100});
+    store_->Flush();
+  };
+  trim();  // the original goes from both logs, with its dedup record
+  EXPECT_EQ(AckIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice").signal_offset(), e1_offset)
+      << "the edit's own id is still deduplicated";
+  EXPECT_EQ(ErrorIn(Send("alice", "phone", Edit("e2", "m1", "bob", "v3")), "alice", "phone"), "unknown_original");
+  Signals("alice", "phone", courier::testing::Receipt("e1", e1_offset, false));
+  trim();  // the walk over users ended after bob: this slice starts it over,
+  trim();  // and this one removes the edit entry too
+  EXPECT_EQ(ErrorIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice", "phone"), "unknown_original")
+      << "a new message again, whose original is gone";
+}
+
 TEST_F(EditFlowTest, EditInAGroup) {
   core::CoreOptions o;
   o.admin_users = {"admin"};
