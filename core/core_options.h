@@ -57,6 +57,8 @@ struct CoreOptions {
   uint32_t max_group_members = 256;
   // Users allowed to use the $CONTROL/courier/v1 admin API.
   std::vector<std::string> admin_users;
+
+  bool operator==(const CoreOptions&) const = default;
 };
 
 }  // namespace courier::core

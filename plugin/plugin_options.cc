@@ -127,7 +127,9 @@ const std::map<std::string, Setter>& Setters() {
       {"stats_interval_s", Number(0, 86400, [](PluginOptions& o, uint64_t n) { o.stats_interval_s = n; })},
       {"push_url",
        [](PluginOptions& o, const std::string& v) -> std::string {
-         if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) return "must start with http:// or https://";
+         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+           return "must be empty (off) or start with http:// or https://";
+         }
          o.push.url = v;
          return "";
        }},
@@ -147,6 +149,12 @@ const std::map<std::string, Setter>& Setters() {
 }
 
 }  // namespace
+
+std::vector<std::string> OptionNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, setter] : Setters()) names.push_back(name);
+  return names;
+}
 
 std::variant<PluginOptions, std::string> ParseOptions(
     const std::vector<std::pair<std::string, std::string>>& pairs) {

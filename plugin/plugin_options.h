@@ -33,7 +33,12 @@ struct PluginOptions {
   // Push notifications to the app's gateway (docs/push.md); off while
   // push.url is empty.
   push::PushOptions push;
+
+  bool operator==(const PluginOptions&) const = default;
 };
+
+// Every option's name (without plugin_opt_), sorted.
+std::vector<std::string> OptionNames();
 
 // Returns the options, or one line naming the bad option and why.
 std::variant<PluginOptions, std::string> ParseOptions(

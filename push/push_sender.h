@@ -40,6 +40,8 @@ struct PushOptions {
   uint32_t max_age_s = 86400;
   // Longest HTTP call, connection included.
   uint32_t timeout_ms = 5000;
+
+  bool operator==(const PushOptions&) const = default;
 };
 
 class PushSender {

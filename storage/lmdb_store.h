@@ -49,6 +49,8 @@ struct LmdbOptions {
   // With kOs: how often the store is forced to disk when something was
   // committed since, beside the commits; and once more when it closes.
   uint32_t os_sync_interval_ms = 1000;
+
+  bool operator==(const LmdbOptions&) const = default;
 };
 
 struct LmdbStats {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,6 +77,29 @@ TEST(PluginOptions, ExampleConfigShowsTheOtherTopicsDefault) {
   EXPECT_EQ(shown, "auto");
 }
 
+// mosquitto.conf.example documents every option once, and each line it
+// shows commented out carries the option's default: parsing it alone gives
+// the default options.
+TEST(PluginOptions, ExampleConfigShowsEveryOptionWithItsDefault) {
+  std::ifstream in(std::string(COURIER_SOURCE_DIR) + "/mosquitto.conf.example");
+  ASSERT_TRUE(in) << "mosquitto.conf.example not found";
+  std::map<std::string, int> seen;
+  const PluginOptions defaults = Good({});
+  for (std::string line; std::getline(in, line);) {
+    const bool commented = line.rfind("#plugin_opt_", 0) == 0;
+    if (!commented && line.rfind("plugin_opt_", 0) != 0) continue;
+    const std::string rest = line.substr(line.find("plugin_opt_") + std::string("plugin_opt_").size());
+    const auto space = rest.find(' ');
+    const std::string name = rest.substr(0, space);
+    const std::string value = space == std::string::npos ? "" : rest.substr(space + 1);
+    ++seen[name];
+    if (!commented) continue;  // db_path: required, no default
+    EXPECT_TRUE(Good({{name, value}}) == defaults) << line << ": not the default";
+  }
+  for (const auto& name : OptionNames()) EXPECT_EQ(seen[name], 1) << "plugin_opt_" << name;
+  EXPECT_EQ(seen.size(), OptionNames().size()) << "the example shows an option the plugin does not know";
+}
+
 TEST(PluginOptions, DeliveryQos) {
   EXPECT_EQ(Good({{"delivery_qos", "0"}}).core.delivery_qos, 0);
   EXPECT_EQ(Good({{"delivery_qos", "1"}}).core.delivery_qos, 1);
@@ -101,7 +125,8 @@ TEST(PluginOptions, PushIsOffUntilAUrlIsSet) {
   EXPECT_EQ(on.push.url, "http://127.0.0.1:8787/push");
   EXPECT_EQ(on.push.secret, "s");
   EXPECT_EQ(on.push.coalesce_ms, 0u);
-  for (const char* bad : {"", "127.0.0.1:8787", "ftp://x"}) ExpectRefused("push_url", bad);
+  EXPECT_FALSE(Good({{"push_url", ""}}).core.push) << "empty: off";
+  for (const char* bad : {"127.0.0.1:8787", "ftp://x"}) ExpectRefused("push_url", bad);
   for (const char* bad : {"0", "-1", "2592001"}) ExpectRefused("push_max_age_s", bad);
   ExpectRefused("push_timeout_ms", "99");
 }
