@@ -103,12 +103,8 @@ void HttpServer::Stop() {
   if (acceptor_.joinable()) acceptor_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard lock(mu_);
-    threads.swap(connections_);
-  }
-  for (auto& t : threads) t.join();
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [&] { return active_ == 0; });
 }
 
 void HttpServer::Accept() {
@@ -117,8 +113,17 @@ void HttpServer::Accept() {
     if (::poll(&p, 1, 100) <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    std::lock_guard lock(mu_);
-    connections_.emplace_back([this, fd] { Serve(fd); });
+    {
+      std::lock_guard lock(mu_);
+      ++active_;
+    }
+    // Detached, so that finished connections leave nothing behind; Stop()
+    // waits for the count to reach 0.
+    std::thread([this, fd] {
+      Serve(fd);
+      std::lock_guard lock(mu_);
+      if (--active_ == 0) idle_.notify_all();
+    }).detach();
   }
 }
 

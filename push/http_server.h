@@ -2,8 +2,8 @@
 // The reference gateway (`courier push-gateway`) and the tests use it; it
 // is not a general web server.
 //
-// Each connection gets a thread of its own and one request (the answer says
-// Connection: close). Bodies need Content-Length (no chunked encoding) and
+// Each connection gets a thread of its own (detached, counted) and one
+// request (the answer says Connection: close). Bodies need Content-Length (no chunked encoding) and
 // may be at most 1 MiB. The handler runs on the connection's thread: it
 // must be thread-safe. Stop() (and the destructor) closes the listener and
 // joins every thread, so it waits for handlers that are still running.
@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -58,7 +59,8 @@ class HttpServer {
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
   std::mutex mu_;
-  std::vector<std::thread> connections_;
+  std::condition_variable idle_;
+  int active_ = 0;  // connection threads still running; guarded by mu_
 };
 
 }  // namespace courier::push

@@ -36,7 +36,12 @@ PushSender::PushSender(PushOptions options, IsConnected is_connected)
       thread_([this] { Run(); }) {}
 
 PushSender::~PushSender() {
-  stop_ = true;
+  {
+    // Under the lock: the thread checks stop_ and starts waiting while it
+    // holds it, so the notification cannot fall between the two.
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
