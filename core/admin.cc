@@ -61,7 +61,7 @@ std::string Translate(const json& cmd, const CoreOptions& o, storage::AdminOp* o
   } else if (name == "removePushRegistration") {
     op->kind = Kind::kRemovePush;
     if (!(err = need_name("user", &op->user)).empty()) return err;
-    err = need_name("device", &op->group);  // AdminOp::group holds the device
+    err = need_name("device", &op->device);
   } else if (name == "getStats") {
     op->kind = Kind::kNone;
   } else {

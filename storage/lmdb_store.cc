@@ -715,11 +715,11 @@ AdminOpResult LmdbStore::ApplyAdmin(Txn& txn, const AdminOp& op) {
     case Kind::kRemovePush: {
       PushRegisterResult removed;
       res.status = RegisterPush(txn, {tables_.push_regs, tables_.push_due},
-                                PushRegisterRequest{.id = {}, .user = op.user, .device = op.group, .app = {},
+                                PushRegisterRequest{.id = {}, .user = op.user, .device = op.device, .app = {},
                                                     .token = {}, .now_ms = op.now_ms},
                                 &removed);
       if (res.status.ok() && !removed.existed) {
-        res.status = Status::NotFound(op.user + "/" + op.group + " has no push registration");
+        res.status = Status::NotFound(op.user + "/" + op.device + " has no push registration");
       }
       break;
     }

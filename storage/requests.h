@@ -240,12 +240,13 @@ struct AdminOp {
     kGetGroup,      // group -> names (members), user_offset; `user` holds the group's conversation key
     kGetUser,       // user -> head, cursors, undelivered
     kListPush,      // user -> push_regs
-    kRemovePush,    // user, group holds the device; NotFound when not registered
+    kRemovePush,    // user, device; NotFound when not registered
     kNone,          // answered without the store (stats, bad commands)
   };
   Kind kind = Kind::kNone;
   std::string group;
   std::string user;
+  std::string device;  // kRemovePush
   std::vector<std::string> members;
   uint32_t max_members = 0;
   int64_t now_ms = 0;
