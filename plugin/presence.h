@@ -4,8 +4,12 @@
 // check) until its disconnect event. A client that resumes a persistent
 // session without subscribing again is not seen until it subscribes.
 //
+// It also knows whether any of them came over WebSockets: the plugin's
+// publishes then need the loop kicked (loop_kicker.h).
+//
 // Threads: Connected and Disconnected run on the broker thread;
-// IsConnected may run on any thread (the push sender's). All take a mutex.
+// IsConnected and AnyWebSocket may run on any thread (the push sender's).
+// All take a mutex.
 #pragma once
 
 #include <set>
@@ -18,13 +22,15 @@ namespace courier::plugin {
 
 class Presence {
  public:
-  void Connected(std::string_view user, std::string_view device);
+  void Connected(std::string_view user, std::string_view device, bool websocket);
   void Disconnected(std::string_view user, std::string_view device);
   bool IsConnected(const std::string& user, const std::string& device) const;
+  bool AnyWebSocket() const;
 
  private:
   mutable std::mutex mu_;
   std::set<std::pair<std::string, std::string>> connected_;
+  std::set<std::pair<std::string, std::string>> websocket_;  // a subset of connected_
 };
 
 }  // namespace courier::plugin

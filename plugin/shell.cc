@@ -28,6 +28,9 @@ constexpr auto kTickSilence = std::chrono::seconds(2);
 constexpr auto kHousekeepingInterval = std::chrono::seconds(1);
 // How often idle rate-limit buckets are dropped.
 constexpr auto kSweepInterval = std::chrono::seconds(10);
+// How often the loop is kicked while a publish to WebSocket clients waits
+// (loop_kicker.h): the added delay of such a delivery is at most about this.
+constexpr auto kKickInterval = std::chrono::microseconds(200);
 // Due pushes read per scan request after a start.
 constexpr uint32_t kPushScanSlice = 1000;
 
@@ -62,7 +65,8 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
     : options_(std::move(options)),
       configured_other_topics_(options_.other_topics),
       engine_(options_.core, &stats_),
-      store_(wake ? MakeThreaded(std::move(store), std::move(wake)) : std::move(store)),
+      store_(wake ? MakeThreaded(std::move(store), wake) : std::move(store)),
+      kicker_(wake ? std::make_unique<LoopKicker>(wake, kKickInterval) : nullptr),
       limiter_(options_.core.rate_limit_per_s, options_.core.rate_limit_burst),
       last_sweep_(std::chrono::steady_clock::now()),
       last_tick_(last_sweep_),
@@ -164,7 +168,8 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
   switch (verdict) {
     case core::Verdict::kAllow:
       if (access == core::Access::kSubscribe) {
-        presence_.Connected(OrEmpty(mosquitto_client_username(ev->client)), client_id);
+        presence_.Connected(OrEmpty(mosquitto_client_username(ev->client)), client_id,
+                            mosquitto_client_protocol(ev->client) == mp_websockets);
       }
       if (access == core::Access::kRead && !options_.core.echo_to_sending_device && ev->payload &&
           core::IsEchoToSendingDevice(engine_.topics(), OrEmpty(ev->topic), client_id,
@@ -199,6 +204,7 @@ std::unique_ptr<storage::Store> Shell::MakeThreaded(std::unique_ptr<storage::Sto
 }
 
 int Shell::OnTick() {
+  if (kicker_) kicker_->Tick();
   seen_tick_ = true;
   last_tick_ = std::chrono::steady_clock::now();
   if (last_tick_ - last_housekeeping_ >= kHousekeepingInterval) {
@@ -319,6 +325,8 @@ void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
 }
 
 void Shell::Publish(const std::vector<core::Publish>& publishes) {
+  if (publishes.empty()) return;
+  if (kicker_ && presence_.AnyWebSocket()) kicker_->Published();
   for (const auto& p : publishes) {
     int rc = mosquitto_broker_publish_copy(p.client_id.empty() ? nullptr : p.client_id.c_str(), p.topic.c_str(), static_cast<int>(p.payload.size()),
                                            p.payload.data(), p.qos, false, nullptr);

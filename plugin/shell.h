@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "loop_kicker.h"
 #include "outbox.h"
 #include "presence.h"
 #include "push_sender.h"
@@ -102,6 +103,8 @@ class Shell {
   // in the constructor's body. Flush() releases it; when it is null, there
   // is no worker, and completions become publishes on the broker thread.
   storage::ThreadedStore* threaded_ = nullptr;
+  // With ticks: gets publishes to WebSocket clients written at once.
+  std::unique_ptr<LoopKicker> kicker_;
   core::RateLimiter limiter_;
   std::chrono::steady_clock::time_point last_sweep_;
   std::chrono::steady_clock::time_point last_tick_;
