@@ -1,5 +1,5 @@
 # Install rules of the client library, its package config, and a Mosquitto
-# configuration snippet that loads the plugin. Included from client/.
+# configuration snippet that loads the plugin. Included from clients/cpp/.
 #
 # Layout (relative to CMAKE_INSTALL_PREFIX; GNUInstallDirs decides LIBDIR:
 # lib/<multiarch> for the prefix /usr on Debian, lib otherwise):
@@ -21,7 +21,7 @@ install(TARGETS courier_client EXPORT CourierTargets
 install(FILES $<TARGET_FILE:courier_proto>
   DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RENAME libcourier_client_proto.a)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/client/include/courier
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/clients/cpp/include/courier
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT CourierTargets
   NAMESPACE Courier::

@@ -1,6 +1,6 @@
 // The CLI's commands. Each run_* does its work and returns a process exit
 // code (documented in tools/README.md). The commands that talk to the
-// broker use the client library (client/include/courier/client.h), except
+// broker use the client library (clients/cpp/include/courier/client.h), except
 // `admin`, which speaks the $CONTROL JSON API over a plain MQTT session
 // (connection.h); `inspect` reads a store directory and never connects.
 #pragma once
