@@ -9,6 +9,12 @@ import { connectionWords, explain } from './words';
 import type { Identity } from './identity';
 
 
+function newId(): string {
+  const b = new Uint8Array(8);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 function $(id: string): HTMLElement {
   return document.getElementById(id)!;
 }
@@ -20,7 +26,6 @@ export class Chat {
   private open: Conversation | undefined;
   private typingOut: TypingSender | undefined;
   private typingIn = new TypingShown((key) => key === this.open?.key && this.showTyping());
-  private localKeys = 0;
 
   constructor(private me: Identity, password: string | undefined) {
     this.client = new Client({
@@ -82,9 +87,12 @@ export class Chat {
     const conv = this.open;
     if (!conv || !text.trim()) return;
     this.typingOut?.stop();
-    const localKey = `local/${++this.localKeys}`;
+    // The page picks the id, so the pending row and the entry the library
+    // builds from the ack are one message.
+    const id = newId();
+    const key = `${this.me.user}/${id}`;
     const msg: ChatMessage = {
-      key: localKey, id: '', offset: 0, userOffset: 0,
+      key, id, offset: 0, userOffset: 0,
       from: { user: this.me.user, device: this.me.device },
       text, mine: true, timestamp: Date.now(),
       received: false, read: false, recipients: 0, receivedCount: 0, readCount: 0,
@@ -93,11 +101,11 @@ export class Chat {
     this.model.add(conv.peer, msg);
     this.render();
     try {
-      const r = await this.client.send(this.target(conv.peer), text);
-      this.model.confirm(localKey, r.id, r.offset, r.userOffset, r.serverTimestamp);
+      const r = await this.client.send(this.target(conv.peer), text, { id });
+      this.model.confirm(key, r.offset, r.userOffset, r.serverTimestamp);
     } catch (e) {
       const err = e instanceof CourierError ? explain(e.code, e.detail) : String(e);
-      this.model.fail(localKey, err);
+      this.model.fail(key, err);
       this.showError(`Not sent: ${err}`);
     }
     this.render();

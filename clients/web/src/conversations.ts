@@ -11,7 +11,7 @@ export interface Peer {
 }
 
 export interface ChatMessage {
-  key: string; // `${from.user}/${id}`, or a local key while the send waits for its ack
+  key: string; // `${from.user}/${id}`: ids are unique per sender user
   id: string;
   offset: number; // in this user's log; 0 while pending or transient
   userOffset: number; // in the conversation; orders the chat
@@ -94,7 +94,7 @@ export class Conversations {
     if (msg.offset && this.byOffset.has(msg.offset)) return false;
     const held = this.byMessageKey.get(msg.key);
     if (held) {
-      // The same message seen again (a pending send and its own entry).
+      // A send of this page, now with its entry (built from the ack).
       if (msg.offset && !held.msg.offset) this.place(held.conv, held.msg, msg.offset, msg.userOffset);
       return false;
     }
@@ -105,29 +105,16 @@ export class Conversations {
     return true;
   }
 
-  /** A pending send got its ack: give it its id and offsets. */
-  confirm(localKey: string, id: string, offset: number, userOffset: number, timestamp: number): ChatMessage | undefined {
-    const held = this.byMessageKey.get(localKey);
-    if (!held) return undefined;
-    const { conv, msg } = held;
-    this.byMessageKey.delete(localKey);
-    const newKey = `${msg.from.user}/${id}`;
-    const other = this.byMessageKey.get(newKey);
-    if (other || (offset && this.byOffset.has(offset))) {
-      // The library already delivered the entry for this send: keep that one.
-      conv.messages.splice(conv.messages.indexOf(msg), 1);
-      return other?.msg ?? this.byOffset.get(offset)?.msg;
-    }
-    msg.key = newKey;
-    msg.id = id;
-    if (timestamp) msg.timestamp = timestamp;
-    this.byMessageKey.set(newKey, { conv, msg });
-    this.place(conv, msg, offset, userOffset);
-    return msg;
+  /** A send got its ack: its offsets, unless its entry already brought them. */
+  confirm(key: string, offset: number, userOffset: number, timestamp: number): void {
+    const held = this.byMessageKey.get(key);
+    if (!held || held.msg.offset || !offset || this.byOffset.has(offset)) return;
+    if (timestamp) held.msg.timestamp = timestamp;
+    this.place(held.conv, held.msg, offset, userOffset);
   }
 
-  fail(localKey: string, error: string): ChatMessage | undefined {
-    const msg = this.byMessageKey.get(localKey)?.msg;
+  fail(key: string, error: string): ChatMessage | undefined {
+    const msg = this.byMessageKey.get(key)?.msg;
     if (msg) msg.error = error;
     return msg;
   }
