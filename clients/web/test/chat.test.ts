@@ -117,10 +117,27 @@ function states(page: Page, text: string): Promise<string[]> {
   return page.evaluate((t) => (window as unknown as { states: Record<string, string[]> }).states[t] ?? [], text);
 }
 
-async function shot(page: Page, name: string): Promise<string> {
-  const file = join(out, `${name}.png`);
+async function shot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: join(out, `${name}.png`) });
+}
+
+/** Two screenshots side by side, drawn by the browser itself. */
+async function sideBySide(left: Buffer, right: Buffer, file: string): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 1816, height: 560 } });
+  const page = await context.newPage();
+  const img = (b: Buffer) => `<img src="data:image/png;base64,${b.toString('base64')}">`;
+  await page.setContent(`<body style="margin:0;display:flex;gap:16px;background:#c9ced6">${img(left)}${img(right)}</body>`);
   await page.screenshot({ path: file });
-  return file;
+  await context.close();
+}
+
+// Headless tabs are always visible; the page only reads document.visibilityState
+// and its event, so the test stands in for the browser hiding and showing a tab.
+async function setVisible(page: Page, visible: boolean): Promise<void> {
+  await page.evaluate(`
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${visible ? 'visible' : 'hidden'}' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  `);
 }
 
 test('the bundle has no Node-only module', () => {
@@ -162,9 +179,23 @@ test('two people chat in the browser: ticks, typing, reload, group', async (t) =
     await alice.waitForSelector(`${row('Great, see you there')}[data-state=read]`, { timeout: WAIT });
     await alice.waitForFunction(() => document.getElementById('typing')!.textContent === '', undefined, { timeout: WAIT });
     await bob.waitForSelector(`${row('Sure')}[data-state=read]`, { timeout: WAIT });
-    const file = await shot(alice, 'chat-alice');
-    await shot(bob, 'chat-bob');
-    copyFileSync(file, join(out, 'screenshot.png'));
+    // The picture for the README: bob typing his next answer.
+    await bob.type('#compose [name=text]', 'Perfect');
+    await alice.waitForFunction(() => document.getElementById('typing')!.textContent === 'bob is typing…', undefined, { timeout: WAIT });
+    await sideBySide(await shot(alice, 'chat-alice'), await shot(bob, 'chat-bob'), join(out, 'screenshot.png'));
+    await bob.fill('#compose [name=text]', '');
+    if (process.env.COURIER_WEB_SCREENSHOT) copyFileSync(join(out, 'screenshot.png'), join(root, 'screenshot.png'));
+  });
+
+  await t.test('a message shown in a hidden tab is read when the tab shows', async () => {
+    await setVisible(bob, false);
+    await send(alice, 'Table for three?');
+    await alice.waitForSelector(`${row('Table for three?')}[data-state=delivered]`, { timeout: WAIT });
+    await waitTexts(bob, ['Hi Bob, lunch at noon?', 'Sure', 'Great, see you there', 'Table for three?']);
+    await new Promise((r) => setTimeout(r, 500)); // a read receipt would have come by now
+    assert.equal(await alice.getAttribute(row('Table for three?'), 'data-state'), 'delivered');
+    await setVisible(bob, true);
+    await alice.waitForSelector(`${row('Table for three?')}[data-state=read]`, { timeout: WAIT });
   });
 
   await t.test('a reload catches up the history in order, once', async () => {
@@ -175,7 +206,7 @@ test('two people chat in the browser: ticks, typing, reload, group', async (t) =
     await connected(bob);
     await bob.waitForSelector('body[data-synced=true]', { timeout: WAIT });
     await openChat(bob, 'user', 'alice');
-    const history = ['Hi Bob, lunch at noon?', 'Sure', 'Great, see you there', 'Bring the slides'];
+    const history = ['Hi Bob, lunch at noon?', 'Sure', 'Great, see you there', 'Table for three?', 'Bring the slides'];
     await waitTexts(bob, history);
     const offsets = await bob.$$eval('#messages .message', (els) => els.map((e) => Number((e as HTMLElement).dataset.userOffset)));
     assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), 'in conversation order');
@@ -209,5 +240,12 @@ test('two people chat in the browser: ticks, typing, reload, group', async (t) =
     await alice.waitForSelector(`${row('anyone?')}[data-state=failed]`, { timeout: WAIT });
     const words = await alice.textContent('#chat-error');
     assert.match(words ?? '', /there is no such group \(unknown_group\)/);
+  });
+
+  await t.test('a lost connection is shown', async () => {
+    await broker.stop();
+    await alice.waitForSelector('#connection[data-connected=false]', { timeout: WAIT });
+    assert.match((await alice.textContent('#connection')) ?? '', /connection lost.*reconnecting/);
+    await shot(alice, 'connection-lost');
   });
 });
