@@ -89,6 +89,7 @@ export class Client extends Emitter<ClientEvents> {
   private online = false;
   private lastError: string | undefined;
   private saving: Promise<unknown> = Promise.resolve();
+  private rejectConnect: ((e: CourierError) => void) | null = null;
 
   constructor(options: ClientOptions) {
     super((e) => this.emit('listenerError', e));
@@ -137,6 +138,12 @@ export class Client extends Emitter<ClientEvents> {
     this.mqtt = m;
     await new Promise<void>((resolve, reject) => {
       let first = true;
+      this.rejectConnect = (e) => {
+        if (first) {
+          first = false;
+          reject(e);
+        }
+      };
       m.on('connect', () => {
         this.online = true;
         this.lastError = undefined;
@@ -170,14 +177,8 @@ export class Client extends Emitter<ClientEvents> {
         }
       });
       m.on('close', () => this.down());
-      this.once('connection', (e) => {
-        // close() before the first connection.
-        if (!e.connected && this.closed && first) {
-          first = false;
-          reject(new CourierError('closed', 'the client was closed', { local: true }));
-        }
-      });
     });
+    this.rejectConnect = null;
   }
 
   private down(): void {
@@ -191,11 +192,12 @@ export class Client extends Emitter<ClientEvents> {
   // The broker refused us for good: stop reconnecting, end pending sends.
   private fail(reason: string): void {
     this.lastError = reason;
+    const wasOnline = this.online;
     this.mqtt?.end(true);
     this.down();
     this.session.close();
     this.flush();
-    this.emit('connection', { connected: false, error: reason });
+    if (!wasOnline) this.emit('connection', { connected: false, error: reason });
   }
 
   /** Sends to a user or a group. See the module comment for how it resolves. */
@@ -248,10 +250,9 @@ export class Client extends Emitter<ClientEvents> {
         });
       });
     }
-    const wasOnline = this.online;
-    this.online = false;
-    if (wasOnline || !m) this.emit('connection', { connected: false });
-    else this.emit('connection', { connected: false, error: 'closed' });
+    this.lastError = undefined;
+    this.down();  // if 'close' has not come yet
+    this.rejectConnect?.(new CourierError('closed', 'the client was closed before it connected', { local: true }));
     await this.saving;
   }
 
@@ -290,10 +291,10 @@ export class Client extends Emitter<ClientEvents> {
       case 'subscribe':
         if (!m) return;
         m.subscribe(a.topics, { qos: 1 }, (err, granted) => {
-          const refused = granted?.filter((g) => g.qos >= 0x80).map((g) => g.topic) ?? [];
-          if (err || refused.length > 0) {
-            const detail = err ? err.message : `refused: ${refused.join(', ')}`;
-            this.emit('error', new CourierError('subscribe_failed', detail, { local: true }));
+          // An error here is the connection ending, reported by 'close'.
+          const refused = err ? [] : granted?.filter((g) => g.qos >= 0x80).map((g) => g.topic) ?? [];
+          if (refused.length > 0) {
+            this.emit('error', new CourierError('subscribe_refused', refused.join(', '), { local: true }));
           }
         });
         return;
