@@ -1,13 +1,24 @@
-// Builds the page into dist/: index.html, app.js (one classic script: Mosquitto's
+// Type-checks, then builds the page into dist/: index.html, app.js (one classic script: Mosquitto's
 // http_dir sends no Content-Type, which module scripts would need) and style.css.
 // Fails when a Node-only module reaches the bundle.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+if (!existsSync(join(here, 'node_modules/@courier/client/dist/src/index.js'))) {
+  console.error('build: @courier/client is not built: run `npm ci && npm run build` in clients/ts first');
+  process.exit(1);
+}
+// Type errors fail the build (esbuild only strips types).
+try {
+  execFileSync(join(here, 'node_modules/.bin/tsc'), ['-p', here], { stdio: 'inherit' });
+} catch {
+  process.exit(1);
+}
 const dist = join(here, 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);

@@ -236,6 +236,8 @@ export class Chat {
       this.openPeer(c.peer),
     );
     this.showTyping();
+    const unread = this.model.list().reduce((n, c) => n + c.unread, 0);
+    document.title = unread ? `(${unread}) Courier` : 'Courier';
     const box = $('messages');
     box.scrollTop = box.scrollHeight;
   }
