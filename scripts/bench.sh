@@ -9,7 +9,7 @@
 #   bash scripts/bench.sh              standard suite (about 8 minutes)
 #   bash scripts/bench.sh --quick      short version (1-2 minutes)
 #   bash scripts/bench.sh --publish    also copy the table and plots to docs/bench/
-#   bash scripts/bench.sh --phases saturation,rate,hold,store,push   only these parts
+#   bash scripts/bench.sh --phases saturation,rate,hold,store,push,websockets   only these parts
 #
 # Installs what it needs (build packages via scripts/deps.sh, gnuplot-nox for
 # the plots) with apt-get when missing. Not part of the test path.
@@ -74,6 +74,16 @@ rc=0
 if [ -z "$phases" ] || [[ ",$phases," == *",push,"* ]]; then
   "$build/bench/courier_bench" push --out "$out" --plugin "$build/plugin/mosquitto_courier.so" $quick || rc=$?
   [ -f "$out/push.md" ] && { echo; cat "$out/push.md"; } >> "$out/results.md"
+fi
+
+# WebSockets against TCP at light load, through the TypeScript client
+# (clients/ts/bench/latency.ts).
+if [ -z "$phases" ] || [[ ",$phases," == *",websockets,"* ]]; then
+  bash scripts/web.sh >/dev/null
+  ws_args=(--plugin "$build/plugin/mosquitto_courier.so" --out "$out")
+  [ -n "$quick" ] && ws_args+=(--rounds 2 --per-round 25)
+  node clients/ts/dist/bench/latency.js "${ws_args[@]}" >/dev/null || rc=$?
+  [ -f "$out/websockets.md" ] && { echo; cat "$out/websockets.md"; } >> "$out/results.md"
 fi
 
 (cd "$out" && gnuplot plots.gp) || echo "bench.sh: gnuplot failed; the tables are still in $out/results.md" >&2

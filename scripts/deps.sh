@@ -21,10 +21,21 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm-14
 )
 
+# With `--test`: what only the tests need. Debian's chromium drives the
+# browser chat's test (clients/web) headless.
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(chromium)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# The TypeScript client and the browser chat: Node.js >= 18 and npm. A node
+# that is already installed (Debian's, or another vendor's package that
+# bundles npm) is used as it is; Debian's npm would conflict with the latter.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -1,29 +1,43 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (unit and integration),
-# then (docs/security.md):
+# then:
+#   web   the TypeScript client's tests (unit, conformance traces, against a
+#         broker over TCP and WebSockets) and the browser chat's test in
+#         headless Chromium, against the plugin in build/;
+# and (docs/security.md):
 #   asan  the whole suite again, built with ASan + UBSan in build-asan/;
 #   tsan  the unit tests built with ThreadSanitizer in build-tsan/ (the
 #         threads beside the broker thread: store worker, periodic sync,
 #         outbox); any data race fails the stage;
 #   fuzz  the libFuzzer target courier_fuzz_inbound (clang, ASan + UBSan) in
 #         build-fuzz/ for COURIER_FUZZ_SECONDS (default 120) seconds.
-# COURIER_TEST_STAGES picks stages (default "plain asan tsan fuzz").
+# COURIER_TEST_STAGES picks stages (default "plain web asan tsan fuzz").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STAGES=" ${COURIER_TEST_STAGES:-plain asan tsan fuzz} "
+STAGES=" ${COURIER_TEST_STAGES:-plain web asan tsan fuzz} "
 FUZZ_SECONDS=${COURIER_FUZZ_SECONDS:-120}
 
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
 took() { echo "== $1: $(( SECONDS - $2 )) s"; }
 
-bash scripts/deps.sh
+bash scripts/deps.sh --test
 
 if stage plain; then
   t=$SECONDS
-  bash scripts/build.sh
+  bash scripts/build.sh --test
   (cd build && ctest --output-on-failure --timeout 600 -j1)
   took "plain build and tests" $t
+fi
+
+if stage web; then
+  t=$SECONDS
+  stage plain || bash scripts/build.sh --test
+  export COURIER_PLUGIN=$ROOT/build/plugin/mosquitto_courier.so
+  (cd clients/ts && npm test)
+  (cd clients/web && npm test)
+  unset COURIER_PLUGIN
+  took "TypeScript client and browser chat tests" $t
 fi
 
 if stage asan; then
