@@ -166,9 +166,12 @@ export class Chat {
     // A receipt names a message by its offset in this user's log; the id
     // helps while a send still waits for its ack.
     const key = r.kind === 'receiver' ? `${this.me.user}/${r.id}` : undefined;
+    // In a group, a member's receipt carries that member's state; the
+    // message's own ticks follow the counts over all members.
+    const member = r.kind === 'receiver' && r.recipients > 0;
     this.model.update(r.offset, key, {
-      received: r.state.received,
-      read: r.state.read,
+      received: !member && r.state.received,
+      read: !member && r.state.read,
       recipients: r.recipients,
       receivedCount: r.receivedCount,
       readCount: r.readCount,
