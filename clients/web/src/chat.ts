@@ -8,7 +8,6 @@ import { TypingSender, TypingShown } from './typing';
 import { connectionWords, explain } from './words';
 import type { Identity } from './identity';
 
-
 function newId(): string {
   const b = new Uint8Array(8);
   crypto.getRandomValues(b);
@@ -45,7 +44,7 @@ export class Chat {
     this.client.on('synced', () => {
       document.body.dataset.synced = 'true';
     });
-    this.client.on('error', (e) => this.showError(`${explain(e.code, e.detail)}`));
+    this.client.on('error', (e) => this.showError(explain(e.code, e.detail)));
     document.addEventListener('visibilitychange', this.onVisible);
   }
 
