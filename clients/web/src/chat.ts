@@ -8,7 +8,6 @@ import { TypingSender, TypingShown } from './typing';
 import { connectionWords, explain } from './words';
 import type { Identity } from './identity';
 
-
 function newId(): string {
   const b = new Uint8Array(8);
   crypto.getRandomValues(b);
@@ -45,7 +44,7 @@ export class Chat {
     this.client.on('synced', () => {
       document.body.dataset.synced = 'true';
     });
-    this.client.on('error', (e) => this.showError(`${explain(e.code, e.detail)}`));
+    this.client.on('error', (e) => this.showError(explain(e.code, e.detail)));
     document.addEventListener('visibilitychange', this.onVisible);
   }
 
@@ -166,9 +165,12 @@ export class Chat {
     // A receipt names a message by its offset in this user's log; the id
     // helps while a send still waits for its ack.
     const key = r.kind === 'receiver' ? `${this.me.user}/${r.id}` : undefined;
+    // In a group, a member's receipt carries that member's state; the
+    // message's own ticks follow the counts over all members.
+    const member = r.kind === 'receiver' && r.recipients > 0;
     this.model.update(r.offset, key, {
-      received: r.state.received,
-      read: r.state.read,
+      received: !member && r.state.received,
+      read: !member && r.state.read,
       recipients: r.recipients,
       receivedCount: r.receivedCount,
       readCount: r.readCount,

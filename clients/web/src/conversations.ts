@@ -45,7 +45,7 @@ export function conversationKey(peer: Peer): string {
 export function tickOf(m: ChatMessage): Tick {
   if (m.error) return 'failed';
   if (m.offset === 0 && !m.transient) return 'pending';
-  if (m.recipients > 1) {
+  if (m.recipients > 0) {
     // A group message: the sender's copy counts every member.
     if (m.read || m.readCount >= m.recipients) return 'read';
     if (m.received || m.receivedCount >= m.recipients) return 'delivered';

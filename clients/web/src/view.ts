@@ -74,7 +74,7 @@ export class MessageList {
       row.dataset.state = tick;
       const t = el('span', `ticks ${tick}`, tickText[tick]);
       t.title = msg.error ? `not sent: ${msg.error}` : tickTitle[tick];
-      if (group && msg.recipients > 1) t.title += ` (read by ${msg.readCount} of ${msg.recipients})`;
+      if (group && msg.recipients > 0) t.title += ` (read by ${msg.readCount} of ${msg.recipients})`;
       parts.push(t);
     }
     meta.replaceChildren(...parts);
