@@ -23,32 +23,7 @@ const dist = join(here, 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist);
 
-// mqtt 5's browser ESM build (dist/mqtt.esm.js) has only a default export,
-// while code written for Node may import { connect } from 'mqtt'. This shim
-// gives the browser build both forms.
-const mqttNamedExports = {
-  name: 'mqtt-named-exports',
-  setup(b) {
-    b.onResolve({ filter: /^mqtt$/ }, async (args) => {
-      if (args.pluginData?.real) return undefined;
-      const real = await b.resolve('mqtt', { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
-      if (real.errors.length) return { errors: real.errors };
-      return { path: real.path, namespace: 'mqtt-shim' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'mqtt-shim' }, (args) => ({
-      resolveDir: dirname(args.path),
-      contents: [
-        `import * as ns from ${JSON.stringify(args.path)};`,
-        'const m = ns.default ?? ns;',
-        'export default m;',
-        'export const connect = m.connect, connectAsync = m.connectAsync, MqttClient = m.MqttClient;',
-      ].join('\n'),
-    }));
-  },
-};
-
 const result = await build({
-  plugins: [mqttNamedExports],
   entryPoints: [join(here, 'src/main.ts')],
   outfile: join(dist, 'app.js'),
   bundle: true,

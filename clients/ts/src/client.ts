@@ -15,7 +15,8 @@
 //    with CourierArgumentError before anything is published;
 //  - listeners run synchronously inside the client; an exception thrown by a
 //    listener is caught and dropped (reported to `listenerError`, if set).
-import { connect as mqttConnect, type IClientOptions, type MqttClient } from 'mqtt';
+// The default export: mqtt's browser ESM build (what bundlers pick) has no named ones.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Backoff } from './backoff.js';
 import { CourierError } from './errors.js';
 import type { CursorStore } from './cursor.js';
@@ -122,7 +123,7 @@ export class Client extends Emitter<ClientEvents> {
     if (store) this.session.restoreCursor(await store.load(this.user, this.device));
     if (this.closed) throw new CourierError('closed', 'the client was closed', { local: true });
     const o = this.options;
-    const m = mqttConnect(o.url, {
+    const m = mqtt.connect(o.url, {
       clientId: o.device,
       username: o.user,
       password: o.password,
