@@ -1,48 +1,71 @@
 #include "error_code.h"
 
+#include <cstddef>
+
 namespace courier::core {
+namespace {
 
-std::string_view Name(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kBadPayload: return "bad_payload";
-    case ErrorCode::kMissingId: return "missing_id";
-    case ErrorCode::kIdTooLong: return "id_too_long";
-    case ErrorCode::kMissingRecipient: return "missing_recipient";
-    case ErrorCode::kInvalidRecipient: return "invalid_recipient";
-    case ErrorCode::kPayloadTooLarge: return "payload_too_large";
-    case ErrorCode::kIdConflict: return "id_conflict";
-    case ErrorCode::kUnknownOffset: return "unknown_offset";
-    case ErrorCode::kBadSignal: return "bad_signal";
-    case ErrorCode::kInvalidStatus: return "invalid_status";
-    case ErrorCode::kInvalidEncryptionType: return "invalid_encryption_type";
-    case ErrorCode::kInvalidEncrypted: return "invalid_encrypted";
-    case ErrorCode::kInvalidSignature: return "invalid_signature";
-    case ErrorCode::kInvalidTimestamp: return "invalid_timestamp";
-    case ErrorCode::kNotAuthorized: return "not_authorized";
-    case ErrorCode::kUnknownGroup: return "unknown_group";
-    case ErrorCode::kNotMember: return "not_member";
-    case ErrorCode::kInvalidPriority: return "invalid_priority";
-    case ErrorCode::kInvalidEdit: return "invalid_edit";
-    case ErrorCode::kUnknownOriginal: return "unknown_original";
-    case ErrorCode::kEditWindowClosed: return "edit_window_closed";
-    case ErrorCode::kAlreadyRecalled: return "already_recalled";
-    case ErrorCode::kRecallHasContent: return "recall_has_content";
-    case ErrorCode::kEditChangesRecipient: return "edit_changes_recipient";
-    case ErrorCode::kInvalidPushRegistration: return "invalid_push_registration";
-    case ErrorCode::kExpired: return "expired";
-    case ErrorCode::kInternal: return "internal";
-    case ErrorCode::kStoreFull: return "store_full";
-    case ErrorCode::kStoreUnavailable: return "store_unavailable";
-    case ErrorCode::kRateLimited: return "rate_limited";
-    case ErrorCode::kQuotaExceeded: return "quota_exceeded";
-    case ErrorCode::kCount: break;
+// The one list of codes: wire name and class. Transient codes are sent as a
+// RESPONSE (the client retries the same message), permanent ones as an
+// ERROR. docs/protocol.md's table is checked against this one
+// (tests/unit/error_code_test.cc).
+struct Entry {
+  ErrorCode code;
+  std::string_view name;
+  bool transient;
+};
+
+constexpr Entry kCodes[] = {
+    {ErrorCode::kBadPayload, "bad_payload", false},
+    {ErrorCode::kMissingId, "missing_id", false},
+    {ErrorCode::kIdTooLong, "id_too_long", false},
+    {ErrorCode::kMissingRecipient, "missing_recipient", false},
+    {ErrorCode::kInvalidRecipient, "invalid_recipient", false},
+    {ErrorCode::kPayloadTooLarge, "payload_too_large", false},
+    {ErrorCode::kIdConflict, "id_conflict", false},
+    {ErrorCode::kUnknownOffset, "unknown_offset", false},
+    {ErrorCode::kBadSignal, "bad_signal", false},
+    {ErrorCode::kInvalidStatus, "invalid_status", false},
+    {ErrorCode::kInvalidEncryptionType, "invalid_encryption_type", false},
+    {ErrorCode::kInvalidEncrypted, "invalid_encrypted", false},
+    {ErrorCode::kInvalidSignature, "invalid_signature", false},
+    {ErrorCode::kInvalidTimestamp, "invalid_timestamp", false},
+    {ErrorCode::kNotAuthorized, "not_authorized", false},
+    {ErrorCode::kUnknownGroup, "unknown_group", false},
+    {ErrorCode::kNotMember, "not_member", false},
+    {ErrorCode::kInvalidPriority, "invalid_priority", false},
+    {ErrorCode::kInvalidEdit, "invalid_edit", false},
+    {ErrorCode::kUnknownOriginal, "unknown_original", false},
+    {ErrorCode::kEditWindowClosed, "edit_window_closed", false},
+    {ErrorCode::kAlreadyRecalled, "already_recalled", false},
+    {ErrorCode::kRecallHasContent, "recall_has_content", false},
+    {ErrorCode::kEditChangesRecipient, "edit_changes_recipient", false},
+    {ErrorCode::kInvalidPushRegistration, "invalid_push_registration", false},
+    {ErrorCode::kInternal, "internal", false},
+    {ErrorCode::kExpired, "expired", false},
+    {ErrorCode::kStoreFull, "store_full", true},
+    {ErrorCode::kStoreUnavailable, "store_unavailable", true},
+    {ErrorCode::kRateLimited, "rate_limited", true},
+    {ErrorCode::kQuotaExceeded, "quota_exceeded", true},
+};
+
+constexpr bool InEnumOrder() {
+  for (size_t i = 0; i < std::size(kCodes); ++i) {
+    if (static_cast<size_t>(kCodes[i].code) != i) return false;
   }
-  return "internal";
+  return std::size(kCodes) == static_cast<size_t>(ErrorCode::kCount);
+}
+static_assert(InEnumOrder(), "kCodes must list every ErrorCode once, in enum order");
+
+const Entry& Of(ErrorCode code) {
+  const auto i = static_cast<size_t>(code);
+  return i < std::size(kCodes) ? kCodes[i] : kCodes[static_cast<size_t>(ErrorCode::kInternal)];
 }
 
-bool IsTransient(ErrorCode code) {
-  return code == ErrorCode::kStoreFull || code == ErrorCode::kStoreUnavailable ||
-         code == ErrorCode::kRateLimited || code == ErrorCode::kQuotaExceeded;
-}
+}  // namespace
+
+std::string_view Name(ErrorCode code) { return Of(code).name; }
+
+bool IsTransient(ErrorCode code) { return Of(code).transient; }
 
 }  // namespace courier::core
