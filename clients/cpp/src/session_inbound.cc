@@ -14,7 +14,7 @@ void Session::OnPublish(const std::string& topic, const std::string& bytes, int6
     if (!config_.receive) return;
     v1::Message pm;
     if (!pm.ParseFromString(bytes)) {
-      LocalError("bad_payload", "undecodable Message on " + topic);
+      LocalError("malformed_publish", "undecodable Message on " + topic);
       return;
     }
     // Pulled entries come on the device inbox, marked as the pull's answer.
@@ -34,7 +34,7 @@ void Session::OnPublish(const std::string& topic, const std::string& bytes, int6
   if (topic == topics_.events || topic == topics_.device_events) {
     v1::Signal s;
     if (!s.ParseFromString(bytes)) {
-      LocalError("bad_payload", "undecodable Signal on " + topic);
+      LocalError("malformed_publish", "undecodable Signal on " + topic);
       return;
     }
     OnSignal(s, now);
