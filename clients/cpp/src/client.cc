@@ -150,9 +150,6 @@ std::pair<std::string, std::string> SplitError(const std::string& error) {
 
 Client::Impl::Impl(Options options, Handlers handlers)
     : options_(Validated(options)),
-      epoch_base_ms_(std::chrono::duration_cast<milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count()),
       handlers_(std::move(handlers)),
       session_(SessionConfigOf(options_, id_prefix_)) {
   LibInitOnce();
@@ -203,13 +200,14 @@ Client::Impl::~Impl() {
   if (wake_w_ >= 0) ::close(wake_w_);
 }
 
-int64_t Client::Impl::NowMs() const {
-  return epoch_base_ms_ +
-         std::chrono::duration_cast<milliseconds>(Clock::now() - steady_base_).count();
+int64_t Client::Impl::NowMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-Client::Impl::Clock::time_point Client::Impl::ToSteady(int64_t ms) const {
-  return steady_base_ + milliseconds(ms - epoch_base_ms_);
+Client::Impl::Clock::time_point Client::Impl::ToSteady(int64_t ms) {
+  return Clock::now() + milliseconds(ms - NowMs());
 }
 
 void Client::Impl::Start() {

@@ -70,10 +70,13 @@ class Client::Impl {
   bool Post(std::function<void()> fn);
   void Wake();
 
-  // The Session's clock: epoch ms, but advancing with the steady clock so
-  // that retry deadlines survive changes of the wall clock.
-  int64_t NowMs() const;
-  Clock::time_point ToSteady(int64_t ms) const;
+  // The Session's clock is the wall clock (epoch ms): its times end up in
+  // message timestamps, which must follow a clock set right after start (a
+  // device that boots before NTP). Its deadlines are waited for on the steady
+  // clock, measured from now, so a wall clock jump only shifts the ones
+  // pending at that moment.
+  static int64_t NowMs();
+  static Clock::time_point ToSteady(int64_t ms);
 
   // network.cc
   void Run();
@@ -120,8 +123,6 @@ class Client::Impl {
 
   const Options options_;
   const std::string id_prefix_ = detail::RandomHex(8);
-  const Clock::time_point steady_base_ = Clock::now();
-  const int64_t epoch_base_ms_;
   mosquitto* mosq_ = nullptr;
   int wake_r_ = -1, wake_w_ = -1;
 
