@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,18 @@ INSTANTIATE_TEST_SUITE_P(Traces, Conformance, ::testing::ValuesIn(TraceFiles()),
                            return "t" + n;
                          });
 
-// The suite must not pass by finding nothing.
+// The suite must not pass by finding nothing, or by matching anything.
 TEST(ConformanceFiles, AllFourteenTracesAreFound) { EXPECT_GE(TraceFiles().size(), 14u); }
+
+TEST(ConformanceFiles, AWrongExpectationFails) {
+  const fs::path path = fs::temp_directory_path() / "courier-conformance-wrong.json";
+  std::ofstream(path) << R"({"name": "wrong", "session": {"user": "bob", "device": "b1", "cursor": 0},
+    "steps": [{"do": "connect", "expect": {"subscribe": [["msg/bob/inbox"]],
+               "publish": [{"topic": "msg/bob/signal", "signal": {"signalOffset": 5}}],
+               "nextDeadline": null}}]})";
+  const auto r = courier::testing::ReplayTraceFile(path.string());
+  fs::remove(path);
+  EXPECT_EQ(r.failures.size(), 3u) << "subscribe list, pull offset, pull deadline";
+}
 
 }  // namespace
