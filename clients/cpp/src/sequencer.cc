@@ -53,8 +53,11 @@ std::optional<PullOrder> Sequencer::OnEntry(Message m, std::vector<Message>* out
   if (running_ && m.pulled && offset > running_->order.after) {
     running_->lowest = std::min(running_->lowest.value_or(offset), offset);
   }
+  // A second copy of a buffered offset replaces the first: it was read from
+  // the store later (a pull after a push), so its content and ticks are at
+  // least as fresh (an edit or recall in between shows in it).
   if (!cursor_) {
-    buffer_.emplace(offset, std::move(m));
+    buffer_.insert_or_assign(offset, std::move(m));
     return std::nullopt;
   }
   if (offset <= *cursor_) return std::nullopt;  // duplicate
@@ -64,7 +67,7 @@ std::optional<PullOrder> Sequencer::OnEntry(Message m, std::vector<Message>* out
     Drain(out);
     return std::nullopt;
   }
-  buffer_.emplace(offset, std::move(m));
+  buffer_.insert_or_assign(offset, std::move(m));
   if (running_) return std::nullopt;  // the running pull's response decides what next
   return NewPull(*cursor_);
 }

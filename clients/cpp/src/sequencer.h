@@ -8,7 +8,8 @@
 //  - the entry right after the cursor is delivered, then every buffered
 //    entry that follows without a gap;
 //  - an entry beyond cursor + 1 is buffered and, unless a pull is running,
-//    a pull "after cursor" is requested;
+//    a pull "after cursor" is requested; a later copy of a buffered offset
+//    (typically the pulled one after the live push) replaces the earlier;
 //  - when a pull response arrives, offsets the pull proved absent (expired or
 //    never written: the first entry it sent is above `after` + 1, or it sent
 //    nothing although the head is beyond `after`) are skipped; then another

@@ -165,7 +165,9 @@ struct Activity {
 //   cursor_file   the cursor file could not be written (detail says why)
 //   cursor_ahead  the server's head is below the local cursor (another or
 //                 wiped store); the cursor was reset to the head
-//   bad_payload   a publish on a Courier topic did not parse
+//   malformed_publish  a publish that arrived on a Courier topic did not
+//                 parse (the server's bad_payload is about what this client
+//                 sent; this one is about what it received)
 //   unstable_connection  the connection ended soon after coming online three
 //                 times in a row (typically: another client uses the same
 //                 client id; Mosquitto before 2.0.15 just closes the older
