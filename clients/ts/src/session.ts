@@ -8,7 +8,7 @@
 // tick(now) when nextDeadline() is due) — and then takes the resulting
 // actions with takeActions(): publishes, subscribes, application events, and
 // cursor changes to persist. See ../README.md for the behaviour; it follows
-// the C++ client (client/src/client.cc) rule for rule.
+// the C++ client's session (clients/cpp/src/session.cc) rule for rule.
 //
 // Errors: send() and setActivity() throw CourierArgumentError for invalid
 // arguments (nothing is queued then). No other method throws: a malformed
