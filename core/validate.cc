@@ -85,14 +85,14 @@ std::optional<Rejection> ValidateMessage(const courier::v1::Message& m, const Co
 
 std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
                                                    const CoreOptions& options) {
-  if (s.type() < 0 || s.type() > wire::kError) {
+  if (s.type() < 0 || s.type() > v1::SIGNAL_KIND_ERROR) {
     return Rejection{ErrorCode::kBadSignal, "type must be 1, 2 or 3"};
   }
-  if (s.signal_request() < 0 || s.signal_request() > wire::kPush) {
+  if (s.signal_request() < 0 || s.signal_request() > v1::SIGNAL_REQUEST_PUSH) {
     return Rejection{ErrorCode::kBadSignal, "signal_request must be 1 (PULL) or 2 (PUSH)"};
   }
   if (s.status() != 0) {
-    if (s.status() < wire::kStatusMin || s.status() > wire::kStatusMax) {
+    if (s.status() < v1::ACTIVITY_STATUS_CHATTING || s.status() > v1::ACTIVITY_STATUS_NOTIFICATION) {
       return Rejection{ErrorCode::kInvalidStatus,
                        "status " + std::to_string(s.status()) + " is not 1..8"};
     }
@@ -121,13 +121,13 @@ std::variant<SignalKind, Rejection> ClassifySignal(const courier::v1::Signal& s,
     }
     return SignalKind::kReceipt;
   }
-  if (s.type() == wire::kRequest && s.signal_request() == wire::kPull) {
+  if (s.type() == v1::SIGNAL_KIND_REQUEST && s.signal_request() == v1::SIGNAL_REQUEST_PULL) {
     if (s.signal_offset() < -1) {
       return Rejection{ErrorCode::kBadSignal, "pull offset must be -1 or >= 0"};
     }
     return SignalKind::kPull;
   }
-  if (s.type() == wire::kRequest && s.signal_request() == wire::kPush) return SignalKind::kPush;
+  if (s.type() == v1::SIGNAL_KIND_REQUEST && s.signal_request() == v1::SIGNAL_REQUEST_PUSH) return SignalKind::kPush;
   return Rejection{ErrorCode::kBadSignal,
                    "a signal needs a status, a receipt (received or read), or a PULL/PUSH request"};
 }

@@ -42,8 +42,8 @@ void Online(Session& s, int64_t now = kT0) {
   ASSERT_TRUE(pull.ParseFromString(pulls[0].bytes));
   v1::Signal resp;
   resp.set_id(pull.id());
-  resp.set_type(kResponse);
-  resp.set_signal_request(kPull);
+  resp.set_type(v1::SIGNAL_KIND_RESPONSE);
+  resp.set_signal_request(v1::SIGNAL_REQUEST_PULL);
   resp.set_signal_offset_state(true);
   s.OnPublish(s.topics().device_events, resp.SerializeAsString(), now);
   ASSERT_EQ(Only<SyncedEvent>(s.TakeActions()).size(), 1u);
@@ -52,8 +52,8 @@ void Online(Session& s, int64_t now = kT0) {
 std::string Response(const std::string& id, int32_t head) {
   v1::Signal r;
   r.set_id(id);
-  r.set_type(kResponse);
-  r.set_signal_request(kPull);
+  r.set_type(v1::SIGNAL_KIND_RESPONSE);
+  r.set_signal_request(v1::SIGNAL_REQUEST_PULL);
   r.set_signal_offset(head);
   r.set_signal_offset_state(true);
   return r.SerializeAsString();
@@ -152,7 +152,7 @@ TEST(Session, ReceiptAfterATransientErrorGoesOutAgain) {
 
   v1::Signal err;
   err.set_id("receipt-7");  // no delivery at offset 7 known: the id names the offset
-  err.set_type(kResponse);
+  err.set_type(v1::SIGNAL_KIND_RESPONSE);
   err.set_error("rate_limited: slow down");
   s.OnPublish(s.topics().device_events, err.SerializeAsString(), kT0 + 10);
   EXPECT_TRUE(s.TakeActions().empty()) << "no error event: it is retried";
@@ -177,7 +177,7 @@ TEST(Session, QueryHeadResolvesWithTheHead) {
   ASSERT_EQ(pub.size(), 2u) << "the query, then the sync's pull";
   v1::Signal q;
   ASSERT_TRUE(q.ParseFromString(pub[0].bytes));
-  EXPECT_EQ(q.signal_request(), kPush);
+  EXPECT_EQ(q.signal_request(), v1::SIGNAL_REQUEST_PUSH);
   s.OnPublish(s.topics().device_events, Response(q.id(), 12), kT0);
   const auto done = Only<HeadDone>(s.TakeActions());
   ASSERT_EQ(done.size(), 1u);

@@ -29,7 +29,7 @@ std::string Copy(int signal_type, const std::string& user, const std::string& de
   return m.SerializeAsString();
 }
 
-constexpr int kDevice = 2, kReceiver = 3;
+constexpr int kDevice = courier::v1::SIGNAL_TYPE_DEVICE, kReceiver = courier::v1::SIGNAL_TYPE_RECEIVER;
 
 TEST(Echo, DeviceCopyToTheSendingDeviceOnTheUserInboxIsAnEcho) {
   EXPECT_TRUE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone",

@@ -244,8 +244,8 @@ void Session::PublishReceipt(uint64_t n, PendingReceipt& r, int64_t now) {
   s.set_id(r.id);
   s.set_signal_offset(r.offset);
   s.set_timestamp(now);
-  s.set_type(kRequest);
-  s.set_signal_type(kReceiverType);
+  s.set_type(v1::SIGNAL_KIND_REQUEST);
+  s.set_signal_type(v1::SIGNAL_TYPE_RECEIVER);
   s.mutable_signal_ack_state()->set_received(true);
   s.mutable_signal_ack_state()->set_read(r.read);
   r.token = NewToken(Sent{.what = Sent::What::kReceipt, .receipt = n});
@@ -266,8 +266,8 @@ void Session::PublishPull(const PullOrder& o, int64_t now) {
   if (!online_) return;  // the next connection starts a new sync
   v1::Signal s;
   s.set_id(o.id);
-  s.set_type(kRequest);
-  s.set_signal_request(o.head_only ? kPush : kPull);
+  s.set_type(v1::SIGNAL_KIND_REQUEST);
+  s.set_signal_request(o.head_only ? v1::SIGNAL_REQUEST_PUSH : v1::SIGNAL_REQUEST_PULL);
   s.set_signal_offset(o.after);
   s.set_limit(config_.pull_limit);
   s.set_timestamp(now);
@@ -278,8 +278,8 @@ void Session::PublishPull(const PullOrder& o, int64_t now) {
 void Session::PublishHead(const std::string& id, PendingHead& h, int64_t now) {
   v1::Signal s;
   s.set_id(id);
-  s.set_type(kRequest);
-  s.set_signal_request(kPush);
+  s.set_type(v1::SIGNAL_KIND_REQUEST);
+  s.set_signal_request(v1::SIGNAL_REQUEST_PUSH);
   s.set_timestamp(now);
   Publish(topics_.signal, s.SerializeAsString());
   h.sent = true;
@@ -373,7 +373,7 @@ void Session::SetActivity(Handle h, const Identity& to, Status status, int64_t n
     return;
   }
   v1::Signal s;
-  s.set_type(kRequest);
+  s.set_type(v1::SIGNAL_KIND_REQUEST);
   s.set_status(static_cast<int>(status));
   s.mutable_to()->set_user(to.user);
   s.mutable_to()->set_group(to.group);

@@ -18,7 +18,7 @@ void Session::OnPublish(const std::string& topic, const std::string& bytes, int6
       return;
     }
     // Pulled entries come on the device inbox, marked as the pull's answer.
-    Message m = FromProto(pm, device_inbox && pm.signal_request() == kPull);
+    Message m = FromProto(pm, device_inbox && pm.signal_request() == v1::SIGNAL_REQUEST_PULL);
     if (m.offset <= 0) {  // transient: not stored, not ordered
       std::vector<Message> one;
       one.push_back(std::move(m));
@@ -45,7 +45,7 @@ void Session::OnSignal(const v1::Signal& s, int64_t now) {
   const std::string& id = s.id();
   const bool has_send = !id.empty() && send_ids_.contains(id);
 
-  if (s.type() == kError) {
+  if (s.type() == v1::SIGNAL_KIND_ERROR) {
     auto [code, detail] = SplitError(s.error());
     if (has_send) {
       Resolve(id, SendResult{.id = id, .error_code = code, .error_detail = detail});
@@ -65,18 +65,18 @@ void Session::OnSignal(const v1::Signal& s, int64_t now) {
     actions_.emplace_back(ActivityOf(s));
     return;
   }
-  if (s.type() != kResponse) return;
+  if (s.type() != v1::SIGNAL_KIND_RESPONSE) return;
   if (!s.signal_offset_state() && s.has_error()) {
     OnTransientError(s, now);
     return;
   }
-  if (s.signal_request() == kPull) {
+  if (s.signal_request() == v1::SIGNAL_REQUEST_PULL) {
     OnPullResponse(s, now);
     return;
   }
 
   const int st = s.signal_type();
-  if (st == kSenderType && s.signal_offset_state() && has_send) {
+  if (st == v1::SIGNAL_TYPE_SENDER && s.signal_offset_state() && has_send) {
     const PendingSend& p = sends_.at(send_ids_.at(id));
     OwnCopy(p, s, now);  // before Resolve, which forgets the send
     Resolve(id, SendResult{.id = id,
@@ -85,8 +85,8 @@ void Session::OnSignal(const v1::Signal& s, int64_t now) {
                            .user_offset = s.user_offset(),
                            .server_timestamp = s.timestamp()});
   }
-  if ((st == kSenderType && s.signal_offset_state()) || st == kReceiverType ||
-      st == kDeviceType) {
+  if ((st == v1::SIGNAL_TYPE_SENDER && s.signal_offset_state()) || st == v1::SIGNAL_TYPE_RECEIVER ||
+      st == v1::SIGNAL_TYPE_DEVICE) {
     actions_.emplace_back(ReceiptOf(s));
   }
 }
@@ -168,7 +168,7 @@ void Session::OwnCopy(const PendingSend& p, const v1::Signal& ack, int64_t now) 
   m.set_signal_offset(ack.signal_offset());
   m.set_user_offset(ack.user_offset());
   *m.mutable_from() = ack.from();
-  m.set_signal_type(kDeviceType);
+  m.set_signal_type(v1::SIGNAL_TYPE_DEVICE);
   m.set_signal_offset_state(true);
   *m.mutable_signal_ack_state() = ack.signal_ack_state();
   m.set_server_timestamp(ack.timestamp());

@@ -19,9 +19,9 @@ bool ValidName(const std::string& s) {
 
 Kind KindOf(int signal_type) {
   switch (signal_type) {
-    case kSenderType: return Kind::kSender;
-    case kDeviceType: return Kind::kDevice;
-    case kReceiverType: return Kind::kReceiver;
+    case v1::SIGNAL_TYPE_SENDER: return Kind::kSender;
+    case v1::SIGNAL_TYPE_DEVICE: return Kind::kDevice;
+    case v1::SIGNAL_TYPE_RECEIVER: return Kind::kReceiver;
     default: return Kind::kUnknown;
   }
 }

@@ -12,11 +12,6 @@ namespace courier::client::detail {
 
 namespace v1 = ::courier::v1;
 
-// Signal.type, signal_type, signal_request.
-constexpr int kRequest = 1, kResponse = 2, kError = 3;
-constexpr int kSenderType = 1, kDeviceType = 2, kReceiverType = 3;
-constexpr int kPull = 1, kPush = 2;
-
 // The topics of one device of one user.
 struct Topics {
   std::string send, signal, inbox, events, device_inbox, device_events;

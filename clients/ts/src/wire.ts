@@ -6,7 +6,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   MessageSchema, SignalSchema, IdentitySchema, SignalAckStateSchema,
   type Identity as PbIdentity, type Message as PbMessage, type Signal as PbSignal,
-  type SignalAckState as PbAckState,
+  type SignalAckState as PbAckState, SignalKind, SignalRequest, SignalType,
 } from '../gen/messaging_pb.js';
 import {
   ACTIVITY_STATUSES, type AckState, type Activity, type ChatMessage, type Identity, type Kind,
@@ -16,10 +16,13 @@ import {
 export { MessageSchema, SignalSchema, IdentitySchema, SignalAckStateSchema as AckStateSchema };
 export type { PbMessage, PbSignal };
 
-// Signal.type, signal_type, signal_request.
-export const REQUEST = 1, RESPONSE = 2, ERROR = 3;
-export const SENDER = 1, DEVICE = 2, RECEIVER = 3;
-export const PULL = 1, PUSH = 2;
+// Signal.type, signal_type, signal_request: the schema's enums, as the
+// int32 fields carry them.
+export const REQUEST: number = SignalKind.REQUEST, RESPONSE: number = SignalKind.RESPONSE,
+  ERROR: number = SignalKind.ERROR;
+export const SENDER: number = SignalType.SENDER, DEVICE: number = SignalType.DEVICE,
+  RECEIVER: number = SignalType.RECEIVER;
+export const PULL: number = SignalRequest.PULL, PUSH: number = SignalRequest.PUSH;
 
 export interface Topics {
   send: string;
