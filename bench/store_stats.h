@@ -1,4 +1,5 @@
-// Reads a Courier LMDB store (read-only, the broker stopped) to explain its
+// Reads a Courier store through storage's read-only Reader (the LMDB engine
+// today; safe while a broker writes) to explain its
 // size (schema version 2, docs/architecture.md): how many bytes of each
 // message body are payload and record overhead, how big a copy record is,
 // and how full the B-trees' leaf pages are.
@@ -23,13 +24,13 @@ struct StoreScan {
   TableScan bodies;          // one record per message: courier.store.v1.Body
   TableScan copies;          // one fixed-size value per stored copy, keyed by user
   int64_t payload_bytes = 0; // Body.message.payload, over the bodies that parsed
-  int64_t parsed = 0;        // bodies that parsed as courier.store.v1.Body
+  int64_t parsed = 0;        // bodies sampled (every 16th) that parsed as courier.store.v1.Body
   // Bytes of the bodies' leaf pages the records occupy (key + value +
   // LMDB's 8-byte node header + 2-byte slot) over the bytes of those pages.
   double body_leaf_fill() const;
 };
 
-// Scans the `bodies` and `copies` tables of the store in dir. False with
+// Scans the message bodies and copies of the store in dir. False with
 // *error on failure.
 bool ScanStore(const std::string& dir, StoreScan* out, std::string* error);
 

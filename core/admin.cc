@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reply.h"
 #include "topics.h"
 
 namespace courier::core {
@@ -51,7 +52,7 @@ std::string Translate(const json& cmd, const CoreOptions& o, storage::AdminOp* o
   } else if (name == "getGroup") {
     op->kind = Kind::kGetGroup;
     err = need_name("group", &op->group);
-    op->user = GroupConversation(op->group);
+    op->conversation = GroupConversation(op->group);
   } else if (name == "getUser") {
     op->kind = Kind::kGetUser;
     err = need_name("user", &op->user);
@@ -104,19 +105,21 @@ std::string GroupConversation(std::string_view group) {
 }
 
 storage::AdminRequest ParseAdminRequest(std::string_view payload, bool authorized, const CoreOptions& options,
-                                        int64_t now_ms) {
+                                        int64_t now_ms, std::string_view client_id) {
   storage::AdminRequest req;
+  AdminReply reply{.client_id = std::string(client_id), .commands = {}, .correlations = {}, .errors = {}};
   json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   auto add = [&](std::string command, std::string correlation, storage::AdminOp op, std::string error) {
-    req.commands.push_back(std::move(command));
-    req.correlations.push_back(std::move(correlation));
+    reply.commands.push_back(std::move(command));
+    reply.correlations.push_back(std::move(correlation));
     op.now_ms = now_ms;
     if (!error.empty()) op.kind = Kind::kNone;
     req.ops.push_back(std::move(op));
-    req.errors.push_back(std::move(error));
+    reply.errors.push_back(std::move(error));
   };
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("commands") || !doc["commands"].is_array()) {
     add("", "", {}, "the payload must be a JSON object with a 'commands' array");
+    req.reply = MakeReply(std::move(reply));
     return req;
   }
   for (const auto& cmd : doc["commands"]) {
@@ -130,24 +133,28 @@ storage::AdminRequest ParseAdminRequest(std::string_view payload, bool authorize
     std::string error = authorized ? Translate(cmd, options, &op) : "not authorized";
     add(std::move(command), std::move(correlation), std::move(op), std::move(error));
   }
+  req.reply = MakeReply(std::move(reply));
   return req;
 }
 
 std::string AdminResponse(const storage::AdminRequest& req, const storage::AdminResult* result,
                           std::string_view failure, const Stats* stats) {
+  const AdminReply& reply = ReplyOf(req);
   json responses = json::array();
   for (size_t i = 0; i < req.ops.size(); ++i) {
-    json r = {{"command", req.commands[i]}};
-    if (!req.correlations[i].empty()) r["correlationData"] = req.correlations[i];
+    // A reply made elsewhere than ParseAdminRequest may be short: read it as empty.
+    auto at = [&](const std::vector<std::string>& v) { return i < v.size() ? v[i] : std::string(); };
+    json r = {{"command", at(reply.commands)}};
+    if (!at(reply.correlations).empty()) r["correlationData"] = at(reply.correlations);
     const storage::AdminOp& op = req.ops[i];
     const storage::AdminOpResult* res = result && i < result->results.size() ? &result->results[i] : nullptr;
-    if (!req.errors[i].empty()) {
-      r["error"] = req.errors[i];
+    if (!at(reply.errors).empty()) {
+      r["error"] = at(reply.errors);
     } else if (!result) {
       r["error"] = std::string(failure);
     } else if (res && !res->status.ok()) {
       r["error"] = res->status.message();
-    } else if (req.commands[i] == "getStats") {
+    } else if (at(reply.commands) == "getStats") {
       r["data"] = stats ? StatsJson(*stats) : json::object();
     } else if (res) {
       switch (op.kind) {

@@ -5,6 +5,7 @@
 #include "admin.h"
 #include "edit.h"
 #include "replies.h"
+#include "reply.h"
 #include "validate.h"
 #include "wire.h"
 
@@ -116,8 +117,7 @@ bool Engine::IsAdmin(std::string_view user) const {
 Decision Engine::OnControl(const Inbound& in) const {
   Decision d{.consumed = true, .publish = {}, .requests = {}};
   if (in.client_id.empty()) return d;
-  storage::AdminRequest req = ParseAdminRequest(in.payload, IsAdmin(in.user), options_, in.now_ms);
-  req.client_id = std::string(in.client_id);
+  storage::AdminRequest req = ParseAdminRequest(in.payload, IsAdmin(in.user), options_, in.now_ms, in.client_id);
   const bool needs_store = std::any_of(req.ops.begin(), req.ops.end(), [](const storage::AdminOp& op) {
     return op.kind != storage::AdminOp::Kind::kNone;
   });
@@ -127,7 +127,8 @@ Decision Engine::OnControl(const Inbound& in) const {
     // Nothing to read or write: answer at once (errors, getStats).
     storage::AdminResult empty;
     empty.results.resize(req.ops.size());
-    d.publish.push_back({std::string(kAdminResponseTopic), AdminResponse(req, &empty, "", stats_), req.client_id});
+    d.publish.push_back(
+        {std::string(kAdminResponseTopic), AdminResponse(req, &empty, "", stats_), ReplyOf(req).client_id});
   }
   return d;
 }
@@ -169,8 +170,10 @@ Decision Engine::OnSend(const Inbound& in) const {
     // Fire-and-forget: relayed now to whoever is online, never stored.
     m.clear_expiry();
     if (!group.empty()) {
-      storage::MembersRequest req{.id = m.id(), .user = std::string(in.user), .device = std::string(in.client_id),
-                                  .group = group, .activity = {}, .transient = m, .is_activity = false};
+      storage::MembersRequest req{
+          .user = std::string(in.user), .group = group,
+          .reply = MakeReply(RelayReply{.id = m.id(), .device = std::string(in.client_id), .is_activity = false,
+                                        .activity = {}, .transient = m})};
       d.requests.emplace_back(std::move(req));
       return d;
     }
@@ -233,9 +236,10 @@ Decision Engine::OnSignal(const Inbound& in) const {
       out.mutable_to()->clear_device();
       out.set_type(wire::kRequest);
       if (!s.to().group().empty()) {
-        d.requests.emplace_back(storage::MembersRequest{.id = s.id(), .user = user, .device = device,
-                                                        .group = s.to().group(), .activity = out,
-                                                        .transient = {}, .is_activity = true});
+        d.requests.emplace_back(storage::MembersRequest{
+            .user = user, .group = s.to().group(),
+            .reply = MakeReply(RelayReply{.id = s.id(), .device = device, .is_activity = true, .activity = out,
+                                          .transient = {}})});
       } else {
         if (stats_) ++stats_->relayed;
         d.publish.push_back({topics_.Events(s.to().user()), Serialize(out), {}, kQos0});
@@ -243,29 +247,31 @@ Decision Engine::OnSignal(const Inbound& in) const {
       break;
     }
     case SignalKind::kReceipt: {
-      d.requests.emplace_back(storage::ReceiptRequest{.id = s.id(), .user = user, .device = device,
+      // One reply for the receipt and the pull it may ask for: both echo the id.
+      const storage::ReplyTag reply = MakeReply(SignalReply{s.id()});
+      d.requests.emplace_back(storage::ReceiptRequest{.user = user, .device = device,
                                                       .offset = s.signal_offset(), .received = true,
-                                                      .read = s.signal_ack_state().read()});
+                                                      .read = s.signal_ack_state().read(), .reply = reply});
       if (s.signal_request() == wire::kPull) {
-        d.requests.emplace_back(storage::PullRequest{.id = s.id(), .user = user, .device = device,
+        d.requests.emplace_back(storage::PullRequest{.user = user, .device = device,
                                                      .after = s.signal_offset(),
                                                      .limit = s.limit() == 0 ? 1 : pull_limit(s.limit()),
-                                                     .now_ms = in.now_ms});
+                                                     .now_ms = in.now_ms, .reply = reply});
       }
       break;
     }
     case SignalKind::kPushRegistration:
-      d.requests.emplace_back(storage::PushRegisterRequest{.id = s.id(), .user = user, .device = device,
+      d.requests.emplace_back(storage::PushRegisterRequest{.user = user, .device = device,
                                                            .app = s.push().app(), .token = s.push().token(),
-                                                           .now_ms = in.now_ms});
+                                                           .now_ms = in.now_ms, .reply = MakeReply(SignalReply{s.id()})});
       break;
     case SignalKind::kPull:
     case SignalKind::kPush: {
       const bool push = std::get<SignalKind>(kind) == SignalKind::kPush;
-      d.requests.emplace_back(storage::PullRequest{.id = s.id(), .user = user, .device = device,
+      d.requests.emplace_back(storage::PullRequest{.user = user, .device = device,
                                                    .after = push ? -1 : s.signal_offset(),
                                                    .limit = push ? 0 : pull_limit(s.limit()),
-                                                   .now_ms = in.now_ms});
+                                                   .now_ms = in.now_ms, .reply = MakeReply(SignalReply{s.id()})});
       break;
     }
   }
@@ -318,23 +324,24 @@ std::vector<Publish> Engine::Failed(const storage::Completion& done) const {
     return {Error(r->sender, r->message.from().device(), r->message.id(), c, detail)};
   }
   if (auto* r = std::get_if<storage::ReceiptRequest>(&done.request)) {
-    return {Error(r->user, r->device, r->id, code, detail)};
+    return {Error(r->user, r->device, ReplyOf(*r).id, code, detail)};
   }
   if (auto* r = std::get_if<storage::PullRequest>(&done.request)) {
-    return {Error(r->user, r->device, r->id, code, detail)};
+    return {Error(r->user, r->device, ReplyOf(*r).id, code, detail)};
   }
   if (auto* r = std::get_if<storage::PushRegisterRequest>(&done.request)) {
     ErrorCode c = done.status.code() == storage::Status::Code::kInvalid ? ErrorCode::kInvalidPushRegistration : code;
-    return {Error(r->user, r->device, r->id, c, detail)};
+    return {Error(r->user, r->device, ReplyOf(*r).id, c, detail)};
   }
   if (auto* r = std::get_if<storage::MembersRequest>(&done.request)) {
     ErrorCode c = done.status.code() == storage::Status::Code::kNotFound ? ErrorCode::kUnknownGroup : code;
-    return {Error(r->user, r->device, r->id, c, detail)};
+    const RelayReply& reply = ReplyOf(*r);
+    return {Error(r->user, reply.device, reply.id, c, detail)};
   }
   if (auto* r = std::get_if<storage::AdminRequest>(&done.request)) {
     if (stats_) stats_->CountError(code);
     return {{std::string(kAdminResponseTopic), AdminResponse(*r, nullptr, done.status.ToString(), stats_),
-             r->client_id}};
+             ReplyOf(*r).client_id}};
   }
   return {};  // housekeeping failed: it runs again on a later tick
 }
@@ -401,25 +408,28 @@ std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage
   }
   if (stats_) stats_->deliveries += res.entries.size();
   out.push_back({topics_.DeviceEvents(req.user, req.device),
-                 Serialize(PullResponse(req.id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
+                 Serialize(PullResponse(ReplyOf(req).id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
                  {}, options_.delivery_qos});  // the entries' QoS, so it cannot overtake them
   return out;
 }
 
 std::vector<Publish> Engine::Done(const storage::MembersRequest& req, const storage::MembersResult& res) const {
   std::vector<Publish> out;
+  const RelayReply& relay = ReplyOf(req);
   if (stats_) ++stats_->relayed;
   for (const auto& member : res.members) {
     if (member == req.user) continue;
-    if (req.is_activity) {
-      out.push_back({topics_.Events(member), Serialize(req.activity), {}, kQos0});
+    if (relay.is_activity) {
+      out.push_back({topics_.Events(member), Serialize(relay.activity), {}, kQos0});
     } else {
-      Message m = req.transient;
+      Message m = relay.transient;
       m.set_signal_type(wire::kReceiver);
       out.push_back({topics_.Inbox(member), Serialize(m), {}, kQos0});
     }
   }
-  if (!req.is_activity) out.push_back({topics_.Events(req.user), Serialize(TransientAck(req.transient)), {}, kQos0});
+  if (!relay.is_activity) {
+    out.push_back({topics_.Events(req.user), Serialize(TransientAck(relay.transient)), {}, kQos0});
+  }
   return out;
 }
 
@@ -442,7 +452,7 @@ std::vector<Publish> Engine::Done(const storage::PushRegisterRequest& req, const
   courier::v1::PushRegistration reg;
   reg.set_app(req.app);
   reg.set_token(req.token);
-  return {{topics_.DeviceEvents(req.user, req.device), Serialize(PushRegistered(req.id, reg)), {}, kQos0}};
+  return {{topics_.DeviceEvents(req.user, req.device), Serialize(PushRegistered(ReplyOf(req).id, reg)), {}, kQos0}};
 }
 
 // Pushes due and done concern the shell's push sender, not clients.
@@ -450,7 +460,7 @@ std::vector<Publish> Engine::Done(const storage::PushDoneRequest&, const storage
 std::vector<Publish> Engine::Done(const storage::PushScanRequest&, const storage::PushScanResult&) const { return {}; }
 
 std::vector<Publish> Engine::Done(const storage::AdminRequest& req, const storage::AdminResult& res) const {
-  return {{std::string(kAdminResponseTopic), AdminResponse(req, &res, "", stats_), req.client_id}};
+  return {{std::string(kAdminResponseTopic), AdminResponse(req, &res, "", stats_), ReplyOf(req).client_id}};
 }
 
 }  // namespace courier::core

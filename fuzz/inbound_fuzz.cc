@@ -40,6 +40,7 @@
 #include "error_code.h"
 #include "input.h"
 #include "lmdb_store.h"
+#include "reply.h"
 #include "rate_limiter.h"
 #include "stats.h"
 #include "topics.h"
@@ -365,8 +366,9 @@ void CheckDecision(const core::Engine& e, const core::Inbound& in, const core::D
       Check(pr->after >= -1, "pull after " + std::to_string(pr->after) + ctx);
       Check(pr->limit <= opts.max_pull_limit, "pull over max_pull_limit" + ctx);
     } else if (auto* mr = std::get_if<storage::MembersRequest>(&r)) {
-      Check(mr->user == in.user && mr->device == in.client_id, "group relay as another user" + ctx);
-      Check(speaks_as_publisher(mr->is_activity ? mr->activity.from() : mr->transient.from()),
+      const auto& relay = core::ReplyOf(*mr);
+      Check(mr->user == in.user && relay.device == in.client_id, "group relay as another user" + ctx);
+      Check(speaks_as_publisher(relay.is_activity ? relay.activity.from() : relay.transient.from()),
             "group relay with a foreign from" + ctx);
     } else if (auto* pr = std::get_if<storage::PushRegisterRequest>(&r)) {
       Check(pr->user == in.user && pr->device == in.client_id, "push registration for another device" + ctx);
@@ -391,7 +393,7 @@ void CheckControl(const core::Engine& e, const core::Inbound& in, const core::De
   }
   for (const auto& r : d.requests) {
     auto* a = std::get_if<storage::AdminRequest>(&r);
-    Check(a != nullptr && a->client_id == in.client_id, "a control publish made a non-admin request" + ctx);
+    Check(a != nullptr && core::ReplyOf(*a).client_id == in.client_id, "a control publish made a non-admin request" + ctx);
   }
 }
 
@@ -482,7 +484,7 @@ void Complete(const core::Engine& e, const storage::Completion& c, bool* full) {
   for (const auto& p : e.OnCompletion(c)) {
     CheckPublishShape(e, p);
     if (admin) {
-      Check(p.topic == core::kAdminResponseTopic && p.client_id == admin->client_id,
+      Check(p.topic == core::kAdminResponseTopic && p.client_id == core::ReplyOf(*admin).client_id,
             "an admin reply to someone else: " + Printable(p.topic) + " for '" + Printable(p.client_id) + "'");
     }
     Signal s;

@@ -13,7 +13,7 @@ extern "C" {
 #include <exception>
 #include <memory>
 
-#include "lmdb_store.h"
+#include "lmdb_store.h"  // the one place that picks the storage engine
 #include "plugin_options.h"
 #include "shell.h"
 

@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-#include "lmdb_store.h"
+#include "lmdb_options.h"
 #include "push_sender.h"
 #include "core_options.h"
 

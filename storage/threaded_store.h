@@ -9,6 +9,8 @@
 // the load; the cap bounds one commit's dirty pages, which LMDB keeps
 // allocated for later transactions, and the wait of the requests inside it.
 //
+// Ownership: owns the inner store, which the worker destroys no earlier
+// than the destructor's join.
 // Thread: Submit, Release, Flush, pending and commit_stats are for one
 // caller thread (the broker thread); the inner store is touched only by the
 // worker.
@@ -40,6 +42,11 @@ namespace courier::storage {
 class ThreadedStore final : public Store {
  public:
   static constexpr size_t kDefaultMaxBatch = 1024;
+  // How many requests the spare queue keeps room for between batches (about
+  // 400 B each): enough for a batch at saturation without reallocating,
+  // small enough that a burst's room (a fill keeps thousands in flight) is
+  // given back.
+  static constexpr size_t kKeptQueueRoom = 256;
   using Finish = std::function<void(std::vector<Completion>& batch)>;
   // When an idle worker starts: at the first Submit(), or at the next
   // Release(). A worker that ends a commit takes whatever is queued either

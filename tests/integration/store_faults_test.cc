@@ -6,6 +6,9 @@
 //
 // Tests that need a small or read-only file system mount a tmpfs: they need
 // root (CI runs them as root) and fail, with a message saying so, without it.
+// This test forges a store from a future build (another schema version), which
+// no storage API may write: it alone writes LMDB directly, and opens the
+// engine itself to create a valid, empty store.
 #include <lmdb.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,7 +30,7 @@
 #include "support/device.h"
 #include "support/durability.h"
 #include "support/fixture.h"
-#include "support/store_reader.h"
+#include "lmdb_store.h"
 #include "support/traffic.h"
 
 namespace courier::it {
@@ -333,8 +336,8 @@ TEST(StoreStartupTest, StoreOnReadOnlyFileSystem) {
   ASSERT_TRUE(disk.Mount("size=4m,mode=0700"));
   const std::string db = disk.path() + "/db";
   {
-    std::unique_ptr<StoreReader> store;  // creates a valid, empty store
-    ASSERT_TRUE(StoreReader::Open(db, &store));
+    std::unique_ptr<storage::LmdbStore> store;  // creates a valid, empty store
+    ASSERT_TRUE(storage::LmdbStore::Open({.path = db}, &store).ok());
   }
   // chmod would not stop root; a read-only file system does.
   ASSERT_TRUE(disk.RemountReadOnly());
@@ -355,8 +358,8 @@ TEST(StoreStartupTest, MissingStoreDirectoryOnReadOnlyFileSystem) {
 TEST(StoreStartupTest, UnknownSchemaVersion) {
   Broker broker;
   {
-    std::unique_ptr<StoreReader> store;
-    ASSERT_TRUE(StoreReader::Open(broker.db_path(), &store));
+    std::unique_ptr<storage::LmdbStore> store;  // creates a valid, empty store
+    ASSERT_TRUE(storage::LmdbStore::Open({.path = broker.db_path()}, &store).ok());
   }
   // A store from a future build: meta/schema_version = "999".
   MDB_env* env = nullptr;

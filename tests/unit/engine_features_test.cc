@@ -6,6 +6,7 @@
 
 #include "admin.h"
 #include "engine.h"
+#include "reply.h"
 #include "test_util.h"
 
 namespace courier::core {
@@ -99,7 +100,7 @@ TEST(EngineFeatures, TransientIsRelayedAtOnceAndNotStored) {
   d = e.OnPublish(In("msg/alice/send", p));
   ASSERT_EQ(d.requests.size(), 1u);
   auto req = std::get<storage::MembersRequest>(d.requests[0]);
-  EXPECT_FALSE(req.is_activity);
+  EXPECT_FALSE(ReplyOf(req).is_activity);
   auto out = e.OnCompletion({req, storage::Status::Ok(), storage::MembersResult{{"alice", "bob", "carol"}}});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].topic, "msg/bob/inbox");
@@ -125,7 +126,8 @@ TEST(EngineFeatures, GroupActivityGoesToTheOtherMembers) {
 
 TEST(EngineFeatures, PullSendsHigherPriorityFirstKeepingOffsets) {
   Engine e(CoreOptions{});
-  storage::PullRequest req{.id = "p", .user = "bob", .device = "phone", .after = 0, .limit = 10};
+  storage::PullRequest req{.user = "bob", .device = "phone", .after = 0, .limit = 10,
+                           .reply = MakeReply(SignalReply{"p"})};
   storage::PullResult res;
   res.head = 4;
   for (auto [offset, prio] : {std::pair{1, 5}, {2, 0}, {3, 5}, {4, 15}}) {
@@ -175,7 +177,8 @@ TEST(EngineFeatures, HousekeepingAsksForExpiryAndRetentionWhenSet) {
 
 TEST(EngineFeatures, GroupReceiptNoticeCarriesCounts) {
   Engine e(CoreOptions{});
-  storage::ReceiptRequest req{.id = "r", .user = "bob", .device = "phone", .offset = 2, .received = true};
+  storage::ReceiptRequest req{.user = "bob", .device = "phone", .offset = 2, .received = true,
+                              .reply = MakeReply(SignalReply{"r"})};
   storage::ReceiptResult res;
   res.changed = true;
   res.entry = Msg("m1", "");
@@ -229,12 +232,12 @@ TEST_F(AdminTest, CommandsBecomeOneStoreRequest) {
   EXPECT_TRUE(d.publish.empty());
   ASSERT_EQ(d.requests.size(), 1u);
   auto req = std::get<storage::AdminRequest>(d.requests[0]);
-  EXPECT_EQ(req.client_id, "console");
+  EXPECT_EQ(ReplyOf(req).client_id, "console");
   ASSERT_EQ(req.ops.size(), 3u);
   EXPECT_EQ(req.ops[0].kind, storage::AdminOp::Kind::kCreateGroup);
   EXPECT_EQ(req.ops[0].members, (std::vector<std::string>{"alice", "bob"}));
   EXPECT_EQ(req.ops[0].max_members, 256u);
-  EXPECT_EQ(req.ops[1].user, GroupConversation("g1"));
+  EXPECT_EQ(req.ops[1].conversation, GroupConversation("g1"));
 
   storage::AdminResult res;
   res.results.resize(3);

@@ -1,6 +1,7 @@
 // Engine::OnPublish and Engine::OnCompletion with hand-built completions:
 // no store, no broker.
 #include "engine.h"
+#include "reply.h"
 
 #include <gtest/gtest.h>
 
@@ -301,7 +302,7 @@ TEST_F(EngineTest, ReceiptBecomesAReceiptRequest) {
   ASSERT_EQ(d.requests.size(), 1u);
   auto* r = std::get_if<ReceiptRequest>(&d.requests[0]);
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->id, "m1");
+  EXPECT_EQ(ReplyOf(*r).id, "m1");
   EXPECT_EQ(r->user, "bob");
   EXPECT_EQ(r->device, "laptop");
   EXPECT_EQ(r->offset, 5);
@@ -330,7 +331,7 @@ TEST_F(EngineTest, ReceiptWithPullAlsoPullsTheNextEntry) {
   ASSERT_NE(r, nullptr);
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(r->offset, 4);
-  EXPECT_EQ(p->id, "m1");
+  EXPECT_EQ(ReplyOf(*p).id, "m1");
   EXPECT_EQ(p->user, "bob");
   EXPECT_EQ(p->device, "laptop");
   EXPECT_EQ(p->after, 4);
@@ -357,7 +358,7 @@ TEST_F(EngineTest, PullLimits) {
   };
   const CoreOptions o;
   PullRequest p = pull(7, 25);
-  EXPECT_EQ(p.id, "p1");
+  EXPECT_EQ(ReplyOf(p).id, "p1");
   EXPECT_EQ(p.user, "bob");
   EXPECT_EQ(p.device, "laptop");
   EXPECT_EQ(p.after, 7);
@@ -399,7 +400,7 @@ TEST_F(EngineTest, PushAsksForTheHead) {
   ASSERT_EQ(d.requests.size(), 1u);
   auto* p = std::get_if<PullRequest>(&d.requests[0]);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->id, "push1");
+  EXPECT_EQ(ReplyOf(*p).id, "push1");
   EXPECT_EQ(p->limit, 0u);
 }
 
@@ -562,8 +563,9 @@ TEST_F(EngineTest, StoreFailuresOfAnAppend) {
 }
 
 TEST_F(EngineTest, StoreFailuresOfReceiptsAndPulls) {
-  ReceiptRequest receipt{.id = "m9", .user = "bob", .device = "laptop", .offset = 5, .received = true, .read = false};
-  PullRequest pull{.id = "p9", .user = "bob", .device = "laptop", .after = 0, .limit = 10};
+  ReceiptRequest receipt{.user = "bob", .device = "laptop", .offset = 5, .received = true, .read = false,
+                         .reply = MakeReply(SignalReply{"m9"})};
+  PullRequest pull{.user = "bob", .device = "laptop", .after = 0, .limit = 10, .reply = MakeReply(SignalReply{"p9"})};
 
   auto out = engine_.OnCompletion(Completion{receipt, Status::NotFound("no entry at offset 5"), std::monostate{}});
   ExpectRejected(Decision{.consumed = true, .publish = out, .requests = {}}, "unknown_offset", "m9",
@@ -602,7 +604,8 @@ ReceiptResult ReceiptStored(int32_t offset, int32_t peer_offset, bool read) {
 }
 
 TEST_F(EngineTest, ChangedReceiptNotifiesSenderAndReadersDevices) {
-  ReceiptRequest req{.id = "m1", .user = "bob", .device = "laptop", .offset = 7, .received = true, .read = true};
+  ReceiptRequest req{.user = "bob", .device = "laptop", .offset = 7, .received = true, .read = true,
+                     .reply = MakeReply(SignalReply{"m1"})};
   auto out = engine_.OnCompletion(Completion{req, Status::Ok(), ReceiptStored(7, 3, true)});
   EXPECT_EQ(out.size(), 2u) << ::testing::PrintToString(TopicsOf(out));
 
@@ -635,7 +638,8 @@ TEST_F(EngineTest, ChangedReceiptNotifiesSenderAndReadersDevices) {
 }
 
 TEST_F(EngineTest, ReceivedOnlyReceiptCarriesReceivedState) {
-  ReceiptRequest req{.id = "m1", .user = "bob", .device = "laptop", .offset = 7, .received = true, .read = false};
+  ReceiptRequest req{.user = "bob", .device = "laptop", .offset = 7, .received = true, .read = false,
+                     .reply = MakeReply(SignalReply{"m1"})};
   auto out = engine_.OnCompletion(Completion{req, Status::Ok(), ReceiptStored(7, 3, false)});
   const ::courier::core::Publish* to_sender = Find(out, "msg/alice/events");
   ASSERT_NE(to_sender, nullptr);
@@ -645,14 +649,15 @@ TEST_F(EngineTest, ReceivedOnlyReceiptCarriesReceivedState) {
 }
 
 TEST_F(EngineTest, UnchangedReceiptSaysNothing) {
-  ReceiptRequest req{.id = "m1", .user = "bob", .device = "laptop", .offset = 7, .received = true, .read = true};
+  ReceiptRequest req{.user = "bob", .device = "laptop", .offset = 7, .received = true, .read = true,
+                     .reply = MakeReply(SignalReply{"m1"})};
   ReceiptResult res = ReceiptStored(7, 3, true);
   res.changed = false;
   EXPECT_TRUE(engine_.OnCompletion(Completion{req, Status::Ok(), res}).empty());
 }
 
 TEST_F(EngineTest, PullDeliversEntriesThenTheResponse) {
-  PullRequest req{.id = "p1", .user = "bob", .device = "laptop", .after = 2, .limit = 10};
+  PullRequest req{.user = "bob", .device = "laptop", .after = 2, .limit = 10, .reply = MakeReply(SignalReply{"p1"})};
   PullResult res;
   res.head = 9;
   for (int32_t off : {3, 4, 5}) {
@@ -681,7 +686,7 @@ TEST_F(EngineTest, PullDeliversEntriesThenTheResponse) {
 }
 
 TEST_F(EngineTest, EmptyPullOnlyResponds) {
-  PullRequest req{.id = "p1", .user = "bob", .device = "laptop", .after = 9, .limit = 10};
+  PullRequest req{.user = "bob", .device = "laptop", .after = 9, .limit = 10, .reply = MakeReply(SignalReply{"p1"})};
   PullResult res;
   res.head = 9;
   auto out = engine_.OnCompletion(Completion{req, Status::Ok(), res});

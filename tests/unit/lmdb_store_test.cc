@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "keys.h"
+#include "lmdb_env.h"
 #include "test_util.h"
 
 namespace courier::storage {
@@ -45,11 +46,11 @@ AppendRequest Append(const std::string& sender, const std::string& to, const std
 }
 
 ReceiptRequest Receipt(const std::string& user, const std::string& device, int32_t offset, bool read) {
-  return ReceiptRequest{.id = "r", .user = user, .device = device, .offset = offset, .received = true, .read = read};
+  return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true, .read = read};
 }
 
 PullRequest Pull(const std::string& user, const std::string& device, int32_t after, uint32_t limit) {
-  return PullRequest{.id = "p", .user = user, .device = device, .after = after, .limit = limit};
+  return PullRequest{.user = user, .device = device, .after = after, .limit = limit};
 }
 
 class StoreTest : public ::testing::Test {
@@ -568,7 +569,8 @@ TEST_F(StoreTest, CountersDedupAndCursorsSurviveReopen) {
 
 // ---------------------------------------------------------------- opening
 
-// Writes meta[schema_version] = value (or deletes it when value is null) with the raw LMDB C API.
+// Writes meta[schema_version] = value (or deletes it when value is null) with the raw LMDB C API:
+// it forges a store of another build, which no storage API may write.
 void SetSchemaVersion(const std::string& path, const char* value) {
   MDB_env* env = nullptr;
   ASSERT_EQ(mdb_env_create(&env), MDB_SUCCESS);
@@ -714,7 +716,7 @@ TEST(StoreMap, GrowsWhenFull) {
   // The grown store reopens with the small initial size and keeps working.
   store.reset();
   ASSERT_TRUE(LmdbStore::Open(o, &store).ok());
-  store->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = 2990, .limit = 100});
+  store->Submit(PullRequest{.user = "bob", .device = "d", .after = 2990, .limit = 100});
   store->Submit(Append("alice", "bob", "last", payload));
   auto done = store->Flush();
   ASSERT_EQ(done.size(), 2u);
@@ -763,9 +765,9 @@ TEST(StoreMap, FullStoreFailsTheWholeBatchAndKeepsEarlierData) {
   EXPECT_EQ(store->stats().failed_batches, 1u);
 
   // Nothing of the failed batch is visible; what came before is intact.
-  store->Submit(PullRequest{.id = "p", .user = "alice", .device = "d", .after = stored - 2, .limit = 10});
-  store->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = 0, .limit = 3});
-  store->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = stored, .limit = 3});
+  store->Submit(PullRequest{.user = "alice", .device = "d", .after = stored - 2, .limit = 10});
+  store->Submit(PullRequest{.user = "bob", .device = "d", .after = 0, .limit = 3});
+  store->Submit(PullRequest{.user = "bob", .device = "d", .after = stored, .limit = 3});
   auto done = store->Flush();
   ASSERT_EQ(done.size(), 3u);
   for (const auto& c : done) ASSERT_TRUE(c.status.ok()) << c.status.ToString();
@@ -784,7 +786,7 @@ TEST(StoreMap, FullStoreFailsTheWholeBatchAndKeepsEarlierData) {
   // The same holds after reopening.
   store.reset();
   ASSERT_TRUE(LmdbStore::Open(o, &store).ok());
-  store->Submit(PullRequest{.id = "p", .user = "bob", .device = "d", .after = stored - 1, .limit = 10});
+  store->Submit(PullRequest{.user = "bob", .device = "d", .after = stored - 1, .limit = 10});
   done = store->Flush();
   ASSERT_EQ(done.size(), 1u);
   ASSERT_TRUE(done[0].status.ok());

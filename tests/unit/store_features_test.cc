@@ -1,10 +1,10 @@
 // The LmdbStore operations behind groups, expiry, retention and the admin
 // API. The basic append/receipt/pull contract is in lmdb_store_test.cc.
 #include <gtest/gtest.h>
-#include <lmdb.h>
 
 #include <map>
 
+#include "lmdb_reader.h"
 #include "lmdb_store.h"
 #include "test_util.h"
 
@@ -46,9 +46,6 @@ class StoreFeaturesTest : public ::testing::Test {
   AdminOpResult Admin(AdminOp op) {
     AdminRequest req;
     req.ops.push_back(std::move(op));
-    req.commands.push_back("x");
-    req.correlations.push_back("");
-    req.errors.push_back("");
     auto res = Ok<AdminResult>(req);
     return res.results.empty() ? AdminOpResult{} : res.results[0];
   }
@@ -85,11 +82,11 @@ class StoreFeaturesTest : public ::testing::Test {
     return r;
   }
   static ReceiptRequest Receipt(const std::string& user, const std::string& device, int32_t offset, bool read) {
-    return ReceiptRequest{.id = "r", .user = user, .device = device, .offset = offset, .received = true,
+    return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true,
                           .read = read};
   }
   std::vector<int32_t> Offsets(const std::string& user, int64_t now_ms = 0) {
-    auto res = Ok<PullResult>(PullRequest{.id = "p", .user = user, .device = "any", .after = 0,
+    auto res = Ok<PullResult>(PullRequest{.user = user, .device = "any", .after = 0,
                                           .limit = 1000, .now_ms = now_ms});
     std::vector<int32_t> v;
     for (const auto& m : res.entries) v.push_back(m.signal_offset());
@@ -162,11 +159,11 @@ TEST_F(StoreFeaturesTest, GroupReceiptsAreCountedOnTheSenderCopy) {
 
 TEST_F(StoreFeaturesTest, MembersRequest) {
   CreateGroup("family", {"alice", "bob"});
-  auto m = Ok<MembersResult>(MembersRequest{.id = "t", .user = "alice", .device = "p", .group = "family"});
+  auto m = Ok<MembersResult>(MembersRequest{.user = "alice", .group = "family"});
   EXPECT_EQ(m.members, (std::vector<std::string>{"alice", "bob"}));
-  EXPECT_EQ(Run(MembersRequest{.id = "t", .user = "eve", .device = "p", .group = "family"}).status.code(),
+  EXPECT_EQ(Run(MembersRequest{.user = "eve", .group = "family"}).status.code(),
             Status::Code::kForbidden);
-  EXPECT_EQ(Run(MembersRequest{.id = "t", .user = "alice", .device = "p", .group = "none"}).status.code(),
+  EXPECT_EQ(Run(MembersRequest{.user = "alice", .group = "none"}).status.code(),
             Status::Code::kNotFound);
 }
 
@@ -255,10 +252,10 @@ TEST_F(StoreFeaturesTest, AdminGroupsAndUsers) {
   AdminOpResult dup = Admin(AdminOp{.kind = Kind::kCreateGroup, .group = "a-team"});
   EXPECT_FALSE(dup.status.ok());
   EXPECT_EQ(Admin(AdminOp{.kind = Kind::kListGroups}).names, (std::vector<std::string>{"a-team", "b-team"}));
-  AdminOpResult g = Admin(AdminOp{.kind = Kind::kGetGroup, .group = "a-team", .user = "g:a-team"});
+  AdminOpResult g = Admin(AdminOp{.kind = Kind::kGetGroup, .group = "a-team", .conversation = "g:a-team"});
   EXPECT_EQ(g.names, (std::vector<std::string>{"alice", "bob"})) << "members are unique";
   Ok<AppendResult>(ToGroup("alice", "a-team", "m1"));
-  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kGetGroup, .group = "a-team", .user = "g:a-team"}).user_offset, 1);
+  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kGetGroup, .group = "a-team", .conversation = "g:a-team"}).user_offset, 1);
   EXPECT_EQ(Admin(AdminOp{.kind = Kind::kRemoveMember, .group = "a-team", .user = "carol"}).status.code(),
             Status::Code::kNotFound);
   EXPECT_EQ(Admin(AdminOp{.kind = Kind::kAddMember, .group = "a-team", .user = "carol", .max_members = 2})
@@ -316,7 +313,7 @@ TEST_F(StoreFeaturesTest, PullReportsHowFarItReached) {
   Ok<AppendResult>(ToUser("alice", "bob", "m2", 1000));
   Ok<AppendResult>(ToUser("alice", "bob", "m3", 1000, 2000));  // expires at 2000
   auto pull = [&](int32_t after, uint32_t limit) {
-    return Ok<PullResult>(PullRequest{.id = "p", .user = "bob", .device = "d", .after = after, .limit = limit,
+    return Ok<PullResult>(PullRequest{.user = "bob", .device = "d", .after = after, .limit = limit,
                                       .now_ms = 5000});
   };
   PullResult all = pull(0, 10);
@@ -343,27 +340,17 @@ TEST_F(StoreFeaturesTest, PullReportsHowFarItReached) {
 namespace courier::storage {
 namespace {
 
-// mdb_stat entries of each named table of the (closed) store at `path`;
-// -1 for a table that does not exist.
+// Entries of each named table of the store at `path`, as its Reader counts
+// them; -1 for a table that does not exist.
 std::map<std::string, int64_t> TableEntries(const std::string& path, std::vector<std::string> names) {
   std::map<std::string, int64_t> out;
-  MDB_env* env = nullptr;
-  EXPECT_EQ(mdb_env_create(&env), MDB_SUCCESS);
-  EXPECT_EQ(mdb_env_set_maxdbs(env, 32), MDB_SUCCESS);
-  EXPECT_EQ(mdb_env_open(env, path.c_str(), MDB_RDONLY, 0600), MDB_SUCCESS);
-  MDB_txn* txn = nullptr;
-  EXPECT_EQ(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn), MDB_SUCCESS);
-  for (const auto& n : names) {
-    MDB_dbi dbi;
-    MDB_stat st{};
-    if (mdb_dbi_open(txn, n.c_str(), 0, &dbi) != MDB_SUCCESS || mdb_stat(txn, dbi, &st) != MDB_SUCCESS) {
-      out[n] = -1;
-    } else {
-      out[n] = static_cast<int64_t>(st.ms_entries);
-    }
+  std::unique_ptr<Reader> reader;
+  EXPECT_TRUE(OpenLmdbReader(path, &reader).ok());
+  for (const auto& n : names) out[n] = -1;
+  if (!reader) return out;
+  for (const auto& t : reader->Tables()) {
+    if (out.count(t.name)) out[t.name] = t.records;
   }
-  mdb_txn_abort(txn);
-  mdb_env_close(env);
   return out;
 }
 
@@ -402,7 +389,7 @@ TEST_F(StoreLayoutTest, BodyGoesWithItsLastTrimmedCopy) {
   EXPECT_EQ(t["bodies"], 2);
   EXPECT_EQ(t["copies"], 2);
   EXPECT_EQ(t["refs"], 2) << "one copy of each body left";
-  auto alice = Ok<PullResult>(PullRequest{.id = "p", .user = "alice", .device = "d", .after = 0, .limit = 10});
+  auto alice = Ok<PullResult>(PullRequest{.user = "alice", .device = "d", .after = 0, .limit = 10});
   ASSERT_EQ(alice.entries.size(), 2u);
   EXPECT_EQ(alice.entries[1].payload(), "hi m2");
   EXPECT_EQ(alice.entries[1].signal_type(), 2);
@@ -448,12 +435,12 @@ TEST_F(StoreLayoutTest, GroupBodyCountsCopiesAndReceiptsAcrossReopen) {
   EXPECT_EQ(r.peer->payload(), "hi m1");
   EXPECT_EQ(r.peer->to().group(), "family");
   // The receivers' copies carry their own state, the body is shared.
-  auto carol = Ok<PullResult>(PullRequest{.id = "p", .user = "carol", .device = "d", .after = 0, .limit = 10});
+  auto carol = Ok<PullResult>(PullRequest{.user = "carol", .device = "d", .after = 0, .limit = 10});
   ASSERT_EQ(carol.entries.size(), 1u);
   EXPECT_TRUE(carol.entries[0].signal_ack_state().received());
   EXPECT_FALSE(carol.entries[0].signal_ack_state().read());
   EXPECT_EQ(carol.entries[0].signal_type(), 3);
-  auto bob = Ok<PullResult>(PullRequest{.id = "p", .user = "bob", .device = "d", .after = 0, .limit = 10});
+  auto bob = Ok<PullResult>(PullRequest{.user = "bob", .device = "d", .after = 0, .limit = 10});
   ASSERT_EQ(bob.entries.size(), 1u);
   EXPECT_TRUE(bob.entries[0].signal_ack_state().read());
   // A duplicate returns the sender copy with the group state.

@@ -55,7 +55,7 @@ class ThreadedStoreTest : public ::testing::Test {
     o.path = dir_.Sub("db");
     std::unique_ptr<LmdbStore> lmdb;
     if (!LmdbStore::Open(o, &lmdb).ok()) return -1;
-    lmdb->Submit(PullRequest{.id = "p", .user = user, .device = "d", .after = 0, .limit = 1});
+    lmdb->Submit(PullRequest{.user = user, .device = "d", .after = 0, .limit = 1});
     auto done = lmdb->Flush();
     auto* pulled = done.size() == 1 ? std::get_if<PullResult>(&done[0].result) : nullptr;
     return pulled ? pulled->head : -1;

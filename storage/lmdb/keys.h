@@ -67,7 +67,7 @@ std::string EncodeCounter(int32_t value);
 std::optional<int32_t> DecodeCounter(std::string_view bytes);
 
 // Schema version 1's `log` key, user \0 offset(be32): kept for tools that
-// read old stores (tools/courier/inspect.cc). Version 2 has no `log` table.
+// read old stores (LmdbReader, for courier inspect). Version 2 has no `log` table.
 std::string LogKey(std::string_view user, int32_t offset);
 // True when `key` is a log key of `user`; stores its offset in *offset.
 bool ParseLogKey(std::string_view key, std::string_view user, int32_t* offset);

@@ -1,5 +1,5 @@
 // Reading and rewriting the LMDB store's records inside the caller's
-// transaction. Private to storage/. A record that is missing where the
+// transaction. Private to storage/lmdb/. A record that is missing where the
 // schema says it must exist, or that does not decode, throws LmdbError
 // (MDB_CORRUPTED); LmdbStore turns that into a Status.
 #pragma once

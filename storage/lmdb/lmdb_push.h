@@ -1,5 +1,5 @@
 // Push registrations and due pushes in the LMDB store: functions over the
-// caller's transaction, called by LmdbStore. Private to storage/.
+// caller's transaction, called by LmdbStore. Private to storage/lmdb/.
 //
 // Tables: `push_regs` (user, NUL, device -> courier.store.v1.PushReg) and
 // `push_due` (user, NUL, device, NUL, offset as big-endian u32 ->

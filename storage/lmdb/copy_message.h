@@ -1,6 +1,6 @@
 // How a stored copy becomes the Message a device receives (schema 2): the
 // body's message with the copy's own offset, type and receipt flags.
-// Pure functions; shared by the store and `courier inspect`.
+// Pure functions; shared by LmdbStore and LmdbReader.
 #pragma once
 
 #include <string>

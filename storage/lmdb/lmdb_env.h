@@ -1,5 +1,6 @@
-// Thin RAII wrappers over the LMDB C API, private to storage/.
-// Errors from LMDB are thrown as LmdbError and caught inside LmdbStore,
+// Thin RAII wrappers over the LMDB C API, private to storage/lmdb/.
+// Errors from LMDB are thrown as LmdbError and caught inside LmdbStore and
+// LmdbReader,
 // which turns them into Status values; they never leave storage/.
 #pragma once
 

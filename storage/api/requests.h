@@ -1,10 +1,14 @@
 // The operations a Store carries out, and what each one returns.
 // Requests are plain values: the core builds them, the store applies them in
-// submission order, and hands back one Completion per request.
+// submission order, and hands back one Completion per request. A request
+// carries only what the store needs; what its caller needs to answer it
+// travels in an opaque ReplyTag. Engine-neutral: every engine implements
+// these semantics exactly.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -14,6 +18,13 @@
 #include "status.h"
 
 namespace courier::storage {
+
+// What the caller needs to answer a request once it completes (the core
+// keeps there the Signal's id, the asking device, a relayed payload, the
+// admin commands' names). The store never reads it and hands it back
+// untouched in Completion::request. Points to an immutable object, so it
+// may cross to and be released on the store's worker thread. May be null.
+using ReplyTag = std::shared_ptr<const void>;
 
 // Append one message, deduplicated by (sender, message.id()).
 // The store assigns every offset atomically: user_offset from the
@@ -93,12 +104,12 @@ struct AppendResult {
 // change state: on a user's own DEVICE copy a receipt moves the cursor only.
 // NotFound when the log has no entry at `offset`.
 struct ReceiptRequest {
-  std::string id;  // the Signal's id, echoed in replies; the store ignores it
   std::string user;
   std::string device;
   int32_t offset = 0;
   bool received = false;
   bool read = false;
+  ReplyTag reply;
 };
 
 struct ReceiptResult {
@@ -117,12 +128,12 @@ struct ReceiptResult {
 // earlier registration; an empty token removes it and the device's due
 // pushes. kInvalid for names the store's keys cannot hold.
 struct PushRegisterRequest {
-  std::string id;  // the Signal's id, echoed in replies
   std::string user;
   std::string device;
   std::string app;
   std::string token;
   int64_t now_ms = 0;
+  ReplyTag reply;
 };
 
 struct PushRegisterResult {
@@ -166,12 +177,12 @@ struct PushScanResult {
 // Entries that expired before any device of the user received them are
 // skipped (their offsets stay taken).
 struct PullRequest {
-  std::string id;  // the Signal's id, echoed in replies; the store ignores it
   std::string user;
   std::string device;
   int32_t after = 0;
   uint32_t limit = 0;
   int64_t now_ms = 0;  // entries whose expiry is before this count as expired
+  ReplyTag reply;
 };
 
 struct PullResult {
@@ -184,13 +195,9 @@ struct PullResult {
 // stored (activity, transient messages). NotFound for an unknown group,
 // kForbidden when `user` is not a member.
 struct MembersRequest {
-  std::string id;  // echoed in replies
   std::string user;
-  std::string device;
   std::string group;
-  courier::v1::Signal activity;    // what to relay: an activity Signal, or
-  courier::v1::Message transient;  // a transient Message (one of the two is set)
-  bool is_activity = true;
+  ReplyTag reply;  // the core keeps there what it relays
 };
 
 struct MembersResult {
@@ -237,7 +244,7 @@ struct AdminOp {
     kAddMember,     // group, user; kLimit past max_members
     kRemoveMember,  // group, user; NotFound when not a member
     kListGroups,    // -> names
-    kGetGroup,      // group -> names (members), user_offset; `user` holds the group's conversation key
+    kGetGroup,      // group, conversation -> names (members), user_offset
     kGetUser,       // user -> head, cursors, undelivered
     kListPush,      // user -> push_regs
     kRemovePush,    // user, device; NotFound when not registered
@@ -246,7 +253,8 @@ struct AdminOp {
   Kind kind = Kind::kNone;
   std::string group;
   std::string user;
-  std::string device;  // kRemovePush
+  std::string device;        // kRemovePush
+  std::string conversation;  // kGetGroup: the key of the group's user_offset counter
   std::vector<std::string> members;
   uint32_t max_members = 0;
   int64_t now_ms = 0;
@@ -268,11 +276,8 @@ struct AdminOpResult {
 };
 
 struct AdminRequest {
-  std::string client_id;            // who asked: the response goes to this client only
-  std::vector<AdminOp> ops;
-  std::vector<std::string> commands;      // the command names, parallel to ops
-  std::vector<std::string> correlations;  // correlationData, parallel to ops
-  std::vector<std::string> errors;        // an error already known (bad command), parallel to ops
+  std::vector<AdminOp> ops;  // kNone ops are skipped (their result stays default)
+  ReplyTag reply;            // the core keeps there who asked and the command names
 };
 
 struct AdminResult {
@@ -285,12 +290,6 @@ using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest, Members
 using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult, MembersResult,
                             ExpireResult, TrimResult, AdminResult, PushRegisterResult, PushDoneResult,
                             PushScanResult>;
-
-// How many requests a store's queue keeps room for between batches (about
-// 400 B each): enough for a batch at saturation without reallocating, small
-// enough that a burst's room (a fill keeps thousands in flight) is given
-// back.
-inline constexpr size_t kKeptQueueRoom = 256;
 
 // One finished request. `result` holds the alternative matching `request`
 // when status.ok(), and std::monostate otherwise.

@@ -1,6 +1,6 @@
 // Edit and recall in the LMDB store: functions over the caller's write
-// transaction, called by LmdbStore::ApplyOne(AppendRequest). Private to
-// storage/. Corrupt records throw LmdbError, like every LMDB operation.
+// transaction, called by Append (log.h). Private to
+// storage/lmdb/. Corrupt records throw LmdbError, like every LMDB operation.
 #pragma once
 
 #include <cstdint>
