@@ -22,6 +22,7 @@
 #include <vector>
 
 struct mosquitto;
+struct mosquitto_message;
 
 namespace courier::proc {
 
