@@ -1,4 +1,4 @@
-// The admin API (issue 5): JSON {"commands":[...]} on $CONTROL/courier/v1,
+// The admin API: JSON {"commands":[...]} on $CONTROL/courier/v1,
 // answered with {"responses":[...]} on $CONTROL/courier/v1/response to the
 // asking client only, in the shape of Mosquitto's dynamic security plugin.
 // Only users listed in plugin_opt_admin_users may use it.

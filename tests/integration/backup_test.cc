@@ -1,4 +1,4 @@
-// Online backup and restore (issue 3, docs/durability.md): `mdb_copy` of a
+// Online backup and restore (docs/durability.md): `mdb_copy` of a
 // live store, taken while senders keep sending, is a consistent store. A
 // broker started on the copy has every message acknowledged before the copy
 // began, continues every offset after the copy's heads without a gap, and
