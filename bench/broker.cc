@@ -4,11 +4,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "admin.h"
 #include "proc.h"
-#include "proc/loopback.h"
 
 namespace courier::bench {
 
@@ -50,83 +48,87 @@ const char* SyncOption(BrokerKind kind) {
 
 bool IsCourier(BrokerKind kind) { return SyncOption(kind) != nullptr; }
 
-Broker::Broker(BrokerSpec spec) : spec_(std::move(spec)) {
-  dir_ = MakeTempDir(std::string("courier-bench-") + KindName(spec_.kind) + "-");
-  if (!dir_.empty()) ::mkdir(db_path().c_str(), 0700);
+namespace {
+
+// How long a stopping broker may take (it flushes its store) before SIGKILL.
+constexpr std::chrono::milliseconds kStopGrace{20'000};
+
+proc::MosquittoOptions ProcessOptions(const BrokerSpec& spec) {
+  proc::MosquittoOptions o;
+  o.binary = spec.mosquitto;
+  o.dir_prefix = std::string("courier-bench-") + KindName(spec.kind) + "-";
+  o.keep_dir = spec.keep_dir;
+  o.output_name = "mosquitto.out";
+  o.start_timeout = std::chrono::seconds(15);
+  // Restart() reports the time to the port: poll it finely.
+  o.poll_interval = std::chrono::milliseconds(1);
+  o.timeout_grace = kStopGrace;
+  return o;
 }
 
-Broker::~Broker() {
-  Stop();
-  if (!spec_.keep_dir) RemoveTree(dir_);
+}  // namespace
+
+Broker::Broker(BrokerSpec spec) : spec_(std::move(spec)), mosquitto_(ProcessOptions(spec_)) {
+  if (!dir().empty()) ::mkdir(db_path().c_str(), 0700);
+  Configure();
 }
 
-void Broker::WriteConfig() const {
-  std::ofstream c(dir_ + "/mosquitto.conf", std::ios::trunc);
-  c << "# written by courier_bench (" << KindName(spec_.kind) << ")\n";
+Broker::~Broker() { Stop(); }
+
+void Broker::Configure() {
+  proc::MosquittoConfig& c = mosquitto_.config();
+  c.head = {std::string("# written by courier_bench (") + KindName(spec_.kind) + ")"};
   // Before the listener: it decides where the listener's security lines go.
-  if (spec_.kind == BrokerKind::kCourierPerListener) c << "per_listener_settings true\n";
-  c << "listener " << port_ << " 127.0.0.1\n";
-  c << "allow_anonymous true\n";
+  if (spec_.kind == BrokerKind::kCourierPerListener) c.head.push_back("per_listener_settings true");
   // Identical in every configuration: room for 10k clients, no silent drop
   // of queued QoS 1 messages, Nagle off (chat traffic is small packets).
-  c << "max_connections -1\n";
-  c << "max_queued_messages 100000\n";
-  c << "set_tcp_nodelay true\n";
-  if (::geteuid() == 0) c << "user root\n";
-  c << "log_dest file " << dir_ << "/mosquitto.log\n";
-  c << "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
-  c << "connection_messages false\n";
+  c.settings = {"max_connections -1", "max_queued_messages 100000", "set_tcp_nodelay true"};
+  c.body = {"log_type error", "log_type warning", "log_type notice", "log_type information",
+            "connection_messages false"};
   switch (spec_.kind) {
     case BrokerKind::kPlain:
-      c << "persistence false\n";
+      c.body.push_back("persistence false");
       break;
     case BrokerKind::kPersist:
-      c << "persistence true\n";
-      c << "persistence_location " << db_path() << "/\n";
-      c << "autosave_on_changes true\n";
-      c << "autosave_interval 1\n";
+      c.body.insert(c.body.end(), {"persistence true", "persistence_location " + db_path() + "/",
+                                   "autosave_on_changes true", "autosave_interval 1"});
       break;
     case BrokerKind::kCourierFull:
     case BrokerKind::kCourierOs:
     case BrokerKind::kCourierNoMeta:
     case BrokerKind::kCourierPerListener:
-      c << "persistence false\n";
-      if (spec_.kind != BrokerKind::kCourierPerListener) c << "per_listener_settings false\n";
-      c << "plugin " << spec_.plugin << "\n";
-      c << "plugin_opt_db_path " << db_path() << "\n";
-      c << "plugin_opt_sync " << SyncOption(spec_.kind) << "\n";
-      c << "plugin_opt_admin_users " << kAdminUser << "\n";  // groups and counters for the bench
+      c.body.push_back("persistence false");
+      if (spec_.kind != BrokerKind::kCourierPerListener) c.body.push_back("per_listener_settings false");
+      c.body.push_back("plugin " + spec_.plugin);
+      c.body.push_back("plugin_opt_db_path " + db_path());
+      c.body.push_back(std::string("plugin_opt_sync ") + SyncOption(spec_.kind));
+      // Groups and counters for the bench.
+      c.body.push_back(std::string("plugin_opt_admin_users ") + kAdminUser);
       break;
   }
-  for (const auto& line : spec_.extra) c << line << "\n";
+  c.body.insert(c.body.end(), spec_.extra.begin(), spec_.extra.end());
 }
 
-bool Broker::Launch(std::string* error, int64_t* started_ns, int64_t* accepted_ns) {
-  proc::SpawnOptions options;
-  options.argv = {spec_.mosquitto, "-c", dir_ + "/mosquitto.conf"};
-  options.output_file = dir_ + "/mosquitto.out";
-  *started_ns = NowNs();
-  if (!child_.Spawn(options, error)) return false;
-  const int64_t deadline = NowNs() + 15'000'000'000;
-  while (NowNs() < deadline) {
-    if (child_.Exited()) {
+bool Broker::Judge(const proc::Launch& launch, std::string* error) {
+  switch (launch.outcome) {
+    case proc::LaunchOutcome::kAccepting:
+      return true;
+    case proc::LaunchOutcome::kExited:
       *error = std::string(KindName(spec_.kind)) + " broker exited during start-up; log:\n" + LogTail();
       return false;
-    }
-    if (proc::PortAccepts(port_)) {
-      *accepted_ns = NowNs();
-      return true;
-    }
-    ::usleep(1000);
+    case proc::LaunchOutcome::kTimedOut:
+      *error = std::string(KindName(spec_.kind)) + " broker did not accept on port " +
+               std::to_string(port()) + " within 15 s; log:\n" + LogTail();
+      return false;
+    case proc::LaunchOutcome::kSpawnFailed:
+      break;
   }
-  *error = std::string(KindName(spec_.kind)) + " broker did not accept on port " + std::to_string(port_) +
-           " within 15 s; log:\n" + LogTail();
-  Stop();
+  *error = launch.error;
   return false;
 }
 
 bool Broker::Start(std::string* error) {
-  if (dir_.empty()) {
+  if (dir().empty()) {
     *error = "cannot create a temporary directory";
     return false;
   }
@@ -134,14 +136,7 @@ bool Broker::Start(std::string* error) {
     *error = "plugin not found at " + spec_.plugin + " (build it, or pass --plugin)";
     return false;
   }
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = proc::PickFreePort();
-    if (port_ == 0) continue;
-    WriteConfig();
-    int64_t t0, t1;
-    if (Launch(error, &t0, &t1)) return true;
-  }
-  return false;
+  return Judge(mosquitto_.Start(), error);
 }
 
 bool Broker::Restart(std::string* error, double* to_port_s, bool drop_cache) {
@@ -150,21 +145,16 @@ bool Broker::Restart(std::string* error, double* to_port_s, bool drop_cache) {
     DropFileCache(db_path() + "/data.mdb");
     DropFileCache(db_path() + "/mosquitto.db");
   }
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    int64_t t0 = 0, t1 = 0;
-    if (Launch(error, &t0, &t1)) {
-      *to_port_s = double(t1 - t0) / 1e9;
-      return true;
-    }
-    ::usleep(200000);
-  }
-  return false;
+  const proc::Launch launch = mosquitto_.Restart(std::chrono::milliseconds(200));
+  if (!Judge(launch, error)) return false;
+  *to_port_s = std::chrono::duration<double>(launch.to_port).count();
+  return true;
 }
 
-void Broker::Stop() { child_.Stop(std::chrono::seconds(20)); }
+void Broker::Stop() { mosquitto_.Stop(kStopGrace); }
 
 std::string Broker::LogTail(size_t bytes) const {
-  std::string s = ReadWholeFile(dir_ + "/mosquitto.log") + ReadWholeFile(dir_ + "/mosquitto.out");
+  std::string s = mosquitto_.ReadLog() + mosquitto_.ReadOutput();
   return s.size() > bytes ? s.substr(s.size() - bytes) : s;
 }
 

@@ -1,6 +1,8 @@
-// A mosquitto process the bench starts, measures and stops itself: a
-// temporary directory with its config, log and data, a free loopback port,
-// and a pid that is the only thing ever signalled.
+// A mosquitto process the bench starts, measures and stops itself: the
+// broker kinds the suite compares, as configurations of proc::Mosquitto
+// (tests/proc), which owns the temporary directory (config, log, data), the
+// free loopback port and the pid that is the only thing ever signalled.
+// One thread; nothing throws; Start()/Restart() say what failed in *error.
 #pragma once
 
 #include <sys/types.h>
@@ -8,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "proc/process.h"
+#include "proc/mosquitto.h"
 
 namespace courier::bench {
 
@@ -56,21 +58,20 @@ class Broker {
   // from fork until the port accepted a connection.
   bool Restart(std::string* error, double* to_port_s, bool drop_cache);
 
-  pid_t pid() const { return child_.pid(); }
-  int port() const { return port_; }
+  pid_t pid() const { return mosquitto_.pid(); }
+  int port() const { return mosquitto_.port(); }
   BrokerKind kind() const { return spec_.kind; }
-  const std::string& dir() const { return dir_; }
-  std::string db_path() const { return dir_ + "/db"; }
+  const std::string& dir() const { return mosquitto_.dir(); }
+  std::string db_path() const { return dir() + "/db"; }
   std::string LogTail(size_t bytes = 2000) const;
 
  private:
-  bool Launch(std::string* error, int64_t* started_ns, int64_t* accepted_ns);
-  void WriteConfig() const;
+  void Configure();
+  // False with *error for a launch that did not come up.
+  bool Judge(const proc::Launch& launch, std::string* error);
 
   BrokerSpec spec_;
-  std::string dir_;
-  int port_ = 0;
-  proc::Process child_;  // the broker, by pid
+  proc::Mosquitto mosquitto_;
 };
 
 }  // namespace courier::bench

@@ -106,7 +106,8 @@ bool CreateGroups(const LoadSpec& s, std::string* error) {
               R"(","members":[)" + members + "]}";
     }
     std::string reply;
-    if (!AdminCall(s.host, s.port, s.admin_user, R"({"commands":[)" + cmds + "]}", 10, &reply, error)) {
+    if (!proc::AdminCall(s.host, s.port, s.admin_user, R"({"commands":[)" + cmds + "]}", std::chrono::seconds(10),
+                         &reply, error)) {
       *error = "cannot create groups: " + *error;
       return false;
     }

@@ -73,18 +73,6 @@ ProcSample SampleProc(pid_t pid) {
   return s;
 }
 
-std::string MakeTempDir(const std::string& prefix) {
-  std::string tmpl = "/tmp/" + prefix + "XXXXXX";
-  if (::mkdtemp(tmpl.data()) == nullptr) return {};
-  return tmpl;
-}
-
-void RemoveTree(const std::string& path) {
-  if (path.empty() || path == "/") return;
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
-
 int64_t DiskUsage(const std::string& path) {
   int64_t total = 0;
   std::error_code ec;

@@ -1,6 +1,7 @@
 // Small OS helpers for the bench: monotonic time, /proc sampling of the
-// broker, temporary directories. Child processes and loopback ports:
-// tests/proc (shared with the tests).
+// broker, disk usage, the page cache. Child processes, temporary
+// directories, loopback ports and the broker process: tests/proc (shared
+// with the tests).
 #pragma once
 
 #include <sys/types.h>
@@ -31,9 +32,6 @@ struct ProcSample {
 };
 ProcSample SampleProc(pid_t pid);
 
-// mkdtemp under /tmp with the given prefix; empty on failure.
-std::string MakeTempDir(const std::string& prefix);
-void RemoveTree(const std::string& path);
 // Bytes on disk of a directory tree (st_blocks * 512), like du.
 int64_t DiskUsage(const std::string& path);
 using courier::proc::ReadWholeFile;

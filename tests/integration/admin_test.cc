@@ -1,4 +1,4 @@
-// The admin API (issue 5): JSON {"commands":[...]} on $CONTROL/courier/v1,
+// The admin API: JSON {"commands":[...]} on $CONTROL/courier/v1,
 // answered with {"responses":[...]} on $CONTROL/courier/v1/response to the
 // asking client only, in the shape of Mosquitto's dynamic security plugin.
 // Only users listed in plugin_opt_admin_users may use it.
@@ -242,7 +242,7 @@ TEST_F(AdminTest, UnauthorisedUserIsRefusedAndRepliesGoToTheAskerOnly) {
   auto mine = Admin()->Command({{"command", "listGroups"}, {"correlationData", "mine"}});
   ASSERT_TRUE(mine);
   EXPECT_EQ(*mine, json::parse(R"({"command":"listGroups","correlationData":"mine","data":{"groups":[]}})"));
-  EXPECT_TRUE(Admin()->client().DrainTopic(kAdminResponseTopic).empty());
+  EXPECT_TRUE(Admin()->DrainReplies().empty());
   // Nor did the admin's reply reach mallory.
   auto again = mallory.Command({{"command", "listGroups"}, {"correlationData", "again"}});
   ASSERT_TRUE(again);

@@ -1,4 +1,4 @@
-// Online backup and restore (issue 3, docs/durability.md): `mdb_copy` of a
+// Online backup and restore (docs/durability.md): `mdb_copy` of a
 // live store, taken while senders keep sending, is a consistent store. A
 // broker started on the copy has every message acknowledged before the copy
 // began, continues every offset after the copy's heads without a gap, and
@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "proc/process.h"
+#include "proc/temp_dir.h"
 #include "support/async_device.h"
 #include "support/broker.h"
 #include "support/device.h"
@@ -84,13 +85,9 @@ TEST(BackupTest, CopyOfLiveStoreRestoresEverythingAckedBeforeIt) {
 
   // The copy, while the senders keep sending.
   const auto before_copy = AckedBySenders(senders);
-  char tmpl[] = "/tmp/courier-it-backup-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  const std::string copy_dir = tmpl;
-  struct RemoveDir {
-    std::string path;
-    ~RemoveDir() { std::filesystem::remove_all(path); }
-  } remove_copy{copy_dir};
+  proc::TempDir copy("courier-it-backup-");
+  ASSERT_TRUE(copy.ok()) << copy.error();
+  const std::string copy_dir = copy.path();
   proc::Process copier;
   proc::SpawnOptions spawn;
   spawn.argv = {kMdbCopy, broker.db_path(), copy_dir};
@@ -211,16 +208,12 @@ TEST(BackupTest, CompactedCopyOfStoppedStoreRestores) {
   a1.Disconnect();
   broker.Stop();
 
-  char tmpl[] = "/tmp/courier-it-compact-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  struct RemoveDir {
-    std::string path;
-    ~RemoveDir() { std::filesystem::remove_all(path); }
-  } remove_copy{tmpl};
-  ASSERT_TRUE(RunProgram({kMdbCopy, "-c", broker.db_path(), tmpl}, 60s));
+  proc::TempDir compact("courier-it-compact-");
+  ASSERT_TRUE(compact.ok()) << compact.error();
+  ASSERT_TRUE(RunProgram({kMdbCopy, "-c", broker.db_path(), compact.path()}, 60s));
 
   BrokerOptions options = fast;
-  options.db_path = tmpl;
+  options.db_path = compact.path();
   Broker restored(options);
   ASSERT_TRUE(restored.Start());
   CourierDevice b1(restored.port(), "bob", "b1");

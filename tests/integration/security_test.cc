@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "proc/temp_dir.h"
 #include "support/broker.h"
 #include "support/mqtt_client.h"
 #include "support/process.h"
@@ -73,9 +74,8 @@ class SecurityTest : public ::testing::Test {
   virtual std::vector<std::pair<std::string, std::string>> PluginOpts() const { return {}; }
 
   void SetUp() override {
-    char tmpl[] = "/tmp/courier-sec-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    dir_ = proc::MakeTempDir("courier-sec-");
+    ASSERT_FALSE(dir_.empty());
     const std::string passwd = dir_ + "/passwd";
     bool first = true;
     for (const auto& user : kUsers) {
@@ -108,8 +108,7 @@ class SecurityTest : public ::testing::Test {
       std::fprintf(stderr, "----- broker log (port %d) -----\n%s\n-----\n", broker_->port(), log.c_str());
     }
     broker_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+    proc::RemoveTree(dir_);
   }
 
   // A client logged in with the user's password; nullptr (and a failure)

@@ -3,43 +3,23 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "action.h"
 #include "messaging.pb.h"
+#include "proc/temp_dir.h"
 
 namespace courier::testing {
 
-// A fresh directory under /tmp, removed with everything in it on destruction.
-class TempDir {
+// A fresh directory under /tmp, removed with everything in it on
+// destruction (proc::TempDir); a failed mkdtemp is a test failure.
+class TempDir : public proc::TempDir {
  public:
-  TempDir() {
-    char tmpl[] = "/tmp/courier-unit-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    if (p == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-      return;
-    }
-    path_ = p;
+  TempDir() : proc::TempDir("courier-unit-") {
+    if (!ok()) ADD_FAILURE() << error();
   }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // A path inside the directory.
-  std::string Sub(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
 };
 
 inline courier::v1::Identity Ident(std::string user, std::string device = "") {

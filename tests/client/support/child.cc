@@ -157,19 +157,8 @@ RunResult RunProcess(const std::vector<std::string>& argv, const std::string& in
   return r;
 }
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/courier-client-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-    return;
-  }
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  if (path_.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
+TempDir::TempDir() : proc::TempDir("courier-client-") {
+  if (!ok()) ADD_FAILURE() << error();
 }
 
 }  // namespace courier::client_test

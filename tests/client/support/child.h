@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "proc/process.h"
+#include "proc/temp_dir.h"
 
 namespace courier::client_test {
 
@@ -82,15 +83,11 @@ struct RunResult {
 RunResult RunProcess(const std::vector<std::string>& argv, const std::string& input = {},
               std::chrono::milliseconds timeout = 30s, const std::vector<std::string>& env = {});
 
-// A fresh directory under /tmp, removed with everything in it by the destructor.
-class TempDir {
+// A fresh directory under /tmp, removed with everything in it by the
+// destructor (proc::TempDir); a failed mkdtemp is a test failure.
+class TempDir : public proc::TempDir {
  public:
   TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 }  // namespace courier::client_test

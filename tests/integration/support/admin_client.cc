@@ -3,27 +3,29 @@
 namespace courier::it {
 
 AdminClient::AdminClient(int port, std::string user, std::string client_id)
-    : port_(port), user_(std::move(user)), client_id_(std::move(client_id)) {}
+    : client_("127.0.0.1", port, std::move(user), std::move(client_id)) {}
 
 ::testing::AssertionResult AdminClient::Connect() {
-  auto r = client_.Connect(port_, user_, client_id_);
-  if (!r) return r;
-  return client_.Subscribe(kAdminResponseTopic, 1);
+  std::string error;
+  if (!client_.Connect(kWait, &error)) {
+    return ::testing::AssertionFailure() << "admin '" << client_.user() << "'/'"
+                                         << client_.client_id() << "': " << error;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 std::optional<AdminClient::json> AdminClient::CallRaw(const std::string& payload,
                                                       std::chrono::milliseconds timeout) {
-  auto sent = client_.Publish(kAdminTopic, payload, 1);
-  if (!sent) {
-    ADD_FAILURE() << sent.message();
+  std::string error;
+  if (!client_.Send(payload, &error)) {
+    ADD_FAILURE() << error;
     return std::nullopt;
   }
-  auto reply = client_.WaitFor([](const Received& r) { return r.topic == kAdminResponseTopic; },
-                               timeout);
+  auto reply = client_.WaitReply(timeout);
   if (!reply) return std::nullopt;
-  json doc = json::parse(reply->payload, nullptr, /*allow_exceptions=*/false);
+  json doc = json::parse(*reply, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    ADD_FAILURE() << "admin reply is not JSON: " << reply->payload;
+    ADD_FAILURE() << "admin reply is not JSON: " << *reply;
     return std::nullopt;
   }
   return doc;

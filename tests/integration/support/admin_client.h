@@ -1,9 +1,10 @@
-// AdminClient: one MQTT connection that speaks Courier's admin API
-// ($CONTROL/courier/v1, JSON in the shape of Mosquitto's dynamic security
-// plugin). The plugin answers on $CONTROL/courier/v1/response, to the asking
-// client id only.
+// AdminClient: the gtest layer over proc::AdminClient (tests/proc), the one
+// connection that speaks Courier's admin API ($CONTROL/courier/v1, JSON in
+// the shape of Mosquitto's dynamic security plugin). The plugin answers on
+// $CONTROL/courier/v1/response, to the asking client id only. This layer
+// parses the JSON and turns the command shorthands into AssertionResults.
 //
-// Ownership: owns its TestClient. Threads: main test thread only.
+// Ownership: owns its proc::AdminClient. Threads: main test thread only.
 // Failures: Connect() returns an AssertionResult; Call() returns std::nullopt
 // (after adding no failure itself) when no reply arrives or it is not JSON.
 #pragma once
@@ -14,12 +15,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proc/admin_client.h"
 #include "support/mqtt_client.h"
 
 namespace courier::it {
 
-inline constexpr const char* kAdminTopic = "$CONTROL/courier/v1";
-inline constexpr const char* kAdminResponseTopic = "$CONTROL/courier/v1/response";
+using proc::kAdminResponseTopic;
+using proc::kAdminTopic;
 
 class AdminClient {
  public:
@@ -30,6 +32,8 @@ class AdminClient {
   // Connects and subscribes to the response topic.
   ::testing::AssertionResult Connect();
   void Disconnect() { client_.Disconnect(); }
+  // Removes and returns the replies that arrived but no call took.
+  std::vector<std::string> DrainReplies() { return client_.DrainReplies(); }
 
   // Publishes `payload` (raw bytes) to the admin topic and waits for the next
   // reply on the response topic. Returns the parsed reply (the whole object).
@@ -49,13 +53,8 @@ class AdminClient {
   ::testing::AssertionResult AddMember(const std::string& group, const std::string& user);
   ::testing::AssertionResult RemoveMember(const std::string& group, const std::string& user);
 
-  TestClient& client() { return client_; }
-
  private:
-  int port_;
-  std::string user_;
-  std::string client_id_;
-  TestClient client_;
+  proc::AdminClient client_;
 };
 
 }  // namespace courier::it

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "proc/mosquitto_lib.h"
+
 namespace courier::it {
 namespace {
 
@@ -17,11 +19,6 @@ constexpr auto kMaxBackoff = std::chrono::milliseconds(320);
 // starve the others (and a bug cannot spin forever).
 constexpr int kMaxReadsPerRound = 4096;
 
-void LibInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { mosquitto_lib_init(); });
-}
-
 bool Readable(int fd) {
   pollfd p{fd, POLLIN, 0};
   return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
@@ -31,7 +28,7 @@ bool Readable(int fd) {
 
 AsyncDevice::AsyncDevice(std::string user, std::string device, std::vector<std::string> topics)
     : user_(std::move(user)), device_(std::move(device)), topics_(std::move(topics)) {
-  LibInit();
+  proc::MosquittoLibInit();
 }
 
 AsyncDevice::~AsyncDevice() { Drop(); }

@@ -1,9 +1,14 @@
-// Broker: one real mosquitto process for one test.
+// Broker: one real mosquitto process for one test, with the Courier plugin:
+// the gtest layer over proc::Mosquitto (tests/proc), which owns the process
+// and the directory.
 //
-// Ownership: a Broker owns its child process (by pid) and its temporary
-// directory (mkdtemp under /tmp). The destructor always ends the process with
-// SIGKILL by pid, reaps it, and removes the directory (set COURIER_IT_KEEP=1
-// in the environment to keep the directory for post-mortem inspection).
+// Ownership: a Broker owns its proc::Mosquitto: a child process (by pid) and
+// a temporary directory (mkdtemp under /tmp). The destructor always ends the
+// process with SIGKILL by pid, reaps it, and removes the directory (set
+// COURIER_IT_KEEP=1 in the environment to keep the directory for post-mortem
+// inspection). Under COURIER_IT_BROKER_PRELOAD (the ASan runtime) it stops
+// the broker gracefully first, and a sanitizer report in its log fails the
+// test.
 // Threads: not thread-safe; use it from the test's main thread only (the
 // child is started with PR_SET_PDEATHSIG tied to the starting thread).
 // Failures: Start()/Restart() return an AssertionResult that carries the
@@ -18,7 +23,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proc/process.h"
+#include "proc/mosquitto.h"
 
 namespace courier::it {
 
@@ -67,13 +72,13 @@ class Broker {
   // SIGTERM by pid, waitpid; SIGKILL after 5 s. No-op when not running.
   void Stop();
 
-  bool running() const { return child_.running(); }
-  pid_t pid() const { return child_.pid(); }
-  int port() const { return port_; }
+  bool running() const { return mosquitto_.running(); }
+  pid_t pid() const { return mosquitto_.pid(); }
+  int port() const { return mosquitto_.port(); }
   // The temporary directory; the plugin's database lives in db_path().
-  const std::string& data_dir() const { return dir_; }
+  const std::string& data_dir() const { return mosquitto_.dir(); }
   std::string db_path() const {
-    return options_.db_path.empty() ? dir_ + "/db" : options_.db_path;
+    return options_.db_path.empty() ? data_dir() + "/db" : options_.db_path;
   }
   // The options; changes take effect at the next Start() or Restart(), which
   // rewrite the configuration file.
@@ -82,14 +87,14 @@ class Broker {
   std::string log() const;
 
  private:
-  ::testing::AssertionResult Launch();  // uses port_
-  void WriteConfig() const;
+  // Turns options_ into the configuration's lines.
+  void Configure();
+  // An AssertionResult with the log for a launch that did not come up.
+  ::testing::AssertionResult Judge(const proc::Launch& launch);
 
   BrokerOptions options_;
-  std::string dir_;
-  int port_ = 0;
+  proc::Mosquitto mosquitto_;
   int last_exit_status_ = -1;  // waitpid status of the last launch that exited on its own
-  proc::Process child_;
 };
 
 }  // namespace courier::it

@@ -6,16 +6,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "proc/mosquitto_lib.h"
+
 namespace courier::it {
 namespace {
 
 using namespace std::chrono_literals;
 constexpr auto kAckWait = 10s;
-
-// Libmosquitto's one-time init, for the whole process.
-struct LibInit {
-  LibInit() { mosquitto_lib_init(); }
-};
 
 Props ReadProps(const mosquitto_property* props) {
   Props out;
@@ -79,7 +76,7 @@ mosquitto_property* MakeProps(const Props& p) {
 
 }  // namespace
 
-CompatClient::CompatClient() { static LibInit init; }
+CompatClient::CompatClient() { proc::MosquittoLibInit(); }
 
 CompatClient::~CompatClient() { Stop(); }
 

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <sstream>
 
+#include "proc/temp_dir.h"
+
 namespace courier::it {
 
 std::optional<v1::Signal> SendOutcome(CourierDevice& d, const std::string& id,
@@ -113,11 +115,9 @@ TmpfsMount::~TmpfsMount() {
 }
 
 ::testing::AssertionResult TmpfsMount::Mount(const std::string& options) {
-  char tmpl[] = "/tmp/courier-it-tmpfs-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    return ::testing::AssertionFailure() << "mkdtemp: " << std::strerror(errno);
-  }
-  path_ = tmpl;
+  std::string error;
+  path_ = proc::MakeTempDir("courier-it-tmpfs-", "/tmp", &error);
+  if (path_.empty()) return ::testing::AssertionFailure() << error;
   if (::mount("tmpfs", path_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
     return ::testing::AssertionFailure()
            << "cannot mount a tmpfs (" << options << ") on " << path_ << ": " << std::strerror(errno)

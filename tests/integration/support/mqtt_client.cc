@@ -6,19 +6,16 @@
 #include <algorithm>
 #include <mutex>
 
+#include "proc/mosquitto_lib.h"
+
 namespace courier::it {
 namespace {
 
 constexpr int kKeepAliveSeconds = 30;
 
-void LibInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { mosquitto_lib_init(); });
-}
-
 }  // namespace
 
-TestClient::TestClient() { LibInitOnce(); }
+TestClient::TestClient() { proc::MosquittoLibInit(); }
 
 TestClient::~TestClient() { Disconnect(); }
 
@@ -99,15 +96,7 @@ TestClient::~TestClient() { Disconnect(); }
 
 void TestClient::Disconnect() {
   if (mosq_ == nullptr) return;
-  // Also marks the handle as disconnecting when the socket is already gone,
-  // so the network thread stops trying to reconnect.
-  mosquitto_disconnect(mosq_);
-  if (loop_running_) {
-    mosquitto_loop_stop(mosq_, false);
-    loop_running_ = false;
-  }
-  mosquitto_destroy(mosq_);
-  mosq_ = nullptr;
+  proc::CloseMosquitto(&mosq_, &loop_running_);
   std::lock_guard lock(mu_);
   is_connected_ = false;
 }

@@ -1,5 +1,8 @@
 // Wire helpers: Courier topic names, builders for the requests a client
 // sends, and decoders for what the plugin publishes (courier::v1 protobuf).
+// The topic names and enum numbers are written here from docs/protocol.md
+// on purpose, not taken from core/: the integration tests are black-box,
+// and this independent encoding is their check of the core's.
 //
 // Ownership: plain values only. Threads: all functions are pure and
 // thread-safe. Failures: decoders return std::nullopt for bytes that do not
