@@ -178,7 +178,7 @@ Decision Engine::OnSend(const Inbound& in) const {
       return d;
     }
     if (stats_) ++stats_->relayed;
-    m.set_signal_type(wire::kReceiver);
+    m.set_signal_type(v1::SIGNAL_TYPE_RECEIVER);
     if (m.to().user() != in.user) d.publish.push_back({topics_.Inbox(m.to().user()), Serialize(m), {}, kQos0});
     d.publish.push_back({topics_.Events(in.user), Serialize(TransientAck(m)), {}, kQos0});
     return d;
@@ -234,7 +234,7 @@ Decision Engine::OnSignal(const Inbound& in) const {
       *out.mutable_from() = Identity(in.user, in.client_id);
       *out.mutable_to() = s.to();
       out.mutable_to()->clear_device();
-      out.set_type(wire::kRequest);
+      out.set_type(v1::SIGNAL_KIND_REQUEST);
       if (!s.to().group().empty()) {
         d.requests.emplace_back(storage::MembersRequest{
             .user = user, .group = s.to().group(),
@@ -252,7 +252,7 @@ Decision Engine::OnSignal(const Inbound& in) const {
       d.requests.emplace_back(storage::ReceiptRequest{.user = user, .device = device,
                                                       .offset = s.signal_offset(), .received = true,
                                                       .read = s.signal_ack_state().read(), .reply = reply});
-      if (s.signal_request() == wire::kPull) {
+      if (s.signal_request() == v1::SIGNAL_REQUEST_PULL) {
         d.requests.emplace_back(storage::PullRequest{.user = user, .device = device,
                                                      .after = s.signal_offset(),
                                                      .limit = s.limit() == 0 ? 1 : pull_limit(s.limit()),
@@ -381,7 +381,7 @@ std::vector<Publish> Engine::Done(const storage::ReceiptRequest& req, const stor
   if (stats_) ++stats_->receipts;
   const auto reader = Identity(req.user, req.device);
   if (res.peer) {
-    Signal notice = ReceiptNotice(*res.peer, wire::kReceiver, reader);
+    Signal notice = ReceiptNotice(*res.peer, v1::SIGNAL_TYPE_RECEIVER, reader);
     if (res.recipients > 0) {
       // The sender copy's state is the whole group's; this receipt is one member's.
       *notice.mutable_signal_ack_state() = res.entry.signal_ack_state();
@@ -389,7 +389,7 @@ std::vector<Publish> Engine::Done(const storage::ReceiptRequest& req, const stor
     }
     out.push_back({topics_.Events(res.peer_user), Serialize(notice), {}, kQos0});
   }
-  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, wire::kDevice, reader)), {}, kQos0});
+  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, v1::SIGNAL_TYPE_DEVICE, reader)), {}, kQos0});
   return out;
 }
 
@@ -403,7 +403,7 @@ std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage
                    [](const Message* a, const Message* b) { return a->priority() < b->priority(); });
   for (const Message* e : order) {
     Message m = *e;
-    m.set_signal_request(wire::kPull);
+    m.set_signal_request(v1::SIGNAL_REQUEST_PULL);
     out.push_back({inbox, Serialize(m), {}, options_.delivery_qos});
   }
   if (stats_) stats_->deliveries += res.entries.size();
@@ -423,7 +423,7 @@ std::vector<Publish> Engine::Done(const storage::MembersRequest& req, const stor
       out.push_back({topics_.Events(member), Serialize(relay.activity), {}, kQos0});
     } else {
       Message m = relay.transient;
-      m.set_signal_type(wire::kReceiver);
+      m.set_signal_type(v1::SIGNAL_TYPE_RECEIVER);
       out.push_back({topics_.Inbox(member), Serialize(m), {}, kQos0});
     }
   }
