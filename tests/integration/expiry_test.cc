@@ -1,4 +1,4 @@
-// Expiry (issue 5): Message.expiry seconds (0 = default_expiry_s). A RECEIVER
+// Expiry: Message.expiry seconds (0 = default_expiry_s). A RECEIVER
 // copy no device of its receiver received before it expired is never
 // delivered afterwards (a pull skips it; its offset stays taken), and the
 // sender gets an ERROR Signal "expired: ..." with its own offset.

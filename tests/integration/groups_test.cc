@@ -1,4 +1,4 @@
-// Groups (issue 5): a Message or activity Signal with to.group goes to every
+// Groups: a Message or activity Signal with to.group goes to every
 // member but the sender. Each member's log gets a RECEIVER copy at its own
 // offset, the sender's log the DEVICE copy; one user_offset sequence per
 // group. Only members may send; membership changes apply to later messages;

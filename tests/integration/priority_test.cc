@@ -1,4 +1,4 @@
-// Priority (issue 5): Message.priority 0 (highest) .. 15. Within one PULL
+// Priority: Message.priority 0 (highest) .. 15. Within one PULL
 // batch entries are sent highest priority first, stable by offset within a
 // priority; every entry keeps its offset. Above 15 is invalid_priority.
 #include <gtest/gtest.h>

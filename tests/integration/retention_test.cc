@@ -1,4 +1,4 @@
-// Retention (issue 5, plugin_opt_retention_s): entries older than
+// Retention (plugin_opt_retention_s): entries older than
 // retention_s at or below the cursor of every device of their user (devices
 // that have a cursor; a user with none keeps everything) are removed, with
 // the dedup record of removed sender copies. Heads never move back; a re-sent

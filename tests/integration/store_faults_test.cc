@@ -1,4 +1,4 @@
-// Storage faults (issue 3): the map grows up to plugin_opt_max_map_size_mb;
+// Storage faults: the map grows up to plugin_opt_max_map_size_mb;
 // past it, and when the disk is full, sends get the transient error
 // store_full while the broker keeps serving everything else, and the same
 // message (same id) is accepted exactly once when space returns. A store

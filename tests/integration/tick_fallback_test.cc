@@ -1,4 +1,4 @@
-// Tick fallback (issue 3): Mosquitto 2.0 sends no MOSQ_EVT_TICK with
+// Tick fallback: Mosquitto 2.0 sends no MOSQ_EVT_TICK with
 // `per_listener_settings true`, so group commit on the tick never happens.
 // The plugin then commits in the message callback once no tick came for 2 s,
 // and logs a warning once. A broker configured that way must still

@@ -1,4 +1,4 @@
-// Transient messages (issue 5, Message.transient): published at once to the
+// Transient messages (Message.transient): published at once to the
 // receiver's inbox (devices online now), never stored, never deduplicated,
 // no offsets. The sender gets a SENDER Signal with offsets 0 and ack state
 // {send}, and no DEVICE copy.
