@@ -12,6 +12,8 @@
 
 namespace courier::bench::load {
 
+std::string GroupName(const LoadSpec& s, int k) { return "g" + s.run_tag + "-" + std::to_string(k); }
+
 void Worker::Error(const std::string& text, bool fatal) {
   ++r_.errors;
   if (r_.first_error[0] == 0) CopyText(r_.first_error, sizeof r_.first_error, text);
