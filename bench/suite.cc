@@ -14,14 +14,6 @@
 
 namespace courier::bench {
 
-// Every run's figure, in order, for the report.
-std::string ListRuns(const std::vector<const Row*>& rows, const std::function<std::string(const Row&)>& figure,
-                     const char* sep) {
-  std::string v;
-  for (const Row* r : rows) v += (v.empty() ? "" : sep) + figure(*r);
-  return v;
-}
-
 void Suite::Log(const std::string& s) {
   std::fprintf(stderr, "%s\n", s.c_str());
   std::ofstream(out + "/progress.log", std::ios::app) << s << "\n";
