@@ -7,6 +7,7 @@
 #pragma once
 
 #include <mosquitto.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <functional>
@@ -17,8 +18,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <unistd.h>
 
 #include "histogram.h"
 #include "load.h"
