@@ -69,21 +69,8 @@ std::vector<std::string> Rest(int argc, char** argv, int from) {
   return v;
 }
 
-int Run(const std::vector<std::string>& argv) {
-  Args a(argv, {"pull", "receipts", "persistent", "keep"});
-  LoadSpec spec;
-  BrokerKind kind = BrokerKind::kPlain;
-  const std::string broker = a.Str("broker", "");
-  if (!broker.empty() && !ParseKind(broker, &kind)) {
-    std::fprintf(stderr, "courier_bench: unknown --broker '%s'\n", broker.c_str());
-    return 2;
-  }
-  const std::string mode = a.Str("mode", broker.empty() ? "courier" : (IsCourier(kind) ? "courier" : "plain"));
-  if (mode != "courier" && mode != "plain") {
-    std::fprintf(stderr, "courier_bench: --mode is courier or plain\n");
-    return 2;
-  }
-  spec.mode = mode == "courier" ? Mode::kCourier : Mode::kPlain;
+// The load options of `run` (all but the broker's).
+void ReadLoadOptions(Args& a, BrokerKind kind, LoadSpec& spec) {
   spec.port = static_cast<int>(a.Num("port", 0));
   spec.broker_pid = static_cast<pid_t>(a.Num("broker-pid", -1));
   spec.users = static_cast<int>(a.Num("users", spec.users));
@@ -106,6 +93,35 @@ int Run(const std::vector<std::string>& argv) {
   spec.drain_s = a.Num("drain", spec.drain_s);
   spec.max_messages = static_cast<int64_t>(a.Num("messages", 0));
   spec.procs = static_cast<int>(a.Num("procs", 1));
+}
+
+// The plugin's commit counters over the run.
+void PrintCommits(const CourierStats& before, const LoadSpec& spec) {
+  CourierStats after = FetchStats(spec.host, spec.port);
+  const double commits = after.commits - before.commits;
+  if (after.ok && commits > 0) {
+    std::printf("courier: %.0f commits, %.1f messages per commit, %.2f ms per commit (mean), %.2f ms max\n",
+                commits, (after.accepted - before.accepted) / commits,
+                (after.commit_us_total - before.commit_us_total) / commits / 1000.0, after.commit_us_max / 1000.0);
+  }
+}
+
+int Run(const std::vector<std::string>& argv) {
+  Args a(argv, {"pull", "receipts", "persistent", "keep"});
+  LoadSpec spec;
+  BrokerKind kind = BrokerKind::kPlain;
+  const std::string broker = a.Str("broker", "");
+  if (!broker.empty() && !ParseKind(broker, &kind)) {
+    std::fprintf(stderr, "courier_bench: unknown --broker '%s'\n", broker.c_str());
+    return 2;
+  }
+  const std::string mode = a.Str("mode", broker.empty() ? "courier" : (IsCourier(kind) ? "courier" : "plain"));
+  if (mode != "courier" && mode != "plain") {
+    std::fprintf(stderr, "courier_bench: --mode is courier or plain\n");
+    return 2;
+  }
+  spec.mode = mode == "courier" ? Mode::kCourier : Mode::kPlain;
+  ReadLoadOptions(a, kind, spec);
   BrokerSpec bs;
   bs.kind = kind;
   bs.plugin = a.Str("plugin", COURIER_BENCH_PLUGIN);
@@ -142,15 +158,7 @@ int Run(const std::vector<std::string>& argv) {
   CourierStats before = courier ? FetchStats(spec.host, spec.port) : CourierStats{};
   LoadResult r = RunLoad(spec);
   std::printf("%s\n", FormatRun(spec, r).c_str());
-  if (before.ok) {
-    CourierStats after = FetchStats(spec.host, spec.port);
-    const double commits = after.commits - before.commits;
-    if (after.ok && commits > 0) {
-      std::printf("courier: %.0f commits, %.1f messages per commit, %.2f ms per commit (mean), %.2f ms max\n",
-                  commits, (after.accepted - before.accepted) / commits,
-                  (after.commit_us_total - before.commit_us_total) / commits / 1000.0, after.commit_us_max / 1000.0);
-    }
-  }
+  if (before.ok) PrintCommits(before, spec);
   if (b) {
     if (!r.error.empty() || r.errors > 0) std::fprintf(stderr, "broker log tail:\n%s\n", b->LogTail().c_str());
     b->Stop();

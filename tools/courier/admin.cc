@@ -5,11 +5,14 @@
 // the same command and correlationData. Prints its "data" (compact JSON, or
 // indented with --pretty); an "error" in it exits 3.
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 #include <mosquitto.h>
 #include <nlohmann/json.hpp>
 
+#include "args.h"
 #include "commands.h"
 #include "connection.h"
 #include "print.h"
@@ -95,5 +98,112 @@ int run_admin(const AdminOptions& o) {
   session.disconnect();
   return kExitTimeout;
 }
+
+// The `admin` command: its help, its arguments, its entry in main.cc's table.
+namespace {
+
+constexpr std::string_view kAdminUsage = R"(usage: courier admin [options] COMMAND [ARGS...]
+
+Runs one command of the $CONTROL/courier/v1 API and prints its `data` as one
+line of JSON (nothing for commands without data). Only users listed in the
+broker's plugin_opt_admin_users may use it.
+
+Commands:
+  create-group GROUP [MEMBER...]   createGroup
+  delete-group GROUP               deleteGroup
+  add-member GROUP USER            addGroupMember
+  remove-member GROUP USER         removeGroupMember
+  list-groups                      listGroups   -> {"groups":[...]}
+  get-group GROUP                  getGroup     -> {"group":..,"members":[...]}
+  get-user USER                    getUser      -> {"user":..,"head":..,"devices":[...],"undelivered":..}
+  stats                            getStats     -> {counters...}
+  raw JSON                         send JSON ({"commands":[{...}]}) as it is; prints the
+                                   whole response
+
+Admin options:
+      --pretty          indent the JSON
+      --timeout S       give up after S seconds (default 10)
+)";
+
+AdminOptions parse_admin(Args& args) {
+  AdminOptions o;
+  std::vector<std::string> words;
+  parse_options(kAdminCommand, args, &o.common, [&](std::string_view a, bool positional) {
+    if (positional) {
+      words.emplace_back(a);
+    } else if (a == "--pretty") {
+      o.pretty = true;
+    } else if (a == "--timeout") {
+      o.timeout_s = parse_seconds(a, args.value(a));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  if (words.empty()) throw UsageError("COMMAND is required");
+  const std::string sub = words[0];
+  const std::vector<std::string> rest(words.begin() + 1, words.end());
+  auto need = [&](size_t min, size_t max, const char* shape) {
+    if (rest.size() < min || rest.size() > max) {
+      throw UsageError(fmt::format("usage: courier admin {} {}", sub, shape));
+    }
+  };
+  nlohmann::json cmd;
+  if (sub == "create-group") {
+    need(1, SIZE_MAX, "GROUP [MEMBER...]");
+    cmd = {{"command", "createGroup"}, {"group", rest[0]}};
+    if (rest.size() > 1) cmd["members"] = std::vector<std::string>(rest.begin() + 1, rest.end());
+  } else if (sub == "delete-group") {
+    need(1, 1, "GROUP");
+    cmd = {{"command", "deleteGroup"}, {"group", rest[0]}};
+  } else if (sub == "add-member") {
+    need(2, 2, "GROUP USER");
+    cmd = {{"command", "addGroupMember"}, {"group", rest[0]}, {"user", rest[1]}};
+  } else if (sub == "remove-member") {
+    need(2, 2, "GROUP USER");
+    cmd = {{"command", "removeGroupMember"}, {"group", rest[0]}, {"user", rest[1]}};
+  } else if (sub == "list-groups") {
+    need(0, 0, "");
+    cmd = {{"command", "listGroups"}};
+  } else if (sub == "get-group") {
+    need(1, 1, "GROUP");
+    cmd = {{"command", "getGroup"}, {"group", rest[0]}};
+  } else if (sub == "get-user") {
+    need(1, 1, "USER");
+    cmd = {{"command", "getUser"}, {"user", rest[0]}};
+  } else if (sub == "stats") {
+    need(0, 0, "");
+    cmd = {{"command", "getStats"}};
+  } else if (sub == "raw") {
+    need(1, 1, "JSON");
+    nlohmann::json req = nlohmann::json::parse(rest[0], nullptr, false);
+    if (req.is_discarded() || !req.is_object()) throw UsageError("raw: JSON must be an object");
+    o.request = req.dump();
+    return o;
+  } else {
+    throw UsageError(fmt::format("unknown admin command '{}'", sub));
+  }
+  o.command = cmd["command"];
+  o.correlation = client::RandomId();
+  cmd["correlationData"] = o.correlation;
+  o.request = nlohmann::json{{"commands", nlohmann::json::array({cmd})}}.dump();
+  return o;
+}
+
+int admin_main(Args& args) {
+  const AdminOptions o = parse_admin(args);
+  MosquittoLibrary lib;
+  return run_admin(o);
+}
+
+}  // namespace
+
+const Command kAdminCommand{
+    "admin",
+    "groups, users and stats through the $CONTROL API (admin users only)",
+    kAdminUsage,
+    /*connects=*/true,
+    &admin_main,
+};
 
 }  // namespace courier::cli

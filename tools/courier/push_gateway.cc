@@ -4,11 +4,13 @@
 // real gateway forwards each call to FCM, APNs or UnifiedPush
 // (docs/push.md).
 #include <chrono>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "args.h"
 #include "commands.h"
 #include "http_server.h"
 #include "print.h"
@@ -68,5 +70,56 @@ int run_push_gateway(const PushGatewayOptions& o) {
   server.Stop();
   return kExitOk;
 }
+
+// The `push-gateway` command: its help, its arguments, its entry in main.cc's table.
+namespace {
+
+constexpr std::string_view kPushGatewayUsage = R"(usage: courier push-gateway [options]
+
+Receives the calls the plugin makes to plugin_opt_push_url (docs/push.md)
+and prints one line per call:
+  push user=U device=D app=A token=T id=ID from=U signal_offset=N user_offset=M count=C undelivered=K priority=P [group=G] [payload=B64] key=U/D/N signature=ok|bad|none|unchecked
+Point the plugin at it with plugin_opt_push_url http://127.0.0.1:PORT/push.
+
+Push gateway options:
+      --host H          listen on H (default 127.0.0.1)
+      --port N          listen on port N (default 8787; 0: a free one)
+      --secret S        plugin_opt_push_secret: check X-Courier-Signature,
+                        answer 401 to calls that do not carry it
+      --status N        answer every call with status N (default 200; 410
+                        tells the plugin the token is gone)
+)";
+
+PushGatewayOptions parse_push_gateway(Args& args) {
+  PushGatewayOptions o;
+  parse_options(kPushGatewayCommand, args, nullptr, [&](std::string_view a, bool positional) {
+    if (positional) return false;
+    if (a == "--host") {
+      o.host = args.value(a);
+    } else if (a == "--port") {
+      o.port = static_cast<int>(parse_int(a, args.value(a), 0, 65535));
+    } else if (a == "--secret") {
+      o.secret = args.value(a);
+    } else if (a == "--status") {
+      o.status = static_cast<int>(parse_int(a, args.value(a), 200, 599));
+    } else {
+      return false;
+    }
+    return true;
+  });
+  return o;
+}
+
+int push_gateway_main(Args& args) { return run_push_gateway(parse_push_gateway(args)); }
+
+}  // namespace
+
+const Command kPushGatewayCommand{
+    "push-gateway",
+    "a reference push gateway: prints the push calls it receives",
+    kPushGatewayUsage,
+    /*connects=*/false,
+    &push_gateway_main,
+};
 
 }  // namespace courier::cli
