@@ -17,8 +17,8 @@ double JsonNumber(const std::string& json, const std::string& key) {
 CourierStats FetchStats(const std::string& host, int port) {
   CourierStats s;
   std::string reply, error;
-  if (!proc::AdminCall(host, port, kAdminUser, R"({"commands":[{"command":"getStats"}]})",
-                       std::chrono::seconds(5), &reply, &error)) {
+  if (!proc::AdminCall(host, port, kAdminUser, R"({"commands":[{"command":"getStats"}]})", std::chrono::seconds(5),
+                       &reply, &error)) {
     return s;
   }
   s.accepted = JsonNumber(reply, "accepted");

@@ -86,9 +86,7 @@ void Broker::Configure() {
   c.body = {"log_type error", "log_type warning", "log_type notice", "log_type information",
             "connection_messages false"};
   switch (spec_.kind) {
-    case BrokerKind::kPlain:
-      c.body.push_back("persistence false");
-      break;
+    case BrokerKind::kPlain: c.body.push_back("persistence false"); break;
     case BrokerKind::kPersist:
       c.body.insert(c.body.end(), {"persistence true", "persistence_location " + db_path() + "/",
                                    "autosave_on_changes true", "autosave_interval 1"});
@@ -111,17 +109,15 @@ void Broker::Configure() {
 
 bool Broker::Judge(const proc::Launch& launch, std::string* error) {
   switch (launch.outcome) {
-    case proc::LaunchOutcome::kAccepting:
-      return true;
+    case proc::LaunchOutcome::kAccepting: return true;
     case proc::LaunchOutcome::kExited:
       *error = std::string(KindName(spec_.kind)) + " broker exited during start-up; log:\n" + LogTail();
       return false;
     case proc::LaunchOutcome::kTimedOut:
-      *error = std::string(KindName(spec_.kind)) + " broker did not accept on port " +
-               std::to_string(port()) + " within 15 s; log:\n" + LogTail();
+      *error = std::string(KindName(spec_.kind)) + " broker did not accept on port " + std::to_string(port()) +
+               " within 15 s; log:\n" + LogTail();
       return false;
-    case proc::LaunchOutcome::kSpawnFailed:
-      break;
+    case proc::LaunchOutcome::kSpawnFailed: break;
   }
   *error = launch.error;
   return false;

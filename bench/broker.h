@@ -15,10 +15,10 @@
 namespace courier::bench {
 
 enum class BrokerKind {
-  kPlain,        // (a) plain Mosquitto, no plugin, no persistence
-  kPersist,      // (b) Mosquitto persistence, autosave on every change
-  kCourierFull,  // (c) Courier, plugin_opt_sync full
-  kCourierOs,    // (c) Courier, plugin_opt_sync os
+  kPlain,          // (a) plain Mosquitto, no plugin, no persistence
+  kPersist,        // (b) Mosquitto persistence, autosave on every change
+  kCourierFull,    // (c) Courier, plugin_opt_sync full
+  kCourierOs,      // (c) Courier, plugin_opt_sync os
   kCourierNoMeta,  // (c) Courier, plugin_opt_sync nometa
   // (c) Courier, sync full, with per_listener_settings true: Mosquitto 2.0
   // sends no tick then, so Courier commits each message on its own. Runs in
@@ -30,16 +30,17 @@ enum class BrokerKind {
 inline constexpr BrokerKind kAllKinds[] = {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull,
                                            BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs};
 
-const char* KindName(BrokerKind kind);             // "plain", "persist", "courier-full", "courier-os", "courier-nometa", "courier-perlistener"
+const char* KindName(
+    BrokerKind kind);  // "plain", "persist", "courier-full", "courier-os", "courier-nometa", "courier-perlistener"
 bool ParseKind(const std::string& s, BrokerKind* out);
 bool IsCourier(BrokerKind kind);
 
 struct BrokerSpec {
   BrokerKind kind = BrokerKind::kPlain;
-  std::string mosquitto;          // path of the mosquitto binary
-  std::string plugin;             // path of mosquitto_courier.so (Courier kinds)
-  std::vector<std::string> extra; // more config lines
-  bool keep_dir = false;          // leave the temporary directory behind
+  std::string mosquitto;           // path of the mosquitto binary
+  std::string plugin;              // path of mosquitto_courier.so (Courier kinds)
+  std::vector<std::string> extra;  // more config lines
+  bool keep_dir = false;           // leave the temporary directory behind
 };
 
 class Broker {

@@ -12,8 +12,8 @@ namespace courier::bench {
 
 class Histogram {
  public:
-  static constexpr int kSubBits = 6;                 // 64 sub-buckets per octave
-  static constexpr int kMaxExp = 42;                 // up to 2^42 ns (about 73 min)
+  static constexpr int kSubBits = 6;  // 64 sub-buckets per octave
+  static constexpr int kMaxExp = 42;  // up to 2^42 ns (about 73 min)
   static constexpr int kBuckets = (kMaxExp - kSubBits + 2) << kSubBits;
 
   void Record(int64_t ns);

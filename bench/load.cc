@@ -21,10 +21,10 @@
 namespace courier::bench {
 namespace {
 
+using load::kSecond;
 using load::ReadAll;
 using load::Shard;
 using load::WriteAll;
-using load::kSecond;
 
 // One generator process, as the parent sees it.
 struct Child {
@@ -36,18 +36,12 @@ struct Child {
 
 // Why `spec` cannot run; empty when it can.
 std::string CheckSpec(const LoadSpec& spec) {
-  if (spec.users < 2) {
-    return "need at least 2 users";
-  }
+  if (spec.users < 2) { return "need at least 2 users"; }
   if (spec.group_size < 2 && spec.users % 2 != 0) {
     return "1:1 needs an even number of users (user 2k talks with 2k+1)";
   }
-  if (spec.group_size >= 2 && spec.mode != Mode::kCourier) {
-    return "groups need --mode courier";
-  }
-  if ((spec.pull || spec.receipts) && spec.mode != Mode::kCourier) {
-    return "pull and receipts need --mode courier";
-  }
+  if (spec.group_size >= 2 && spec.mode != Mode::kCourier) { return "groups need --mode courier"; }
+  if ((spec.pull || spec.receipts) && spec.mode != Mode::kCourier) { return "pull and receipts need --mode courier"; }
   return "";
 }
 
@@ -158,8 +152,8 @@ void AwaitSetup(const LoadSpec& spec, std::vector<Child>& kids, std::string* err
 int64_t MeasureWindow(const LoadSpec& spec, int64_t t0, std::vector<Child>& kids, LoadResult& out) {
   const bool fill = spec.max_messages > 0;
   const int64_t w0 = fill ? t0 : t0 + static_cast<int64_t>(spec.warmup_s * 1e9);
-  const int64_t w1 = fill ? t0 + static_cast<int64_t>(spec.duration_s * 1e9)
-                          : w0 + static_cast<int64_t>(spec.duration_s * 1e9);
+  const int64_t w1 =
+      fill ? t0 + static_cast<int64_t>(spec.duration_s * 1e9) : w0 + static_cast<int64_t>(spec.duration_s * 1e9);
   SleepUntilNs(w0);
   StallProbe probe;
   probe.Start();
@@ -218,8 +212,8 @@ void ReapChildren(std::vector<Child>& kids, LoadResult& out) {
       }
       ::usleep(2000);
     }
-    out.generator_cpu_s += double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                           double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    out.generator_cpu_s +=
+        double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     if (k.ctl >= 0) ::close(k.ctl);
     if (k.res >= 0) ::close(k.res);
   }

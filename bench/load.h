@@ -29,31 +29,31 @@ struct LoadSpec {
   std::string host = "127.0.0.1";
   int port = 1883;
   Mode mode = Mode::kCourier;
-  std::string prefix = "msg";      // Courier topic prefix
-  int users = 64;                  // even for 1:1: user 2k talks with 2k+1
-  int devices = 1;                 // connections per user
-  int senders_per_user = 1;        // how many of a user's devices send
-  double rate = 0;                 // offered msg/s over all senders; 0 = closed loop
-  int window = 16;                 // most unacknowledged messages per sending device
-  int payload = 100;               // application payload bytes (Message.payload / MQTT payload)
-  int group_size = 0;              // 0 = 1:1; >= 2: groups of this many users (Courier)
-  bool pull = false;               // receivers PULL instead of taking pushes (Courier)
-  int pull_limit = 100;            // entries per PULL
-  int pull_idle_ms = 5;            // wait before pulling again when caught up
-  int send_qos = 1;                // MQTT QoS of the senders' publishes (Courier: the SENDER Signal is the ack)
-  bool receipts = false;           // receivers send a `received` receipt per delivery (Courier)
-  bool clean_session = true;       // false: persistent sessions (baseline b)
+  std::string prefix = "msg";  // Courier topic prefix
+  int users = 64;              // even for 1:1: user 2k talks with 2k+1
+  int devices = 1;             // connections per user
+  int senders_per_user = 1;    // how many of a user's devices send
+  double rate = 0;             // offered msg/s over all senders; 0 = closed loop
+  int window = 16;             // most unacknowledged messages per sending device
+  int payload = 100;           // application payload bytes (Message.payload / MQTT payload)
+  int group_size = 0;          // 0 = 1:1; >= 2: groups of this many users (Courier)
+  bool pull = false;           // receivers PULL instead of taking pushes (Courier)
+  int pull_limit = 100;        // entries per PULL
+  int pull_idle_ms = 5;        // wait before pulling again when caught up
+  int send_qos = 1;            // MQTT QoS of the senders' publishes (Courier: the SENDER Signal is the ack)
+  bool receipts = false;       // receivers send a `received` receipt per delivery (Courier)
+  bool clean_session = true;   // false: persistent sessions (baseline b)
   int keepalive_s = 60;
-  double warmup_s = 2;             // sending, not measured
-  double duration_s = 8;           // the measured window
-  double drain_s = 5;              // most time to wait for in-flight messages after sending stops
-  int64_t max_messages = 0;        // fill mode: send exactly this many (all senders), then stop
-  int procs = 1;                   // generator processes
-  double setup_timeout_s = 120;    // connect + subscribe, all connections
-  std::string run_tag;             // makes ids unique per run against the same store
-  std::string user_prefix = "u";   // user names: <prefix><index>
+  double warmup_s = 2;                     // sending, not measured
+  double duration_s = 8;                   // the measured window
+  double drain_s = 5;                      // most time to wait for in-flight messages after sending stops
+  int64_t max_messages = 0;                // fill mode: send exactly this many (all senders), then stop
+  int procs = 1;                           // generator processes
+  double setup_timeout_s = 120;            // connect + subscribe, all connections
+  std::string run_tag;                     // makes ids unique per run against the same store
+  std::string user_prefix = "u";           // user names: <prefix><index>
   std::string admin_user = "bench-admin";  // creates the groups (must be in plugin_opt_admin_users)
-  pid_t broker_pid = -1;           // sampled from /proc when > 0
+  pid_t broker_pid = -1;                   // sampled from /proc when > 0
 };
 
 struct LoadResult {
@@ -72,12 +72,12 @@ struct LoadResult {
   uint64_t device_copies = 0;      // Courier DEVICE copies seen by senders' devices
   uint64_t errors = 0;             // error Signals (Courier) or failed publishes
   uint64_t disconnects = 0;
-  std::string first_error;         // text of the first error Signal or failure
-  Histogram deliver;               // send -> deliver, ns, messages sent inside the window
-  Histogram ack;                   // send -> ack, ns
+  std::string first_error;  // text of the first error Signal or failure
+  Histogram deliver;        // send -> deliver, ns, messages sent inside the window
+  Histogram ack;            // send -> ack, ns
   // Broker, from /proc, over the window.
-  double broker_cpu_pct = 0;       // of one core
-  int64_t broker_rss_kb = 0;       // at the end of the window
+  double broker_cpu_pct = 0;  // of one core
+  int64_t broker_rss_kb = 0;  // at the end of the window
   int64_t broker_rss_max_kb = 0;
   int64_t broker_rss_anon_kb = 0;
   int64_t broker_fds = 0;
@@ -101,7 +101,7 @@ LoadResult RunLoad(const LoadSpec& spec);
 // Restart probe (Courier): connects as user `user`, device `device`, sends
 // a PULL for the entries after 0 and waits for its RESPONSE. Returns the
 // seconds until the response, or a negative value on failure/timeout.
-double PullProbe(const std::string& host, int port, const std::string& user, const std::string& device,
-                 int limit, double timeout_s, int* entries, int32_t* head, std::string* error);
+double PullProbe(const std::string& host, int port, const std::string& user, const std::string& device, int limit,
+                 double timeout_s, int* entries, int32_t* head, std::string* error);
 
 }  // namespace courier::bench

@@ -12,9 +12,7 @@
 
 namespace courier::bench::load {
 
-void CopyText(char* dst, size_t cap, const std::string& s) {
-  std::snprintf(dst, cap, "%s", s.c_str());
-}
+void CopyText(char* dst, size_t cap, const std::string& s) { std::snprintf(dst, cap, "%s", s.c_str()); }
 
 bool WriteAll(int fd, const void* data, size_t n) {
   auto* p = static_cast<const char*>(data);

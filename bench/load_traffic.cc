@@ -20,7 +20,8 @@ void Worker::SendPullOrPush(Client* c, int request) {
     sig.set_limit(static_cast<uint32_t>(s_.pull_limit));
   }
   sig.SerializeToString(&buf_);
-  int rc = mosquitto_publish(c->m, nullptr, c->signal_topic.c_str(), static_cast<int>(buf_.size()), buf_.data(), 1, false);
+  int rc =
+      mosquitto_publish(c->m, nullptr, c->signal_topic.c_str(), static_cast<int>(buf_.size()), buf_.data(), 1, false);
   if (rc != MOSQ_ERR_SUCCESS) Kill(c, std::string("publish: ") + mosquitto_strerror(rc));
   c->pull_out = true;
 }
@@ -81,7 +82,8 @@ void Worker::OnCourierSignal(Client* c, const mosquitto_message* msg, int64_t no
     // The id names the message: <tag>.<device>.<seq>.
     const std::string& id = sig.id();
     auto dot = id.rfind('.');
-    if (dot != std::string::npos) Acked(c, static_cast<uint32_t>(std::strtoul(id.c_str() + dot + 1, nullptr, 10)), now, false);
+    if (dot != std::string::npos)
+      Acked(c, static_cast<uint32_t>(std::strtoul(id.c_str() + dot + 1, nullptr, 10)), now, false);
     Error((permanent ? "" : "transient ") + sig.error(), permanent);
     return;
   }
@@ -162,12 +164,15 @@ bool Worker::SendOne(Client* c, int64_t ts) {
   if (s_.mode == Mode::kCourier) {
     msg_.Clear();
     msg_.set_id(s_.run_tag + "." + std::to_string(c->gidx) + "." + std::to_string(seq));
-    if (!c->to_group.empty()) msg_.mutable_to()->set_group(c->to_group);
-    else msg_.mutable_to()->set_user(c->to_user);
+    if (!c->to_group.empty())
+      msg_.mutable_to()->set_group(c->to_group);
+    else
+      msg_.mutable_to()->set_user(c->to_user);
     msg_.set_timestamp(EpochMs());
     msg_.set_payload(pad_);
     msg_.SerializeToString(&buf_);
-    rc = mosquitto_publish(c->m, &mid, c->send_topic.c_str(), static_cast<int>(buf_.size()), buf_.data(), s_.send_qos, false);
+    rc = mosquitto_publish(c->m, &mid, c->send_topic.c_str(), static_cast<int>(buf_.size()), buf_.data(), s_.send_qos,
+                           false);
   } else {
     rc = mosquitto_publish(c->m, &mid, c->peer_topic.c_str(), static_cast<int>(pad_.size()), pad_.data(), 1, false);
     key = static_cast<uint32_t>(mid);

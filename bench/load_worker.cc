@@ -80,8 +80,10 @@ void Worker::Misc() {
   for (auto& c : clients_) {
     if (c->state == Client::kDead || c->state == Client::kNew) continue;
     int rc = mosquitto_loop_misc(c->m);
-    if (rc != MOSQ_ERR_SUCCESS) Kill(c.get(), std::string("keepalive: ") + mosquitto_strerror(rc));
-    else Arm(c.get());
+    if (rc != MOSQ_ERR_SUCCESS)
+      Kill(c.get(), std::string("keepalive: ") + mosquitto_strerror(rc));
+    else
+      Arm(c.get());
   }
 }
 

@@ -28,7 +28,7 @@ namespace courier::bench::load {
 using courier::v1::Message;
 using courier::v1::Signal;
 
-constexpr int kHeaderBytes = 16;         // send_ns (8), sender device (4), seq (4)
+constexpr int kHeaderBytes = 16;  // send_ns (8), sender device (4), seq (4)
 // CONNACKs outstanding at once during setup, over all generator processes:
 // Mosquitto listens with a backlog of 100, and a connect beyond it waits for
 // the kernel's 1 s SYN retransmit.
@@ -82,8 +82,8 @@ struct Client {
   int inflight = 0;
   int64_t next_ns = 0, interval_ns = 0;
   uint64_t quota = UINT64_MAX, sent = 0;
-  bool queued = false;   // in the ready list or the schedule
-  bool blocked = false;  // rate mode: due, but the window is full
+  bool queued = false;                            // in the ready list or the schedule
+  bool blocked = false;                           // rate mode: due, but the window is full
   std::unordered_map<uint32_t, int64_t> pending;  // Courier: seq; plain: mid -> timestamp
   // Pulling.
   int32_t last = 0;

@@ -100,8 +100,8 @@ void PrintCommits(const CourierStats& before, const LoadSpec& spec) {
   CourierStats after = FetchStats(spec.host, spec.port);
   const double commits = after.commits - before.commits;
   if (after.ok && commits > 0) {
-    std::printf("courier: %.0f commits, %.1f messages per commit, %.2f ms per commit (mean), %.2f ms max\n",
-                commits, (after.accepted - before.accepted) / commits,
+    std::printf("courier: %.0f commits, %.1f messages per commit, %.2f ms per commit (mean), %.2f ms max\n", commits,
+                (after.accepted - before.accepted) / commits,
                 (after.commit_us_total - before.commit_us_total) / commits / 1000.0, after.commit_us_max / 1000.0);
   }
 }

@@ -31,8 +31,7 @@ void SleepUntilNs(int64_t t) {
   timespec ts{};
   ts.tv_sec = t / 1000000000;
   ts.tv_nsec = t % 1000000000;
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {}
 }
 
 ProcSample SampleProc(pid_t pid) {
@@ -57,11 +56,16 @@ ProcSample SampleProc(pid_t pid) {
   std::string line;
   auto value = [](const std::string& l) { return std::strtoll(l.c_str() + l.find(':') + 1, nullptr, 10); };
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = value(line);
-    else if (line.rfind("VmHWM:", 0) == 0) s.hwm_kb = value(line);
-    else if (line.rfind("RssAnon:", 0) == 0) s.rss_anon_kb = value(line);
-    else if (line.rfind("RssFile:", 0) == 0) s.rss_file_kb = value(line);
-    else if (line.rfind("Threads:", 0) == 0) s.threads = static_cast<int>(value(line));
+    if (line.rfind("VmRSS:", 0) == 0)
+      s.rss_kb = value(line);
+    else if (line.rfind("VmHWM:", 0) == 0)
+      s.hwm_kb = value(line);
+    else if (line.rfind("RssAnon:", 0) == 0)
+      s.rss_anon_kb = value(line);
+    else if (line.rfind("RssFile:", 0) == 0)
+      s.rss_file_kb = value(line);
+    else if (line.rfind("Threads:", 0) == 0)
+      s.threads = static_cast<int>(value(line));
   }
   if (DIR* d = opendir((base + "/fd").c_str())) {
     while (dirent* e = readdir(d)) {
@@ -78,7 +82,7 @@ int64_t DiskUsage(const std::string& path) {
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(it->path().c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) total += int64_t{st.st_blocks} * 512;
   }
   return total;

@@ -22,12 +22,12 @@ void SleepUntilNs(int64_t t);
 
 struct ProcSample {
   bool ok = false;
-  double cpu_s = 0;          // utime + stime of the process, seconds
-  int64_t rss_kb = 0;        // VmRSS
-  int64_t hwm_kb = 0;        // VmHWM (peak RSS)
-  int64_t rss_anon_kb = 0;   // RssAnon: heap, stacks, anonymous maps
-  int64_t rss_file_kb = 0;   // RssFile: mapped files (the LMDB map, libraries)
-  int64_t fds = 0;           // open file descriptors
+  double cpu_s = 0;         // utime + stime of the process, seconds
+  int64_t rss_kb = 0;       // VmRSS
+  int64_t hwm_kb = 0;       // VmHWM (peak RSS)
+  int64_t rss_anon_kb = 0;  // RssAnon: heap, stacks, anonymous maps
+  int64_t rss_file_kb = 0;  // RssFile: mapped files (the LMDB map, libraries)
+  int64_t fds = 0;          // open file descriptors
   int threads = 0;
 };
 ProcSample SampleProc(pid_t pid);

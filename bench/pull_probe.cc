@@ -27,15 +27,15 @@ struct Probe {
 void SetProbeCallbacks(mosquitto* m) {
   mosquitto_connect_callback_set(m, [](mosquitto*, void* obj, int rc) {
     auto* p = static_cast<Probe*>(obj);
-    if (rc == 0) p->connected = true;
+    if (rc == 0)
+      p->connected = true;
     else {
       p->failed = true;
       p->error = mosquitto_connack_string(rc);
     }
   });
-  mosquitto_subscribe_callback_set(m, [](mosquitto*, void* obj, int, int, const int*) {
-    static_cast<Probe*>(obj)->subscribed = true;
-  });
+  mosquitto_subscribe_callback_set(
+      m, [](mosquitto*, void* obj, int, int, const int*) { static_cast<Probe*>(obj)->subscribed = true; });
   mosquitto_message_callback_set(m, [](mosquitto*, void* obj, const mosquitto_message* msg) {
     auto* p = static_cast<Probe*>(obj);
     if (p->dev_inbox == msg->topic) {
@@ -68,8 +68,8 @@ void SendProbePull(mosquitto* m, const std::string& user, int limit) {
 
 }  // namespace
 
-double PullProbe(const std::string& host, int port, const std::string& user, const std::string& device,
-                 int limit, double timeout_s, int* entries, int32_t* head, std::string* error) {
+double PullProbe(const std::string& host, int port, const std::string& user, const std::string& device, int limit,
+                 double timeout_s, int* entries, int32_t* head, std::string* error) {
   const int64_t start = NowNs();
   const int64_t deadline = start + static_cast<int64_t>(timeout_s * 1e9);
   Probe p;

@@ -87,7 +87,8 @@ int RunPushBench(const std::vector<std::string>& argv, const std::string& defaul
   const std::string mosquitto_bin = a.Str("mosquitto", default_mosquitto);
   const double rate = a.Num("rate", 1000);
   if (!a.CheckAllUsed() || out.empty()) {
-    std::fprintf(stderr, "usage: courier_bench push --out DIR [--quick] [--rate R] [--plugin PATH] [--mosquitto PATH]\n%s\n",
+    std::fprintf(stderr,
+                 "usage: courier_bench push --out DIR [--quick] [--rate R] [--plugin PATH] [--mosquitto PATH]\n%s\n",
                  a.error().c_str());
     return 2;
   }
@@ -102,8 +103,11 @@ int RunPushBench(const std::vector<std::string>& argv, const std::string& defaul
     return 1;
   }
   auto start = [&](std::vector<std::string> extra) {
-    BrokerSpec bs{.kind = BrokerKind::kCourierFull, .mosquitto = mosquitto_bin, .plugin = plugin,
-                  .extra = std::move(extra), .keep_dir = false};
+    BrokerSpec bs{.kind = BrokerKind::kCourierFull,
+                  .mosquitto = mosquitto_bin,
+                  .plugin = plugin,
+                  .extra = std::move(extra),
+                  .keep_dir = false};
     auto b = std::make_unique<Broker>(bs);
     std::string e;
     if (!b->Start(&e)) {
@@ -154,8 +158,10 @@ int RunPushBench(const std::vector<std::string>& argv, const std::string& defaul
           std::to_string(s->Lost()) + " |\n";
   }
   char line[256];
-  std::snprintf(line, sizeof line, "\nsend->deliver p99 with the slow gateway: %.2fx the run without push. "
-                "Gateway calls received during the runs: %llu.\n", ratio, (unsigned long long)calls.load());
+  std::snprintf(line, sizeof line,
+                "\nsend->deliver p99 with the slow gateway: %.2fx the run without push. "
+                "Gateway calls received during the runs: %llu.\n",
+                ratio, (unsigned long long)calls.load());
   md += line;
   std::ofstream(out + "/push.md") << md;
   std::printf("%s", md.c_str());

@@ -14,9 +14,13 @@ double StoreScan::body_leaf_fill() const {
 namespace {
 
 TableScan ScanOf(const storage::TableSpace& t) {
-  return TableScan{.records = t.records, .key_bytes = t.key_bytes, .value_bytes = t.value_bytes,
-                   .leaf_pages = t.size.leaf_pages, .overflow_pages = t.size.overflow_pages,
-                   .branch_pages = t.size.branch_pages, .page_size = t.size.page_size};
+  return TableScan{.records = t.records,
+                   .key_bytes = t.key_bytes,
+                   .value_bytes = t.value_bytes,
+                   .leaf_pages = t.size.leaf_pages,
+                   .overflow_pages = t.size.overflow_pages,
+                   .branch_pages = t.size.branch_pages,
+                   .page_size = t.size.page_size};
 }
 
 }  // namespace

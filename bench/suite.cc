@@ -154,25 +154,24 @@ int Suite::Main() {
 
 std::string FormatRun(const LoadSpec& spec, const LoadResult& r) {
   char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "%s users=%d dev=%d rate=%.0f window=%d payload=%d | conns %d/%d setup %.2fs | sent %.0f/s "
-                "delivered %.0f/s (%llu/%llu, lost %llu) | deliver p50 %s p90 %s p99 %s p99.9 %s max %s | "
-                "ack p50 %s p99 %s max %s | broker cpu %.0f%% rss %lld kB anon %lld kB fds %lld | generator cpu %.0f%% | "
-                "machine stalls %lld, %s in all, worst %s%s%s | errors %llu%s%s%s%s",
-                spec.mode == Mode::kCourier ? "courier" : "plain", spec.users, spec.devices, spec.rate, spec.window,
-                spec.payload, r.connected_at_end, r.connections, r.setup_s, r.sent_per_s(), r.delivered_per_s(),
-                (unsigned long long)r.delivered_window, (unsigned long long)r.expected_window,
-                (unsigned long long)r.lost(), FormatNs(r.deliver.Percentile(0.5)).c_str(),
-                FormatNs(r.deliver.Percentile(0.9)).c_str(), FormatNs(r.deliver.Percentile(0.99)).c_str(),
-                FormatNs(r.deliver.Percentile(0.999)).c_str(), FormatNs(r.deliver.max()).c_str(),
-                FormatNs(r.ack.Percentile(0.5)).c_str(), FormatNs(r.ack.Percentile(0.99)).c_str(),
-                FormatNs(r.ack.max()).c_str(), r.broker_cpu_pct, (long long)r.broker_rss_kb,
-                (long long)r.broker_rss_anon_kb, (long long)r.broker_fds, r.generator_cpu_pct(),
-                (long long)r.stalls.stalls, FormatNs(r.stalls.stalled_ns).c_str(), FormatNs(r.stalls.worst_ns).c_str(),
-                r.stalls.realtime ? "" : " (probe not real-time)", r.disturbed() ? " (disturbed)" : "",
-                (unsigned long long)r.errors,
-                r.first_error.empty() ? "" : " first: ", r.first_error.c_str(), r.error.empty() ? "" : " | FAILED: ",
-                r.error.c_str());
+  std::snprintf(
+      buf, sizeof buf,
+      "%s users=%d dev=%d rate=%.0f window=%d payload=%d | conns %d/%d setup %.2fs | sent %.0f/s "
+      "delivered %.0f/s (%llu/%llu, lost %llu) | deliver p50 %s p90 %s p99 %s p99.9 %s max %s | "
+      "ack p50 %s p99 %s max %s | broker cpu %.0f%% rss %lld kB anon %lld kB fds %lld | generator cpu %.0f%% | "
+      "machine stalls %lld, %s in all, worst %s%s%s | errors %llu%s%s%s%s",
+      spec.mode == Mode::kCourier ? "courier" : "plain", spec.users, spec.devices, spec.rate, spec.window, spec.payload,
+      r.connected_at_end, r.connections, r.setup_s, r.sent_per_s(), r.delivered_per_s(),
+      (unsigned long long)r.delivered_window, (unsigned long long)r.expected_window, (unsigned long long)r.lost(),
+      FormatNs(r.deliver.Percentile(0.5)).c_str(), FormatNs(r.deliver.Percentile(0.9)).c_str(),
+      FormatNs(r.deliver.Percentile(0.99)).c_str(), FormatNs(r.deliver.Percentile(0.999)).c_str(),
+      FormatNs(r.deliver.max()).c_str(), FormatNs(r.ack.Percentile(0.5)).c_str(),
+      FormatNs(r.ack.Percentile(0.99)).c_str(), FormatNs(r.ack.max()).c_str(), r.broker_cpu_pct,
+      (long long)r.broker_rss_kb, (long long)r.broker_rss_anon_kb, (long long)r.broker_fds, r.generator_cpu_pct(),
+      (long long)r.stalls.stalls, FormatNs(r.stalls.stalled_ns).c_str(), FormatNs(r.stalls.worst_ns).c_str(),
+      r.stalls.realtime ? "" : " (probe not real-time)", r.disturbed() ? " (disturbed)" : "",
+      (unsigned long long)r.errors, r.first_error.empty() ? "" : " first: ", r.first_error.c_str(),
+      r.error.empty() ? "" : " | FAILED: ", r.error.c_str());
   return buf;
 }
 

@@ -33,8 +33,8 @@ void Suite::Saturation() {
     Run(*echo, "echo", Standard(BrokerKind::kCourierFull));
   }
   // per_listener_settings true: no tick, one commit per message.
-  for (BrokerKind k : {BrokerKind::kPersist, BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs,
-                       BrokerKind::kCourierPerListener}) {
+  for (BrokerKind k :
+       {BrokerKind::kPersist, BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs, BrokerKind::kCourierPerListener}) {
     auto b = Start(k);
     if (b) Run(*b, "saturation", Standard(k));
   }

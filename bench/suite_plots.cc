@@ -40,9 +40,9 @@ void Suite::WriteLatencyDat() {
     for (double rate : rates) {
       const Row& r = *FindByP99(k, "rate", rate);  // one point per rate: the median of repeated runs
       const auto& h = r.r.deliver;
-      d << r.spec.rate << " " << r.r.delivered_per_s() << " " << Ms(h.Percentile(0.5)) << " "
-        << Ms(h.Percentile(0.9)) << " " << Ms(h.Percentile(0.99)) << " " << Ms(h.Percentile(0.999)) << " "
-        << Ms(h.max()) << " " << Ms(r.r.ack.Percentile(0.5)) << " " << Ms(r.r.ack.Percentile(0.99)) << "\n";
+      d << r.spec.rate << " " << r.r.delivered_per_s() << " " << Ms(h.Percentile(0.5)) << " " << Ms(h.Percentile(0.9))
+        << " " << Ms(h.Percentile(0.99)) << " " << Ms(h.Percentile(0.999)) << " " << Ms(h.max()) << " "
+        << Ms(r.r.ack.Percentile(0.5)) << " " << Ms(r.r.ack.Percentile(0.99)) << "\n";
     }
     d << "\n\n";
   }
@@ -52,9 +52,8 @@ void Suite::WriteHeapDat() {
   std::ofstream d(out + "/heap.dat");
   d << "# stored_messages plugin_heap_mb(RssAnon - plain RssAnon) rss_mb rss_file_mb heap_in_use_mb\n";
   for (const auto& h : heap_) {
-    d << h.messages << " " << Mb(PluginHeapKb(h)) << " "
-      << Mb(h.courier.rss_kb) << " " << Mb(h.courier.rss_file_kb) << " "
-      << (h.heap_in_use >= 0 ? Fmt("%.1f", h.heap_in_use / 1048576.0) : std::string("NaN")) << "\n";
+    d << h.messages << " " << Mb(PluginHeapKb(h)) << " " << Mb(h.courier.rss_kb) << " " << Mb(h.courier.rss_file_kb)
+      << " " << (h.heap_in_use >= 0 ? Fmt("%.1f", h.heap_in_use / 1048576.0) : std::string("NaN")) << "\n";
   }
 }
 
@@ -109,8 +108,8 @@ set ylabel "ms"
     for (auto& p : panels) {
       g << "set title \"" << p[1] << "\"\nplot ";
       for (size_t i = 0; i < std::size(kAllKinds); ++i) {
-        g << (i ? ", \\\n     " : "") << "\"latency.dat\" index " << i << " using 1:" << p[0]
-          << " with linespoints lt " << i + 1 << " title \"" << KindName(kAllKinds[i]) << "\"";
+        g << (i ? ", \\\n     " : "") << "\"latency.dat\" index " << i << " using 1:" << p[0] << " with linespoints lt "
+          << i + 1 << " title \"" << KindName(kAllKinds[i]) << "\"";
       }
       g << "\n";
     }

@@ -39,8 +39,8 @@ void Suite::ReportIntro(std::ostream& o) {
   std::time_t now = std::time(nullptr);
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&now));
   o << "# Courier benchmark results\n\n";
-  o << "Run " << when << (quick ? " with `--quick` (short windows, smaller scale points)" : " (standard suite)")
-    << ", " << Fmt("%.0f s", double(NowNs() - started_ns_) / 1e9) << ". Every figure below comes from this one run: "
+  o << "Run " << when << (quick ? " with `--quick` (short windows, smaller scale points)" : " (standard suite)") << ", "
+    << Fmt("%.0f s", double(NowNs() - started_ns_) / 1e9) << ". Every figure below comes from this one run: "
     << "each configuration's broker was started by the bench on a free loopback port with a fresh temporary "
        "directory, loaded by the same generator, and stopped by its pid.\n\n";
   o << "## Machine\n\n" << Machine() << "\n";
@@ -54,10 +54,14 @@ void Suite::ReportSaturation(std::ostream& o) {
   const double plain = Saturated(BrokerKind::kPlain);
   o << "## Saturation\n\n";
   o << "64 users in 32 pairs, one connection each; every user sends to its peer as fast as a window of 16 "
-       "unacknowledged messages allows; " << payload_ << " B payload; senders publish at QoS 1 (one row at QoS 0); the plain relay delivers at QoS 1, Courier its "
+       "unacknowledged messages allows; "
+    << payload_
+    << " B payload; senders publish at QoS 1 (one row at QoS 0); the plain relay delivers at QoS 1, Courier its "
        "stored copies at QoS 0 (`plugin_opt_delivery_qos` default). Measured over "
-    << duration_ << " s after " << warmup_ << " s of warm-up. *delivered* counts messages arriving at the "
-       "receiver inside the window. Latencies in ms; CPU is the broker's, % of one core; *CPU µs/msg* is broker CPU time "
+    << duration_ << " s after " << warmup_
+    << " s of warm-up. *delivered* counts messages arriving at the "
+       "receiver inside the window. Latencies in ms; CPU is the broker's, % of one core; *CPU µs/msg* is broker CPU "
+       "time "
        "per delivered message, the figure least disturbed by other load on the machine; *generator CPU* is the load "
        "generator's processes over the whole run (setup to drain), % of one core.\n\n";
   o << "| configuration | delivered msg/s | vs plain | deliver p50 | p90 | p99 | p99.9 | max | ack p50 | ack p99 | "
@@ -93,7 +97,8 @@ void Suite::ReportSaturationRuns(std::ostream& o) {
   const auto ps = FindAll(BrokerKind::kPlain, "saturation"), fs = FindAll(BrokerKind::kCourierFull, "saturation");
   if (ps.size() > 1 || fs.size() > 1) {
     auto list = [](const std::vector<const Row*>& rows) {
-      return ListRuns(rows, [](const Row& r) { return Rate(r.r.delivered_per_s()); }, ", ");
+      return ListRuns(
+          rows, [](const Row& r) { return Rate(r.r.delivered_per_s()); }, ", ");
     };
     std::string pairs;
     for (size_t i = 0; i < std::min(ps.size(), fs.size()); ++i) {
@@ -103,8 +108,8 @@ void Suite::ReportSaturationRuns(std::ostream& o) {
     o << "\n(a) and (c) sync full ran " << std::max(ps.size(), fs.size())
       << " times each, alternately, with both brokers up; their rows above are the median runs. Every run, in "
          "order: (a) "
-      << list(ps) << " msg/s; (c) sync full " << list(fs) << " msg/s; sync full against the plain run just before it: "
-      << pairs << ".\n";
+      << list(ps) << " msg/s; (c) sync full " << list(fs)
+      << " msg/s; sync full against the plain run just before it: " << pairs << ".\n";
   }
 }
 
@@ -142,7 +147,8 @@ void Suite::ReportLatency(std::ostream& o) {
        "during the window, with the latest wake-up in brackets; at "
        "0.5 % of the window or more the run is marked *disturbed*: the machine stopped, every message in flight "
        "waited, and the tail is the machine's (docs/benchmark.md, Machine stalls).\n\n";
-  o << "| configuration | offered msg/s | delivered msg/s | deliver p50 | p90 | p99 | p99.9 | max | ack p50 | ack p99 | "
+  o << "| configuration | offered msg/s | delivered msg/s | deliver p50 | p90 | p99 | p99.9 | max | ack p50 | ack p99 "
+       "| "
        "broker CPU | lost | msgs per commit | commit ms | machine stalls ms (worst) |\n";
   o << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (BrokerKind k : kAllKinds) {
@@ -175,7 +181,8 @@ void Suite::ReportHold(std::ostream& o) {
       << Mb(r.r.broker_rss_kb) << " | " << r.r.broker_fds << (r.r.error.empty() ? "" : " FAILED: " + r.r.error)
       << " |\n";
   }
-  o << "\n" << hold_conns_ / 2 << " users with two devices each (" << hold_conns_
+  o << "\n"
+    << hold_conns_ / 2 << " users with two devices each (" << hold_conns_
     << " connections); one device per user sends, one message per user every 10 s, and both devices of the "
        "receiver get it (two deliveries per message). The generator is split over several processes (libmosquitto "
        "needs three descriptors per client).\n\n";

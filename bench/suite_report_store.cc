@@ -6,9 +6,11 @@ namespace courier::bench {
 
 void Suite::ReportStore(std::ostream& o) {
   o << "### Store: fill, restart, bytes per copy, plugin heap\n\n";
-  o << Fmt("Filled with sync os, 256 users, window %d: %lld messages (%lld stored copies: each 1:1 message is stored "
-           "once in the receiver's log and once in the sender's, both showing one stored body) in %.1f s, %.0f msg/s.\n\n",
-           kFillWindow, static_cast<long long>(stored_messages_), static_cast<long long>(stored_copies_), fill_s_, fill_rate_);
+  o << Fmt(
+      "Filled with sync os, 256 users, window %d: %lld messages (%lld stored copies: each 1:1 message is stored "
+      "once in the receiver's log and once in the sender's, both showing one stored body) in %.1f s, %.0f msg/s.\n\n",
+      kFillWindow, static_cast<long long>(stored_messages_), static_cast<long long>(stored_copies_), fill_s_,
+      fill_rate_);
   o << "**Restart** with the store full, from fork/exec of mosquitto until the port accepts, and until a PULL "
        "(limit 100, from offset 0) is answered:\n\n";
   o << "| restart | port accepts | PULL answered | entries |\n|---|---:|---:|---:|\n";
@@ -19,9 +21,9 @@ void Suite::ReportStore(std::ostream& o) {
   }
   o << "\n**Bytes on disk per stored copy** (" << payload_ << " B payload): "
     << Fmt("du of the data directory %.1f MiB / %lld copies = **%.0f B per copy**", double(du_bytes_) / 1048576.0,
-           static_cast<long long>(stored_copies_),
-           stored_copies_ ? double(du_bytes_) / double(stored_copies_) : 0.0)
-    << Fmt(" (LMDB pages in use: %lld × 4 KiB).", static_cast<long long>(mdb_pages_used_)) << " Per table (mdb_stat):\n\n";
+           static_cast<long long>(stored_copies_), stored_copies_ ? double(du_bytes_) / double(stored_copies_) : 0.0)
+    << Fmt(" (LMDB pages in use: %lld × 4 KiB).", static_cast<long long>(mdb_pages_used_))
+    << " Per table (mdb_stat):\n\n";
   ReportTables(o);
   ReportBodies(o);
   ReportHeap(o);
@@ -47,8 +49,7 @@ void Suite::ReportTables(std::ostream& o) {
     const int64_t sub = mdb_pages_used_ - counted - mdb_free_pages_ - mdb_freelist_tree_ - 2;
     auto row = [&](const std::string& name, int64_t pages) {
       o << "| " << name << " | | | " << pages << " | | | "
-        << (stored_copies_ ? Fmt("%.1f", double(pages) * 4096 / double(stored_copies_)) : std::string("-"))
-        << " |\n";
+        << (stored_copies_ ? Fmt("%.1f", double(pages) * 4096 / double(stored_copies_)) : std::string("-")) << " |\n";
     };
     row("copies: per-user sub-databases (not in mdb_stat's count)", sub);
     row("free pages (LMDB freelist, with its own tree)", mdb_free_pages_ + mdb_freelist_tree_);
@@ -61,10 +62,10 @@ void Suite::ReportBodies(std::ostream& o) {
     const auto& sc = store_scan_;
     const double bodies = double(sc.bodies.records), copies = double(sc.copies.records);
     const double value = double(sc.bodies.value_bytes) / bodies, payload = double(sc.payload_bytes) / bodies;
-    const double body_pages = double((sc.bodies.leaf_pages + sc.bodies.branch_pages + sc.bodies.overflow_pages) *
-                                     sc.bodies.page_size);
-    const double copy_pages = double((sc.copies.leaf_pages + sc.copies.branch_pages + sc.copies.overflow_pages) *
-                                     sc.copies.page_size);
+    const double body_pages =
+        double((sc.bodies.leaf_pages + sc.bodies.branch_pages + sc.bodies.overflow_pages) * sc.bodies.page_size);
+    const double copy_pages =
+        double((sc.copies.leaf_pages + sc.copies.branch_pages + sc.copies.overflow_pages) * sc.copies.page_size);
     o << "\nWhere a copy's bytes go (schema 2: each message's content is stored once in `bodies`, each copy is a "
          "fixed-size record in `copies`): "
       << Fmt("%lld bodies for %lld copies (%.2f copies per body); a body's value %.0f B = payload %.0f B + %.0f B "
@@ -73,10 +74,10 @@ void Suite::ReportBodies(std::ostream& o) {
              "full, appended in sequence order), so %.0f B per copy; a copy record %.0f B (offset, body sequence, "
              "flags; the user key once per user) packed into the per-user sub-databases, appended per user "
              "(main tree %.1f B per copy, plus the sub-databases' row above).",
-             static_cast<long long>(sc.bodies.records), static_cast<long long>(sc.copies.records),
-             copies / bodies, value, payload, value - payload, double(sc.bodies.key_bytes) / bodies,
-             body_pages / bodies, 100 * sc.body_leaf_fill(), body_pages / copies,
-             double(sc.copies.value_bytes) / copies, copy_pages / copies)
+             static_cast<long long>(sc.bodies.records), static_cast<long long>(sc.copies.records), copies / bodies,
+             value, payload, value - payload, double(sc.bodies.key_bytes) / bodies, body_pages / bodies,
+             100 * sc.body_leaf_fill(), body_pages / copies, double(sc.copies.value_bytes) / copies,
+             copy_pages / copies)
       << " The dedup table adds one entry per message (sender and id, the sender's offset), the "
          "expiry index one per RECEIVER copy with an expiry (expiry, body sequence, offset, user), and LMDB's free "
          "pages the rest of du: about two commits' worth of pages, a constant that a bigger store spreads thinner.\n";
@@ -88,7 +89,8 @@ void Suite::ReportHeap(std::ostream& o) {
        "that relayed "
     << plain_ref_messages_ << " messages over the same 256 connections (" << Mb(plain_ref_after_.rss_anon_kb)
     << " MiB; " << Mb(plain_ref_idle_.rss_anon_kb) << " MiB idle; Courier idle after start "
-    << Mb(courier_idle_.rss_anon_kb) << " MiB). Measured with the clients gone, after each fill step. RssFile "
+    << Mb(courier_idle_.rss_anon_kb)
+    << " MiB). Measured with the clients gone, after each fill step. RssFile "
        "counts the LMDB map's pages the broker has touched: page cache, shared and reclaimable, not heap. The 0 row "
        "compares both brokers idle after start. *Heap in use* is what the whole Courier broker process holds "
        "allocated at that moment (`getStats` `heapInUseBytes`, glibc `mallinfo2`): RssAnon also keeps what the "

@@ -30,9 +30,9 @@ std::vector<Table> MdbStat(const std::string& dir, int64_t* pages_used, int64_t*
       cur = &out.back();
     } else if (in_freelist && line.find("Free pages:") != std::string::npos) {
       *free_pages = num(line);
-    } else if (in_freelist && (line.find("Branch pages:") != std::string::npos ||
-                               line.find("Leaf pages:") != std::string::npos ||
-                               line.find("Overflow pages:") != std::string::npos)) {
+    } else if (in_freelist &&
+               (line.find("Branch pages:") != std::string::npos || line.find("Leaf pages:") != std::string::npos ||
+                line.find("Overflow pages:") != std::string::npos)) {
       *freelist_tree += num(line);
     } else if (line.find("Number of pages used:") != std::string::npos) {
       *pages_used = num(line);
@@ -136,8 +136,8 @@ void Suite::RestartFull(Broker& b) {
         p.to_pull_s = to_port + pull;
       }
     }
-    Log(Fmt("   restart %s: port %.3f s, PULL answered %.3f s (%d entries, head %d) %s", p.what.c_str(),
-            p.to_port_s, p.to_pull_s, p.entries, p.head, p.error.c_str()));
+    Log(Fmt("   restart %s: port %.3f s, PULL answered %.3f s (%d entries, head %d) %s", p.what.c_str(), p.to_port_s,
+            p.to_pull_s, p.entries, p.head, p.error.c_str()));
     restarts_.push_back(p);
   }
 }

@@ -51,8 +51,7 @@ void Suite::ReportLatencyTarget(std::ostream& o) {
     if (ps.size() > 1 || cs.size() > 1) {
       auto list = [](const std::vector<const Row*>& rows) {
         return ListRuns(
-            rows,
-            [](const Row& r) { return Ms(r.r.deliver.Percentile(0.99)) + (r.r.disturbed() ? "*" : ""); }, " / ");
+            rows, [](const Row& r) { return Ms(r.r.deliver.Percentile(0.99)) + (r.r.disturbed() ? "*" : ""); }, " / ");
       };
       runs = " (medians of the runs without machine stalls; runs in order: " + list(cs) + " against " + list(ps) +
              " ms; * disturbed by machine stalls)";
@@ -62,8 +61,7 @@ void Suite::ReportLatencyTarget(std::ostream& o) {
     o << "| at half of Courier's saturation (" << Rate(half) << " msg/s offered), Courier p99 send→deliver ≤ 2× "
       << "plain's | " << Ms(int64_t(cp)) << " ms vs " << Ms(int64_t(pp)) << " ms" << runs << " | "
       << Fmt("%.1f×", cp / pp) << " | "
-      << (judged ? Verdict(cp <= 2 * pp) : "**not judged**: machine stalls disturbed every run of one side")
-      << " |\n";
+      << (judged ? Verdict(cp <= 2 * pp) : "**not judged**: machine stalls disturbed every run of one side") << " |\n";
   }
 }
 
@@ -71,8 +69,8 @@ void Suite::ReportScaleTargets(std::ostream& o) {
   for (const auto& r : rows_) {
     if (r.phase == "hold" && r.kind == BrokerKind::kCourierFull) {
       o << "| " << hold_conns_ << " connections held (Courier sync full) | " << r.r.connected_at_end << " of "
-        << r.r.connections << " | " << Fmt("%.2f", double(r.r.connected_at_end) / std::max(1, hold_conns_))
-        << " | " << Verdict(r.r.connected_at_end >= hold_conns_ && r.r.error.empty()) << " |\n";
+        << r.r.connections << " | " << Fmt("%.2f", double(r.r.connected_at_end) / std::max(1, hold_conns_)) << " | "
+        << Verdict(r.r.connected_at_end >= hold_conns_ && r.r.error.empty()) << " |\n";
     }
   }
   for (const auto& r : restarts_) {
@@ -107,9 +105,9 @@ void Suite::ReportHeapTargets(std::ostream& o) {
       << " | " << Verdict(per_msg < 1.0) << " |\n";
     if (mid->heap_in_use >= 0 && last.heap_in_use >= 0 && added > 0) {
       const double in_use = last.heap_in_use - mid->heap_in_use;
-      o << "| the same, heap in use (mallinfo2) | " << Fmt("%+.2f MiB", in_use / 1048576.0) << " from "
-        << mid->messages << " to " << last.messages << " stored messages | "
-        << Fmt("%.2f B per message", in_use / added) << " | " << Verdict(in_use / added < 1.0) << " |\n";
+      o << "| the same, heap in use (mallinfo2) | " << Fmt("%+.2f MiB", in_use / 1048576.0) << " from " << mid->messages
+        << " to " << last.messages << " stored messages | " << Fmt("%.2f B per message", in_use / added) << " | "
+        << Verdict(in_use / added < 1.0) << " |\n";
     }
   }
 }

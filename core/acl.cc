@@ -28,8 +28,8 @@ bool SubscribableFilter(const TopicLevels& rest, std::string_view client_id) {
 
 }  // namespace
 
-Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::string_view user,
-                    std::string_view client_id, std::string_view topic, Access access) {
+Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::string_view user, std::string_view client_id,
+                    std::string_view topic, Access access) {
   // The admin API: anyone with a name may ask (non-admins get an error
   // reply); replies go to the asking client only, so the reply topic is open.
   if (topic == kAdminTopic || topic == kAdminResponseTopic) {
@@ -42,22 +42,17 @@ Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::strin
   auto levels = topics.Levels(topic);
   if (!levels) return Verdict::kDefer;
   if (access == Access::kUnsubscribe) return Verdict::kAllow;
-  if (!IsValidName(user, options.max_name_bytes) ||
-      !IsValidName(client_id, options.max_name_bytes)) {
+  if (!IsValidName(user, options.max_name_bytes) || !IsValidName(client_id, options.max_name_bytes)) {
     return Verdict::kDeny;
   }
   if ((*levels)[0] != user) return Verdict::kDeny;  // also refuses '+' and '#' here
   const TopicLevels rest = levels->Rest();
   switch (access) {
     case Access::kWrite:
-      return rest.size() == 1 && (rest[0] == "send" || rest[0] == "signal") ? Verdict::kAllow
-                                                                             : Verdict::kDeny;
-    case Access::kRead:
-      return Readable(rest, client_id) ? Verdict::kAllow : Verdict::kDeny;
-    case Access::kSubscribe:
-      return SubscribableFilter(rest, client_id) ? Verdict::kAllow : Verdict::kDeny;
-    case Access::kUnsubscribe:
-      break;
+      return rest.size() == 1 && (rest[0] == "send" || rest[0] == "signal") ? Verdict::kAllow : Verdict::kDeny;
+    case Access::kRead: return Readable(rest, client_id) ? Verdict::kAllow : Verdict::kDeny;
+    case Access::kSubscribe: return SubscribableFilter(rest, client_id) ? Verdict::kAllow : Verdict::kDeny;
+    case Access::kUnsubscribe: break;
   }
   return Verdict::kAllow;
 }

@@ -17,7 +17,7 @@ enum class Verdict { kAllow, kDeny, kDefer };
 
 // `user` is the MQTT username (may be empty), `client_id` the client id.
 // For kSubscribe, `topic` is a filter and may hold wildcards.
-Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::string_view user,
-                    std::string_view client_id, std::string_view topic, Access access);
+Verdict CheckAccess(const Topics& topics, const CoreOptions& options, std::string_view user, std::string_view client_id,
+                    std::string_view topic, Access access);
 
 }  // namespace courier::core

@@ -171,8 +171,11 @@ std::string AdminResponse(const storage::AdminRequest& req, const storage::Admin
         case Kind::kListPush: {
           json devices = json::array();
           for (const auto& reg : res->push_regs) {
-            devices.push_back({{"device", reg.device}, {"app", reg.app}, {"token", reg.token},
-                               {"registeredMs", reg.registered_ms}, {"due", reg.due}});
+            devices.push_back({{"device", reg.device},
+                               {"app", reg.app},
+                               {"token", reg.token},
+                               {"registeredMs", reg.registered_ms},
+                               {"due", reg.due}});
           }
           r["data"] = {{"user", op.user}, {"devices", devices}};
           break;

@@ -24,9 +24,8 @@ std::string GroupConversation(std::string_view group);
 // Commands that are malformed, unknown, or sent by a user not in
 // admin_users get an error and no store operation (their op kind is kNone).
 // Never throws.
-storage::AdminRequest ParseAdminRequest(std::string_view payload, bool authorized,
-                                        const CoreOptions& options, int64_t now_ms,
-                                        std::string_view client_id);
+storage::AdminRequest ParseAdminRequest(std::string_view payload, bool authorized, const CoreOptions& options,
+                                        int64_t now_ms, std::string_view client_id);
 
 // The response payload for `req` (built by ParseAdminRequest), with `result`
 // (null when the request failed as a whole: then `failure` is every

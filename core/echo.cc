@@ -125,11 +125,11 @@ bool IsEchoToSendingDevice(const Topics& topics, std::string_view topic, std::st
   // A field seen twice (never in the plugin's own payloads): the later counts.
   bool is_device_copy = false;
   std::optional<std::string_view> from;
-  const bool readable = ForEachField(payload, [&](uint32_t number, uint32_t type, uint64_t varint,
-                                                  std::string_view bytes) {
-    if (number == kMessageSignalType && type == kVarint) is_device_copy = varint == kSignalTypeDevice;
-    if (number == kMessageFrom && type == kLengthDelimited) from = bytes;
-  });
+  const bool readable =
+      ForEachField(payload, [&](uint32_t number, uint32_t type, uint64_t varint, std::string_view bytes) {
+        if (number == kMessageSignalType && type == kVarint) is_device_copy = varint == kSignalTypeDevice;
+        if (number == kMessageFrom && type == kLengthDelimited) from = bytes;
+      });
   if (!readable || !is_device_copy || !from) return false;
   std::string_view device;
   return ForEachField(*from,

@@ -9,16 +9,11 @@ std::optional<Rejection> ValidateReplace(const courier::v1::Message& m, const Co
   if (!IsReplace(m)) return std::nullopt;
   if (m.replaces().empty()) return Rejection{ErrorCode::kInvalidEdit, "a recall needs replaces"};
   if (m.replaces().size() > options.max_id_bytes) {
-    return Rejection{ErrorCode::kInvalidEdit,
-                     "replaces has " + std::to_string(m.replaces().size()) + " bytes, limit " +
-                         std::to_string(options.max_id_bytes)};
+    return Rejection{ErrorCode::kInvalidEdit, "replaces has " + std::to_string(m.replaces().size()) + " bytes, limit " +
+                                                  std::to_string(options.max_id_bytes)};
   }
-  if (m.replaces() == m.id()) {
-    return Rejection{ErrorCode::kInvalidEdit, "replaces names the message's own id"};
-  }
-  if (m.transient()) {
-    return Rejection{ErrorCode::kInvalidEdit, "an edit or recall cannot be transient"};
-  }
+  if (m.replaces() == m.id()) { return Rejection{ErrorCode::kInvalidEdit, "replaces names the message's own id"}; }
+  if (m.transient()) { return Rejection{ErrorCode::kInvalidEdit, "an edit or recall cannot be transient"}; }
   if (m.recall() && (!m.payload().empty() || !m.encrypted().empty() || !m.signature().empty())) {
     return Rejection{ErrorCode::kRecallHasContent, "a recall carries no payload, encrypted or signature"};
   }
@@ -31,8 +26,7 @@ int64_t ReplaceNotBefore(const courier::v1::Message& m, const CoreOptions& optio
   return now_ms - int64_t{window_s} * 1000;
 }
 
-Rejection RejectionOf(storage::ReplaceRefusal refusal, const courier::v1::Message& m,
-                      const CoreOptions& options) {
+Rejection RejectionOf(storage::ReplaceRefusal refusal, const courier::v1::Message& m, const CoreOptions& options) {
   using R = storage::ReplaceRefusal;
   switch (refusal) {
     case R::kUnknownOriginal:
@@ -40,13 +34,11 @@ Rejection RejectionOf(storage::ReplaceRefusal refusal, const courier::v1::Messag
     case R::kWindowClosed: {
       const bool recall = m.recall();
       const uint32_t s = recall ? options.recall_window_s : options.edit_window_s;
-      return {ErrorCode::kEditWindowClosed, std::string(recall ? "recall" : "edit") + " window of " +
-                                                std::to_string(s) + " s has closed"};
+      return {ErrorCode::kEditWindowClosed,
+              std::string(recall ? "recall" : "edit") + " window of " + std::to_string(s) + " s has closed"};
     }
-    case R::kAlreadyRecalled:
-      return {ErrorCode::kAlreadyRecalled, "the message was recalled"};
-    case R::kRecipientChanged:
-      return {ErrorCode::kEditChangesRecipient, "to must name the original's user or group"};
+    case R::kAlreadyRecalled: return {ErrorCode::kAlreadyRecalled, "the message was recalled"};
+    case R::kRecipientChanged: return {ErrorCode::kEditChangesRecipient, "to must name the original's user or group"};
     case R::kNone: break;
   }
   return {ErrorCode::kInternal, "no refusal"};

@@ -29,7 +29,6 @@ std::optional<Rejection> ValidateReplace(const courier::v1::Message& m, const Co
 int64_t ReplaceNotBefore(const courier::v1::Message& m, const CoreOptions& options, int64_t now_ms);
 
 // The error a client gets for a refusal of the store (not kNone).
-Rejection RejectionOf(storage::ReplaceRefusal refusal, const courier::v1::Message& m,
-                      const CoreOptions& options);
+Rejection RejectionOf(storage::ReplaceRefusal refusal, const courier::v1::Message& m, const CoreOptions& options);
 
 }  // namespace courier::core

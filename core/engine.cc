@@ -83,13 +83,12 @@ Decision Engine::OnPublish(const Inbound& in) const {
     return Decision{.consumed = topics_.Levels(in.topic).has_value(), .publish = {}, .requests = {}};
   }
   Decision d{.consumed = true, .publish = {}, .requests = {}};
-  if (!IsValidName(in.user, options_.max_name_bytes) ||
-      !IsValidName(in.client_id, options_.max_name_bytes)) {
+  if (!IsValidName(in.user, options_.max_name_bytes) || !IsValidName(in.client_id, options_.max_name_bytes)) {
     return d;  // no topic of ours can reach this client: drop
   }
   if (parsed->user != in.user) {
-    d.publish.push_back(Error(in.user, in.client_id, "", ErrorCode::kNotAuthorized,
-                              "publish to your own user's topics only"));
+    d.publish.push_back(
+        Error(in.user, in.client_id, "", ErrorCode::kNotAuthorized, "publish to your own user's topics only"));
     return d;
   }
   if (in.rate_limited) {
@@ -148,9 +147,7 @@ Decision Engine::OnSend(const Inbound& in) const {
   // would carry bytes past max_payload_bytes. Checked first because the
   // discard walks the message by reflection, and this runs per message;
   // `from` and the ack state are replaced below.
-  auto has_unknown = [](const google::protobuf::Message& x) {
-    return !x.GetReflection()->GetUnknownFields(x).empty();
-  };
+  auto has_unknown = [](const google::protobuf::Message& x) { return !x.GetReflection()->GetUnknownFields(x).empty(); };
   if (has_unknown(m) || has_unknown(m.to())) m.DiscardUnknownFields();
   // What the client set in server-owned fields is discarded.
   *m.mutable_from() = Identity(in.user, in.client_id);
@@ -170,10 +167,13 @@ Decision Engine::OnSend(const Inbound& in) const {
     // Fire-and-forget: relayed now to whoever is online, never stored.
     m.clear_expiry();
     if (!group.empty()) {
-      storage::MembersRequest req{
-          .user = std::string(in.user), .group = group,
-          .reply = MakeReply(RelayReply{.id = m.id(), .device = std::string(in.client_id), .is_activity = false,
-                                        .activity = {}, .transient = m})};
+      storage::MembersRequest req{.user = std::string(in.user),
+                                  .group = group,
+                                  .reply = MakeReply(RelayReply{.id = m.id(),
+                                                                .device = std::string(in.client_id),
+                                                                .is_activity = false,
+                                                                .activity = {},
+                                                                .transient = m})};
       d.requests.emplace_back(std::move(req));
       return d;
     }
@@ -185,9 +185,7 @@ Decision Engine::OnSend(const Inbound& in) const {
   }
 
   uint32_t expiry = m.expiry() != 0 ? m.expiry() : options_.default_expiry_s;
-  if (options_.max_expiry_s != 0 && (expiry == 0 || expiry > options_.max_expiry_s)) {
-    expiry = options_.max_expiry_s;
-  }
+  if (options_.max_expiry_s != 0 && (expiry == 0 || expiry > options_.max_expiry_s)) { expiry = options_.max_expiry_s; }
   m.set_expiry(expiry);
 
   storage::AppendRequest req;
@@ -237,9 +235,10 @@ Decision Engine::OnSignal(const Inbound& in) const {
       out.set_type(v1::SIGNAL_KIND_REQUEST);
       if (!s.to().group().empty()) {
         d.requests.emplace_back(storage::MembersRequest{
-            .user = user, .group = s.to().group(),
-            .reply = MakeReply(RelayReply{.id = s.id(), .device = device, .is_activity = true, .activity = out,
-                                          .transient = {}})});
+            .user = user,
+            .group = s.to().group(),
+            .reply = MakeReply(
+                RelayReply{.id = s.id(), .device = device, .is_activity = true, .activity = out, .transient = {}})});
       } else {
         if (stats_) ++stats_->relayed;
         d.publish.push_back({topics_.Events(s.to().user()), Serialize(out), {}, kQos0});
@@ -249,29 +248,39 @@ Decision Engine::OnSignal(const Inbound& in) const {
     case SignalKind::kReceipt: {
       // One reply for the receipt and the pull it may ask for: both echo the id.
       const storage::ReplyTag reply = MakeReply(SignalReply{s.id()});
-      d.requests.emplace_back(storage::ReceiptRequest{.user = user, .device = device,
-                                                      .offset = s.signal_offset(), .received = true,
-                                                      .read = s.signal_ack_state().read(), .reply = reply});
+      d.requests.emplace_back(storage::ReceiptRequest{.user = user,
+                                                      .device = device,
+                                                      .offset = s.signal_offset(),
+                                                      .received = true,
+                                                      .read = s.signal_ack_state().read(),
+                                                      .reply = reply});
       if (s.signal_request() == v1::SIGNAL_REQUEST_PULL) {
-        d.requests.emplace_back(storage::PullRequest{.user = user, .device = device,
+        d.requests.emplace_back(storage::PullRequest{.user = user,
+                                                     .device = device,
                                                      .after = s.signal_offset(),
                                                      .limit = s.limit() == 0 ? 1 : pull_limit(s.limit()),
-                                                     .now_ms = in.now_ms, .reply = reply});
+                                                     .now_ms = in.now_ms,
+                                                     .reply = reply});
       }
       break;
     }
     case SignalKind::kPushRegistration:
-      d.requests.emplace_back(storage::PushRegisterRequest{.user = user, .device = device,
-                                                           .app = s.push().app(), .token = s.push().token(),
-                                                           .now_ms = in.now_ms, .reply = MakeReply(SignalReply{s.id()})});
+      d.requests.emplace_back(storage::PushRegisterRequest{.user = user,
+                                                           .device = device,
+                                                           .app = s.push().app(),
+                                                           .token = s.push().token(),
+                                                           .now_ms = in.now_ms,
+                                                           .reply = MakeReply(SignalReply{s.id()})});
       break;
     case SignalKind::kPull:
     case SignalKind::kPush: {
       const bool push = std::get<SignalKind>(kind) == SignalKind::kPush;
-      d.requests.emplace_back(storage::PullRequest{.user = user, .device = device,
+      d.requests.emplace_back(storage::PullRequest{.user = user,
+                                                   .device = device,
                                                    .after = push ? -1 : s.signal_offset(),
                                                    .limit = push ? 0 : pull_limit(s.limit()),
-                                                   .now_ms = in.now_ms, .reply = MakeReply(SignalReply{s.id()})});
+                                                   .now_ms = in.now_ms,
+                                                   .reply = MakeReply(SignalReply{s.id()})});
       break;
     }
   }
@@ -289,17 +298,48 @@ std::vector<storage::Request> Engine::Housekeeping(int64_t now_ms, int64_t reten
 
 namespace {
 // The result type the store answers each request type with.
-template <typename Request> struct ResultOf;
-template <> struct ResultOf<storage::AppendRequest> { using type = storage::AppendResult; };
-template <> struct ResultOf<storage::ReceiptRequest> { using type = storage::ReceiptResult; };
-template <> struct ResultOf<storage::PullRequest> { using type = storage::PullResult; };
-template <> struct ResultOf<storage::MembersRequest> { using type = storage::MembersResult; };
-template <> struct ResultOf<storage::ExpireRequest> { using type = storage::ExpireResult; };
-template <> struct ResultOf<storage::TrimRequest> { using type = storage::TrimResult; };
-template <> struct ResultOf<storage::AdminRequest> { using type = storage::AdminResult; };
-template <> struct ResultOf<storage::PushRegisterRequest> { using type = storage::PushRegisterResult; };
-template <> struct ResultOf<storage::PushDoneRequest> { using type = storage::PushDoneResult; };
-template <> struct ResultOf<storage::PushScanRequest> { using type = storage::PushScanResult; };
+template <typename Request>
+struct ResultOf;
+template <>
+struct ResultOf<storage::AppendRequest> {
+  using type = storage::AppendResult;
+};
+template <>
+struct ResultOf<storage::ReceiptRequest> {
+  using type = storage::ReceiptResult;
+};
+template <>
+struct ResultOf<storage::PullRequest> {
+  using type = storage::PullResult;
+};
+template <>
+struct ResultOf<storage::MembersRequest> {
+  using type = storage::MembersResult;
+};
+template <>
+struct ResultOf<storage::ExpireRequest> {
+  using type = storage::ExpireResult;
+};
+template <>
+struct ResultOf<storage::TrimRequest> {
+  using type = storage::TrimResult;
+};
+template <>
+struct ResultOf<storage::AdminRequest> {
+  using type = storage::AdminResult;
+};
+template <>
+struct ResultOf<storage::PushRegisterRequest> {
+  using type = storage::PushRegisterResult;
+};
+template <>
+struct ResultOf<storage::PushDoneRequest> {
+  using type = storage::PushDoneResult;
+};
+template <>
+struct ResultOf<storage::PushScanRequest> {
+  using type = storage::PushScanResult;
+};
 }  // namespace
 
 std::vector<Publish> Engine::OnCompletion(const storage::Completion& done) const {
@@ -389,7 +429,8 @@ std::vector<Publish> Engine::Done(const storage::ReceiptRequest& req, const stor
     }
     out.push_back({topics_.Events(res.peer_user), Serialize(notice), {}, kQos0});
   }
-  out.push_back({topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, v1::SIGNAL_TYPE_DEVICE, reader)), {}, kQos0});
+  out.push_back(
+      {topics_.Events(req.user), Serialize(ReceiptNotice(res.entry, v1::SIGNAL_TYPE_DEVICE, reader)), {}, kQos0});
   return out;
 }
 
@@ -407,9 +448,11 @@ std::vector<Publish> Engine::Done(const storage::PullRequest& req, const storage
     out.push_back({inbox, Serialize(m), {}, options_.delivery_qos});
   }
   if (stats_) stats_->deliveries += res.entries.size();
-  out.push_back({topics_.DeviceEvents(req.user, req.device),
-                 Serialize(PullResponse(ReplyOf(req).id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
-                 {}, options_.delivery_qos});  // the entries' QoS, so it cannot overtake them
+  out.push_back(
+      {topics_.DeviceEvents(req.user, req.device),
+       Serialize(PullResponse(ReplyOf(req).id, res.head, static_cast<uint32_t>(res.entries.size()), res.reached)),
+       {},
+       options_.delivery_qos});  // the entries' QoS, so it cannot overtake them
   return out;
 }
 
@@ -438,7 +481,9 @@ std::vector<Publish> Engine::Done(const storage::ExpireRequest&, const storage::
   for (const auto& x : res.expired) {
     if (stats_) ++stats_->expired;
     out.push_back({topics_.Events(x.entry.from().user()),
-                   Serialize(ExpiredNotice(x.entry, x.receiver, x.sender_offset)), {}, kQos0});
+                   Serialize(ExpiredNotice(x.entry, x.receiver, x.sender_offset)),
+                   {},
+                   kQos0});
   }
   return out;
 }

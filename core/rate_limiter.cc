@@ -5,8 +5,7 @@
 namespace courier::core {
 
 RateLimiter::RateLimiter(uint32_t rate_per_s, uint32_t burst)
-    : rate_per_ms_(rate_per_s / 1000.0),
-      burst_(burst != 0 ? burst : std::max<uint32_t>(1, 2 * rate_per_s)) {}
+    : rate_per_ms_(rate_per_s / 1000.0), burst_(burst != 0 ? burst : std::max<uint32_t>(1, 2 * rate_per_s)) {}
 
 double RateLimiter::Refilled(const Bucket& b, int64_t now_ms) const {
   const double elapsed = static_cast<double>(std::max<int64_t>(0, now_ms - b.updated_ms));

@@ -52,8 +52,8 @@ Signal ExpiredNotice(const Message& receiver_copy, std::string_view receiver, in
   *s.mutable_to() = receiver_copy.from();
   s.set_type(v1::SIGNAL_KIND_ERROR);
   s.set_signal_type(v1::SIGNAL_TYPE_RECEIVER);
-  s.set_error(std::string(Name(ErrorCode::kExpired)) + ": " + std::string(receiver) +
-              " did not receive it within " + std::to_string(receiver_copy.expiry()) + " s");
+  s.set_error(std::string(Name(ErrorCode::kExpired)) + ": " + std::string(receiver) + " did not receive it within " +
+              std::to_string(receiver_copy.expiry()) + " s");
   *s.mutable_signal_ack_state() = receiver_copy.signal_ack_state();
   return s;
 }

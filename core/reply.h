@@ -28,8 +28,8 @@ struct SignalReply {
 
 // A group relay (MembersRequest): what to relay to the members.
 struct RelayReply {
-  std::string id;                  // echoed in error replies
-  std::string device;              // the device that sent it
+  std::string id;      // echoed in error replies
+  std::string device;  // the device that sent it
   bool is_activity = true;
   courier::v1::Signal activity;    // an activity Signal, or
   courier::v1::Message transient;  // a transient Message (one of the two is set)

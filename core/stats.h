@@ -16,13 +16,13 @@
 namespace courier::core {
 
 struct Stats {
-  std::atomic<uint64_t> accepted = 0;     // messages stored
-  std::atomic<uint64_t> duplicates = 0;   // repeats answered with the original ack
-  std::atomic<uint64_t> deliveries = 0;   // copies published to inboxes (live and pulled)
-  std::atomic<uint64_t> receipts = 0;     // receipts that changed some state
-  std::atomic<uint64_t> expired = 0;      // copies expired before anyone received them
-  std::atomic<uint64_t> trimmed = 0;      // entries removed by retention
-  std::atomic<uint64_t> relayed = 0;      // activity signals and transient messages relayed
+  std::atomic<uint64_t> accepted = 0;    // messages stored
+  std::atomic<uint64_t> duplicates = 0;  // repeats answered with the original ack
+  std::atomic<uint64_t> deliveries = 0;  // copies published to inboxes (live and pulled)
+  std::atomic<uint64_t> receipts = 0;    // receipts that changed some state
+  std::atomic<uint64_t> expired = 0;     // copies expired before anyone received them
+  std::atomic<uint64_t> trimmed = 0;     // entries removed by retention
+  std::atomic<uint64_t> relayed = 0;     // activity signals and transient messages relayed
   std::array<std::atomic<uint64_t>, static_cast<size_t>(ErrorCode::kCount)> errors{};  // by code
 
   std::atomic<uint64_t> commits = 0;          // store flushes that had work

@@ -43,12 +43,8 @@ std::optional<Topics::ParsedInbound> Topics::ParseInbound(std::string_view topic
   return std::nullopt;
 }
 
-std::string Topics::Inbox(std::string_view user) const {
-  return prefix_ + "/" + std::string(user) + "/inbox";
-}
-std::string Topics::Events(std::string_view user) const {
-  return prefix_ + "/" + std::string(user) + "/events";
-}
+std::string Topics::Inbox(std::string_view user) const { return prefix_ + "/" + std::string(user) + "/inbox"; }
+std::string Topics::Events(std::string_view user) const { return prefix_ + "/" + std::string(user) + "/events"; }
 std::string Topics::DeviceInbox(std::string_view user, std::string_view device) const {
   return prefix_ + "/" + std::string(user) + "/devices/" + std::string(device) + "/inbox";
 }

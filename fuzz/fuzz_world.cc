@@ -85,12 +85,8 @@ void CheckFailure(const storage::Completion& c, const storage::AppendRequest* ap
       Check(std::holds_alternative<storage::ReceiptRequest>(c.request) || group_op,
             "not found for a request that names no offset or group: " + status);
       break;
-    case Code::kForbidden:
-      Check(group_op, "forbidden outside a group: " + status);
-      break;
-    case Code::kLimit:
-      Check(append && append->max_undelivered > 0, "limit without a quota: " + status);
-      break;
+    case Code::kForbidden: Check(group_op, "forbidden outside a group: " + status); break;
+    case Code::kLimit: Check(append && append->max_undelivered > 0, "limit without a quota: " + status); break;
     case Code::kInvalid:
       // A device whose user and client id together are too long for a
       // push key gets invalid_push_registration; anything else would be
@@ -149,8 +145,8 @@ void CheckReceiptResult(const storage::ReceiptRequest* q, const storage::Complet
 
 void CheckPullResult(const storage::PullRequest* pr, const storage::Completion& c) {
   const auto& res = std::get<storage::PullResult>(c.result);
-  Check(res.head == world->heads[pr->user], "pull head " + std::to_string(res.head) + " is not the model's " +
-                                                std::to_string(world->heads[pr->user]));
+  Check(res.head == world->heads[pr->user],
+        "pull head " + std::to_string(res.head) + " is not the model's " + std::to_string(world->heads[pr->user]));
   Check(res.entries.size() <= pr->limit, "pull returned more than its limit");
   const int32_t after = pr->after >= 0 ? pr->after : 0;
   std::set<int32_t> seen;
@@ -158,8 +154,8 @@ void CheckPullResult(const storage::PullRequest* pr, const storage::Completion& 
     // A batch may be ordered by priority, but holds each offset once,
     // all after `after` and at most the head.
     Check(m.signal_offset() > after && m.signal_offset() <= res.head && seen.insert(m.signal_offset()).second,
-          "pull returned offset " + std::to_string(m.signal_offset()) + " (after " + std::to_string(after) +
-              ", head " + std::to_string(res.head) + ")");
+          "pull returned offset " + std::to_string(m.signal_offset()) + " (after " + std::to_string(after) + ", head " +
+              std::to_string(res.head) + ")");
   }
 }
 
@@ -167,8 +163,8 @@ void CheckPullResult(const storage::PullRequest* pr, const storage::Completion& 
 void Complete(const core::Engine& e, const storage::Completion& c, bool* full) {
   const std::string status = c.status.ToString();
   const auto* append = std::get_if<storage::AppendRequest>(&c.request);
-  const bool group_op = (append && !append->group.empty()) ||
-                        std::holds_alternative<storage::MembersRequest>(c.request);
+  const bool group_op =
+      (append && !append->group.empty()) || std::holds_alternative<storage::MembersRequest>(c.request);
   if (!c.status.ok()) {
     CheckFailure(c, append, group_op, full);
   } else if (append) {

@@ -43,8 +43,7 @@ namespace {
 constexpr int kFlushEveryInputs = 4;
 constexpr size_t kMaxPending = 512;
 
-std::string TopicFor(const core::Engine& e, const Record& rec, std::string_view user,
-                     std::string_view client) {
+std::string TopicFor(const core::Engine& e, const Record& rec, std::string_view user, std::string_view client) {
   const std::string& p = e.topics().prefix();
   const std::string other = user == "bob" ? "alice" : "bob";
   switch (rec.topic) {
@@ -84,7 +83,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // Invalid UTF-8 in string fields is an expected parse failure here, not news.
   google::protobuf::SetLogHandler(nullptr);
   world = new World();
-  for (int v = 0; v < kVariants; ++v) world->engines.push_back(std::make_unique<core::Engine>(Variant(v), &world->stats));
+  for (int v = 0; v < kVariants; ++v)
+    world->engines.push_back(std::make_unique<core::Engine>(Variant(v), &world->stats));
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/courier-fuzz-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) Fail("mkdtemp failed");
@@ -123,10 +123,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckAcl(engine, topic, user, client);
     // A PUBLISH to a topic with wildcards is refused by the broker too.
     if (mosquitto_pub_topic_check2(topic.data(), topic.size()) != MOSQ_ERR_SUCCESS) continue;
-    const bool write_allowed = core::CheckAccess(engine.topics(), opts, user, client, topic,
-                                                 core::Access::kWrite) == core::Verdict::kAllow;
-    core::Inbound in{.topic = topic, .payload = rec.payload, .user = user, .client_id = client,
-                     .now_ms = NowMs(rec, i)};
+    const bool write_allowed =
+        core::CheckAccess(engine.topics(), opts, user, client, topic, core::Access::kWrite) == core::Verdict::kAllow;
+    core::Inbound in{
+        .topic = topic, .payload = rec.payload, .user = user, .client_id = client, .now_ms = NowMs(rec, i)};
     last_now = in.now_ms;
     if (engine.topics().ParseInbound(topic)) {
       const bool a = limiter.Allow(client, in.now_ms);

@@ -26,23 +26,23 @@
 namespace courier::fuzz {
 
 enum class TopicKind : uint8_t {
-  kOwnSend = 0,     // P/{user}/send
-  kOwnSignal = 1,   // P/{user}/signal
-  kOtherSend = 2,   // P/{other user}/send
-  kOtherSignal = 3, // P/{other user}/signal
-  kOwnInbox = 4,    // P/{user}/inbox (only the plugin may publish there)
-  kDeviceEvents = 5,// P/{user}/devices/{client}/events
-  kControl = 6,     // $CONTROL/courier/v1, the admin API (JSON payload)
-  kRaw = 7,         // read from the input
+  kOwnSend = 0,       // P/{user}/send
+  kOwnSignal = 1,     // P/{user}/signal
+  kOtherSend = 2,     // P/{other user}/send
+  kOtherSignal = 3,   // P/{other user}/signal
+  kOwnInbox = 4,      // P/{user}/inbox (only the plugin may publish there)
+  kDeviceEvents = 5,  // P/{user}/devices/{client}/events
+  kControl = 6,       // $CONTROL/courier/v1, the admin API (JSON payload)
+  kRaw = 7,           // read from the input
 };
 
 enum class Who : uint8_t { kAlice1 = 0, kBob1 = 1, kAlice2 = 2, kRaw = 3 };
 
 enum class Clock : uint8_t {
-  kTick = 0,  // base + 1 s per record
-  kSame = 1,  // base
-  kLater = 2, // base + 10 s per record (lets rate-limit buckets refill)
-  kRaw = 3,   // u32 seconds since the epoch from the input
+  kTick = 0,   // base + 1 s per record
+  kSame = 1,   // base
+  kLater = 2,  // base + 10 s per record (lets rate-limit buckets refill)
+  kRaw = 3,    // u32 seconds since the epoch from the input
 };
 
 inline constexpr int kVariants = 4;
@@ -123,9 +123,8 @@ class Writer {
     out_.push_back(static_cast<char>((variant & 3) | (rate_limit ? 4 : 0)));
   }
   Writer& Add(const Record& rec) {
-    out_.push_back(static_cast<char>(static_cast<uint8_t>(rec.topic) |
-                                     (static_cast<uint8_t>(rec.who) << 3) | (rec.flush ? 0x20 : 0) |
-                                     (static_cast<uint8_t>(rec.clock) << 6)));
+    out_.push_back(static_cast<char>(static_cast<uint8_t>(rec.topic) | (static_cast<uint8_t>(rec.who) << 3) |
+                                     (rec.flush ? 0x20 : 0) | (static_cast<uint8_t>(rec.clock) << 6)));
     if (rec.topic == TopicKind::kRaw) Str8(rec.raw_topic);
     if (rec.who == Who::kRaw) {
       Str8(rec.raw_user);

@@ -53,11 +53,13 @@ void CheckPublishShape(const core::Engine& e, const core::Publish& p) {
   auto levels = e.topics().Levels(p.topic);
   Check(levels.has_value(), "publish outside the prefix: " + Printable(p.topic));
   const size_t max = kMaxNameAnyVariant;
-  Check(core::IsValidName((*levels)[0], max), "publish to a topic whose user level is not a valid name: " + Printable(p.topic));
+  Check(core::IsValidName((*levels)[0], max),
+        "publish to a topic whose user level is not a valid name: " + Printable(p.topic));
   if (EndsWith(p.topic, "/inbox")) {
     Message m;
     Check(m.ParseFromString(p.payload), "inbox publish is not a Message: " + Printable(p.topic));
-    Check(m.signal_offset() >= 1 || m.transient(), "stored message delivered without an offset: " + m.ShortDebugString());
+    Check(m.signal_offset() >= 1 || m.transient(),
+          "stored message delivered without an offset: " + m.ShortDebugString());
     Check(core::IsValidName(m.from().user(), max), "delivered message with a bad from.user: " + m.ShortDebugString());
     // The echo filter (core/echo.h) reads from the wire what the parser reads.
     const bool echo = levels->size() == 2 && m.signal_type() == kSignalTypeDevice && !m.from().device().empty();
@@ -80,8 +82,8 @@ void CheckError(const Signal& s, const std::string& ctx) {
   for (int i = 0; i < static_cast<int>(core::ErrorCode::kCount); ++i) {
     const auto c = static_cast<core::ErrorCode>(i);
     if (core::Name(c) != code) continue;
-    Check(s.type() == (core::IsTransient(c) ? 2 : 3), "error '" + s.error() + "' with type " +
-                                                           std::to_string(s.type()) + ctx);
+    Check(s.type() == (core::IsTransient(c) ? 2 : 3),
+          "error '" + s.error() + "' with type " + std::to_string(s.type()) + ctx);
     Check(!s.signal_offset_state(), "error with signal_offset_state true" + ctx);
     Check(c != core::ErrorCode::kInternal, "error 'internal' (a bug by definition): " + s.error() + ctx);
     return;
@@ -89,14 +91,13 @@ void CheckError(const Signal& s, const std::string& ctx) {
   Fail("error Signal with an undocumented code: '" + Printable(s.error()) + "'" + ctx);
 }
 
-void CheckAcl(const core::Engine& e, std::string_view topic, std::string_view user,
-              std::string_view client) {
+void CheckAcl(const core::Engine& e, std::string_view topic, std::string_view user, std::string_view client) {
   const auto& opts = e.options();
   const auto levels = e.topics().Levels(topic);
-  const std::string ctx = " (topic '" + Printable(topic) + "', user '" + Printable(user) +
-                          "', client '" + Printable(client) + "')";
-  for (auto access : {core::Access::kRead, core::Access::kWrite, core::Access::kSubscribe,
-                      core::Access::kUnsubscribe}) {
+  const std::string ctx =
+      " (topic '" + Printable(topic) + "', user '" + Printable(user) + "', client '" + Printable(client) + "')";
+  for (auto access :
+       {core::Access::kRead, core::Access::kWrite, core::Access::kSubscribe, core::Access::kUnsubscribe}) {
     const core::Verdict v = core::CheckAccess(e.topics(), opts, user, client, topic, access);
     if (topic == core::kAdminTopic || topic == core::kAdminResponseTopic) {
       // The admin API: anyone named may ask and listen (the engine checks
@@ -124,8 +125,7 @@ void CheckAcl(const core::Engine& e, std::string_view topic, std::string_view us
       Check(topic == own + "/send" || topic == own + "/signal", "write allowed outside send/signal" + ctx);
     } else if (access == core::Access::kRead) {
       Check(topic == e.topics().Inbox(user) || topic == e.topics().Events(user) ||
-                topic == e.topics().DeviceInbox(user, client) ||
-                topic == e.topics().DeviceEvents(user, client),
+                topic == e.topics().DeviceInbox(user, client) || topic == e.topics().DeviceEvents(user, client),
             "read allowed on a topic that is not the client's inbox or events" + ctx);
     } else {
       // A filter may hold wildcards below the user level, but it never
@@ -146,8 +146,8 @@ bool SpeaksAs(const core::Inbound& in, const courier::v1::Identity& from) {
 // What a client's publish may publish at once: errors to its own device,
 // or relays (activity, transient messages and their SENDER Signal) that
 // speak as the publisher.
-void CheckDecisionPublishes(const core::Engine& e, const core::Inbound& in, const core::Decision& d,
-                            bool write_allowed, const std::string& ctx) {
+void CheckDecisionPublishes(const core::Engine& e, const core::Inbound& in, const core::Decision& d, bool write_allowed,
+                            const std::string& ctx) {
   const std::string own_events = e.topics().DeviceEvents(in.user, in.client_id);
   for (const auto& p : d.publish) {
     CheckPublishShape(e, p);
@@ -185,15 +185,13 @@ void CheckDecisionPublishes(const core::Engine& e, const core::Inbound& in, cons
 void CheckAppend(const storage::AppendRequest& a, const core::Inbound& in, const core::CoreOptions& opts,
                  const std::string& ctx) {
   Check(a.sender == in.user, "append as another sender" + ctx);
-  Check(SpeaksAs(in, a.message.from()),
-        "append with a foreign from: " + a.message.from().ShortDebugString() + ctx);
+  Check(SpeaksAs(in, a.message.from()), "append with a foreign from: " + a.message.from().ShortDebugString() + ctx);
   Check(a.group.empty() || a.receivers.empty(), "a group append with receivers" + ctx);
   for (const auto& u : a.receivers) {
     Check(u != a.sender, "the sender is one of the receivers" + ctx);
     Check(core::IsValidName(u, opts.max_name_bytes), "a receiver with an unusable name" + ctx);
   }
-  Check(!a.message.id().empty() && a.message.id().size() <= opts.max_id_bytes,
-        "append with an id out of bounds" + ctx);
+  Check(!a.message.id().empty() && a.message.id().size() <= opts.max_id_bytes, "append with an id out of bounds" + ctx);
   Check(a.message.payload().size() + a.message.encrypted().size() <= opts.max_payload_bytes,
         "append over max_payload_bytes" + ctx);
   Check(a.message.timestamp() >= 0, "append with a negative timestamp" + ctx);
@@ -233,19 +231,17 @@ void CheckDecisionRequests(const core::Inbound& in, const core::Decision& d, con
   }
 }
 
-void CheckDecision(const core::Engine& e, const core::Inbound& in, const core::Decision& d,
-                   bool write_allowed) {
+void CheckDecision(const core::Engine& e, const core::Inbound& in, const core::Decision& d, bool write_allowed) {
   const auto& opts = e.options();
-  const std::string ctx = " (topic '" + Printable(in.topic) + "', user '" + Printable(in.user) +
-                          "', client '" + Printable(in.client_id) + "')";
+  const std::string ctx = " (topic '" + Printable(in.topic) + "', user '" + Printable(in.user) + "', client '" +
+                          Printable(in.client_id) + "')";
   if (!e.topics().Levels(in.topic)) {
-    Check(!d.consumed && d.publish.empty() && d.requests.empty(),
-          "a publish outside the prefix was consumed" + ctx);
+    Check(!d.consumed && d.publish.empty() && d.requests.empty(), "a publish outside the prefix was consumed" + ctx);
     return;
   }
   Check(d.consumed, "a publish below the prefix was not consumed" + ctx);
-  const bool named = core::IsValidName(in.user, opts.max_name_bytes) &&
-                     core::IsValidName(in.client_id, opts.max_name_bytes);
+  const bool named =
+      core::IsValidName(in.user, opts.max_name_bytes) && core::IsValidName(in.client_id, opts.max_name_bytes);
   if (!named) {
     Check(d.publish.empty() && d.requests.empty(), "a client with an unusable name caused work" + ctx);
     return;
@@ -266,7 +262,8 @@ void CheckControl(const core::Engine& e, const core::Inbound& in, const core::De
   }
   for (const auto& r : d.requests) {
     auto* a = std::get_if<storage::AdminRequest>(&r);
-    Check(a != nullptr && core::ReplyOf(*a).client_id == in.client_id, "a control publish made a non-admin request" + ctx);
+    Check(a != nullptr && core::ReplyOf(*a).client_id == in.client_id,
+          "a control publish made a non-admin request" + ctx);
   }
 }
 

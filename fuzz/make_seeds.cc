@@ -140,7 +140,10 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
     m.set_transient(true);
     w.Add(Send(W::kAlice1, m, false));
     Record garbage;
-    garbage.payload = std::string("\x0a\x05" "ab", 4);
+    garbage.payload = std::string(
+        "\x0a\x05"
+        "ab",
+        4);
     w.Add(garbage);
     add("message_errors", w);
   }
@@ -156,7 +159,10 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
     w.Add(Sig(W::kBob1, Signal(), false));
     Record garbage;
     garbage.topic = TopicKind::kOwnSignal;
-    garbage.payload = std::string("\x0a\x05" "ab", 4);
+    garbage.payload = std::string(
+        "\x0a\x05"
+        "ab",
+        4);
     w.Add(garbage);
     add("signal_errors", w);
   }
@@ -177,9 +183,13 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
     w.Add(raw);
     raw.raw_topic = "msg/+/send";
     w.Add(raw);
-    for (const auto& [user, client] : std::vector<std::pair<std::string, std::string>>{
-             {"", "anon"}, {"ev+il", "e1"}, {"a/b", "x"}, {"alice", "c#1"}, {"alice", ""},
-             {std::string("nul\0l", 5), "n1"}}) {
+    for (const auto& [user, client] :
+         std::vector<std::pair<std::string, std::string>>{{"", "anon"},
+                                                          {"ev+il", "e1"},
+                                                          {"a/b", "x"},
+                                                          {"alice", "c#1"},
+                                                          {"alice", ""},
+                                                          {std::string("nul\0l", 5), "n1"}}) {
       Record r = Send(W::kRaw, Msg("who", "bob"), false);
       r.raw_user = user;
       r.raw_client = client;
@@ -229,9 +239,8 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
       return r;
     };
     Writer w(3);
-    w.Add(control(W::kAlice1,
-                  R"({"commands":[{"command":"createGroup","group":"g1","members":["alice","bob"],)"
-                  R"("correlationData":"c1"},{"command":"addGroupMember","group":"g1","user":"carol"}]})"));
+    w.Add(control(W::kAlice1, R"({"commands":[{"command":"createGroup","group":"g1","members":["alice","bob"],)"
+                              R"("correlationData":"c1"},{"command":"addGroupMember","group":"g1","user":"carol"}]})"));
     Message gm = Msg("gm1", "");
     gm.mutable_to()->set_group("g1");
     w.Add(Send(W::kBob1, gm));

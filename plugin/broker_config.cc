@@ -106,8 +106,7 @@ std::string ConfigPathFromArgs(const std::vector<std::string>& argv) {
 }
 
 std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::string& config_path,
-                                                                const std::string& db_path,
-                                                                const ConfigFiles& files) {
+                                                                const std::string& db_path, const ConfigFiles& files) {
   if (config_path.empty()) return std::string("the broker was started without -c");
   Reader reader(files);
   std::string err = reader.Read(config_path, 0);
@@ -123,8 +122,7 @@ std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::strin
   for (size_t i = 0; i < lines.size() && !own; ++i) {
     if (!IsPluginLine(lines[i]) || !files.is_courier(lines[i].value)) continue;
     for (size_t j = i + 1; j < lines.size() && !IsPluginLine(lines[j]); ++j) {
-      if (lines[j].key == "plugin_opt_db_path" &&
-          (lines[j].value == db_path || FirstWord(lines[j].value) == db_path)) {
+      if (lines[j].key == "plugin_opt_db_path" && (lines[j].value == db_path || FirstWord(lines[j].value) == db_path)) {
         own = i;
         break;
       }
@@ -192,8 +190,7 @@ std::variant<BrokerAccessControl, std::string> ScanOwnBrokerConfig(const std::st
   }
   const std::string self = OwnLibraryPath();
   if (self.empty()) return std::string("cannot find the path of Courier's own library");
-  ConfigFiles files{ReadWholeFile, ListDirectory,
-                    [&](const std::string& p) { return RealPath(p) == self; }};
+  ConfigFiles files{ReadWholeFile, ListDirectory, [&](const std::string& p) { return RealPath(p) == self; }};
   return ScanBrokerConfig(ConfigPathFromArgs(argv), db_path, files);
 }
 

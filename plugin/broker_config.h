@@ -58,8 +58,7 @@ std::string ConfigPathFromArgs(const std::vector<std::string>& argv);
 // one line loads Courier. Returns one line saying what went wrong when the
 // file cannot be read or holds no plugin line for this Courier.
 std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::string& config_path,
-                                                                const std::string& db_path,
-                                                                const ConfigFiles& files);
+                                                                const std::string& db_path, const ConfigFiles& files);
 
 // The real thing: /proc/self/cmdline, the filesystem, and dladdr() on this
 // library for is_courier. Used by the plugin at load and at reload.

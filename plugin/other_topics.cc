@@ -30,14 +30,16 @@ OtherTopicsDecision DecideOtherTopics(OtherTopics configured, const std::string&
     case OtherTopics::kAuto:
       if (err) {
         d.effective = OtherTopics::kDefer;
-        d.lines.push_back({true, outside + "are left to the broker's other access control, and REFUSED if it has none "
-                                           "(plugin_opt_other_topics auto could not tell: " + *err +
+        d.lines.push_back({true, outside +
+                                     "are left to the broker's other access control, and REFUSED if it has none "
+                                     "(plugin_opt_other_topics auto could not tell: " +
+                                     *err +
                                      "); set plugin_opt_other_topics allow for a broker with no acl_file "
                                      "or other plugin, or defer to silence this"});
       } else if (ac->HasOtherAccessControl()) {
         d.effective = OtherTopics::kDefer;
-        d.lines.push_back({false, outside + "are left to " + Others(*ac) +
-                                      ", as before (plugin_opt_other_topics auto: defer)"});
+        d.lines.push_back(
+            {false, outside + "are left to " + Others(*ac) + ", as before (plugin_opt_other_topics auto: defer)"});
       } else {
         d.effective = OtherTopics::kAllow;
         d.lines.push_back({false, outside + "are allowed to every client, as before: the broker has no acl_file "
@@ -59,9 +61,10 @@ OtherTopicsDecision DecideOtherTopics(OtherTopics configured, const std::string&
     case OtherTopics::kAllow:
       d.effective = OtherTopics::kAllow;
       if (ac && !ac->acl_files.empty()) {
-        d.lines.push_back({true, outside + "are allowed to every client, and acl_file " + Join(ac->acl_files) +
-                                     " no longer restricts them: Courier answers first "
-                                     "(plugin_opt_other_topics allow; set defer or auto to keep the acl_file in force)"});
+        d.lines.push_back(
+            {true, outside + "are allowed to every client, and acl_file " + Join(ac->acl_files) +
+                       " no longer restricts them: Courier answers first "
+                       "(plugin_opt_other_topics allow; set defer or auto to keep the acl_file in force)"});
       } else {
         d.lines.push_back({false, outside + "are allowed to every client unless a plugin listed before Courier "
                                             "decides otherwise (plugin_opt_other_topics allow)"});
@@ -72,7 +75,8 @@ OtherTopicsDecision DecideOtherTopics(OtherTopics configured, const std::string&
     d.lines.push_back({true, "courier: plugin " + Join(ac->plugins_before_courier) +
                                  " is listed before Courier, so Mosquitto asks it first about topics under " + prefix +
                                  "/ too, and whatever it allows or denies there Courier never sees; list Courier's "
-                                 "plugin line first so that Courier alone governs " + prefix + "/"});
+                                 "plugin line first so that Courier alone governs " +
+                                 prefix + "/"});
   }
   return d;
 }

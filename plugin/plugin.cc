@@ -60,32 +60,27 @@ int Guarded(const char* where, Fn&& fn) {
     return fn();
   } catch (const std::exception& e) {
     mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s: %s", where, e.what());
-  } catch (...) {
-    mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s: unknown exception", where);
-  }
+  } catch (...) { mosquitto_log_printf(MOSQ_LOG_ERR, "courier: %s: unknown exception", where); }
   return MOSQ_ERR_UNKNOWN;
 }
 
 int OnMessage(int, void* event, void* userdata) {
-  int rc = Guarded("message", [&] {
-    return static_cast<Shell*>(userdata)->OnMessage(static_cast<mosquitto_evt_message*>(event));
-  });
+  int rc = Guarded(
+      "message", [&] { return static_cast<Shell*>(userdata)->OnMessage(static_cast<mosquitto_evt_message*>(event)); });
   // Any code but success and ACL_DENIED disconnects the client; a bug of
   // ours must not cost the client its connection.
   return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_SUCCESS : rc;
 }
 
 int OnAclCheck(int, void* event, void* userdata) {
-  int rc = Guarded("acl", [&] {
-    return static_cast<Shell*>(userdata)->OnAclCheck(static_cast<mosquitto_evt_acl_check*>(event));
-  });
+  int rc = Guarded(
+      "acl", [&] { return static_cast<Shell*>(userdata)->OnAclCheck(static_cast<mosquitto_evt_acl_check*>(event)); });
   return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_ACL_DENIED : rc;
 }
 
 int OnControl(int, void* event, void* userdata) {
-  int rc = Guarded("control", [&] {
-    return static_cast<Shell*>(userdata)->OnControl(static_cast<mosquitto_evt_control*>(event));
-  });
+  int rc = Guarded(
+      "control", [&] { return static_cast<Shell*>(userdata)->OnControl(static_cast<mosquitto_evt_control*>(event)); });
   return rc == MOSQ_ERR_UNKNOWN ? MOSQ_ERR_SUCCESS : rc;
 }
 
@@ -125,8 +120,8 @@ COURIER_EXPORT int mosquitto_plugin_version(int supported_version_count, const i
   return -1;
 }
 
-COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata,
-                          struct mosquitto_opt* opts, int opt_count) {
+COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void** userdata, struct mosquitto_opt* opts,
+                                         int opt_count) {
   return Guarded("init", [&]() -> int {
     std::vector<std::pair<std::string, std::string>> pairs;
     for (int i = 0; i < opt_count; ++i) {
@@ -158,7 +153,8 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
     auto shell = std::make_unique<Shell>(options, std::move(store), std::move(wake));
     g_id = identifier;
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
-    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
+    if (rc == MOSQ_ERR_SUCCESS)
+      rc = mosquitto_callback_register(g_id, MOSQ_EVT_ACL_CHECK, OnAclCheck, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_callback_register(g_id, MOSQ_EVT_TICK, OnTick, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS) {
       rc = mosquitto_callback_register(g_id, MOSQ_EVT_DISCONNECT, OnDisconnect, nullptr, shell.get());
@@ -178,8 +174,8 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       mosquitto_callback_unregister(g_id, MOSQ_EVT_RELOAD, OnReload, nullptr);
       return rc;
     }
-    mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s",
-                         options.store.path.c_str(), options.core.topic_prefix.c_str(),
+    mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s", options.store.path.c_str(),
+                         options.core.topic_prefix.c_str(),
                          options.store.sync == courier::storage::SyncMode::kFull     ? "full"
                          : options.store.sync == courier::storage::SyncMode::kNoMeta ? "nometa"
                                                                                      : "os");

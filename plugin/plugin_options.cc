@@ -59,10 +59,14 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"sync",
        [](PluginOptions& o, const std::string& v) -> std::string {
-         if (v == "full") o.store.sync = storage::SyncMode::kFull;
-         else if (v == "nometa") o.store.sync = storage::SyncMode::kNoMeta;
-         else if (v == "os") o.store.sync = storage::SyncMode::kOs;
-         else return "must be 'full', 'nometa' or 'os'";
+         if (v == "full")
+           o.store.sync = storage::SyncMode::kFull;
+         else if (v == "nometa")
+           o.store.sync = storage::SyncMode::kNoMeta;
+         else if (v == "os")
+           o.store.sync = storage::SyncMode::kOs;
+         else
+           return "must be 'full', 'nometa' or 'os'";
          return "";
        }},
       {"admin_users",
@@ -81,69 +85,71 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"other_topics",
        [](PluginOptions& o, const std::string& v) -> std::string {
-         if (v == "auto") o.other_topics = OtherTopics::kAuto;
-         else if (v == "defer") o.other_topics = OtherTopics::kDefer;
-         else if (v == "allow") o.other_topics = OtherTopics::kAllow;
-         else return "must be 'auto', 'defer' or 'allow'";
+         if (v == "auto")
+           o.other_topics = OtherTopics::kAuto;
+         else if (v == "defer")
+           o.other_topics = OtherTopics::kDefer;
+         else if (v == "allow")
+           o.other_topics = OtherTopics::kAllow;
+         else
+           return "must be 'auto', 'defer' or 'allow'";
          return "";
        }},
-      {"map_size_mb", Number(1, 1 << 24,
-                             [](PluginOptions& o, uint64_t n) { o.store.map_size_mb = n; })},
-      {"max_map_size_mb", Number(1, 1 << 24,
-                                 [](PluginOptions& o, uint64_t n) { o.store.max_map_size_mb = n; })},
-      {"max_payload_bytes", Number(1, 256u << 20,
-                                   [](PluginOptions& o, uint64_t n) { o.core.max_payload_bytes = uint32_t(n); })},
-      {"max_id_bytes", Number(1, kMaxNamePlusIdBytes - 1,
-                              [](PluginOptions& o, uint64_t n) { o.core.max_id_bytes = uint32_t(n); })},
-      {"max_name_bytes", Number(1, kMaxNameBytes,
-                                [](PluginOptions& o, uint64_t n) { o.core.max_name_bytes = uint32_t(n); })},
-      {"default_pull_limit", Number(1, 100000,
-                                    [](PluginOptions& o, uint64_t n) { o.core.default_pull_limit = uint32_t(n); })},
-      {"os_sync_interval_ms", Number(1, 3600000,
-                                     [](PluginOptions& o, uint64_t n) { o.store.os_sync_interval_ms = uint32_t(n); })},
-      {"max_clock_skew_s", Number(1, 10u * 365 * 86400,
-                                  [](PluginOptions& o, uint64_t n) { o.core.max_clock_skew_s = uint32_t(n); })},
-      {"rate_limit_per_s", Number(0, 1000000,
-                                  [](PluginOptions& o, uint64_t n) { o.core.rate_limit_per_s = uint32_t(n); })},
-      {"rate_limit_burst", Number(0, 10000000,
-                                  [](PluginOptions& o, uint64_t n) { o.core.rate_limit_burst = uint32_t(n); })},
-      {"max_undelivered", Number(0, 1000000000,
-                                 [](PluginOptions& o, uint64_t n) { o.core.max_undelivered = uint32_t(n); })},
-      {"default_expiry_s", Number(0, 10u * 365 * 86400,
-                                  [](PluginOptions& o, uint64_t n) { o.core.default_expiry_s = uint32_t(n); })},
-      {"max_expiry_s", Number(0, 10u * 365 * 86400,
-                              [](PluginOptions& o, uint64_t n) { o.core.max_expiry_s = uint32_t(n); })},
+      {"map_size_mb", Number(1, 1 << 24, [](PluginOptions& o, uint64_t n) { o.store.map_size_mb = n; })},
+      {"max_map_size_mb", Number(1, 1 << 24, [](PluginOptions& o, uint64_t n) { o.store.max_map_size_mb = n; })},
+      {"max_payload_bytes",
+       Number(1, 256u << 20, [](PluginOptions& o, uint64_t n) { o.core.max_payload_bytes = uint32_t(n); })},
+      {"max_id_bytes",
+       Number(1, kMaxNamePlusIdBytes - 1, [](PluginOptions& o, uint64_t n) { o.core.max_id_bytes = uint32_t(n); })},
+      {"max_name_bytes",
+       Number(1, kMaxNameBytes, [](PluginOptions& o, uint64_t n) { o.core.max_name_bytes = uint32_t(n); })},
+      {"default_pull_limit",
+       Number(1, 100000, [](PluginOptions& o, uint64_t n) { o.core.default_pull_limit = uint32_t(n); })},
+      {"os_sync_interval_ms",
+       Number(1, 3600000, [](PluginOptions& o, uint64_t n) { o.store.os_sync_interval_ms = uint32_t(n); })},
+      {"max_clock_skew_s",
+       Number(1, 10u * 365 * 86400, [](PluginOptions& o, uint64_t n) { o.core.max_clock_skew_s = uint32_t(n); })},
+      {"rate_limit_per_s",
+       Number(0, 1000000, [](PluginOptions& o, uint64_t n) { o.core.rate_limit_per_s = uint32_t(n); })},
+      {"rate_limit_burst",
+       Number(0, 10000000, [](PluginOptions& o, uint64_t n) { o.core.rate_limit_burst = uint32_t(n); })},
+      {"max_undelivered",
+       Number(0, 1000000000, [](PluginOptions& o, uint64_t n) { o.core.max_undelivered = uint32_t(n); })},
+      {"default_expiry_s",
+       Number(0, 10u * 365 * 86400, [](PluginOptions& o, uint64_t n) { o.core.default_expiry_s = uint32_t(n); })},
+      {"max_expiry_s",
+       Number(0, 10u * 365 * 86400, [](PluginOptions& o, uint64_t n) { o.core.max_expiry_s = uint32_t(n); })},
       {"delivery_qos", Number(0, 1, [](PluginOptions& o, uint64_t n) { o.core.delivery_qos = int(n); })},
-      {"echo_to_sending_device",
-       Bool([](PluginOptions& o, bool b) { o.core.echo_to_sending_device = b; })},
-      {"edit_window_s", Number(0, 10u * 365 * 86400,
-                               [](PluginOptions& o, uint64_t n) { o.core.edit_window_s = uint32_t(n); })},
-      {"recall_window_s", Number(0, 10u * 365 * 86400,
-                                 [](PluginOptions& o, uint64_t n) { o.core.recall_window_s = uint32_t(n); })},
-      {"max_group_members", Number(1, 100000,
-                                   [](PluginOptions& o, uint64_t n) { o.core.max_group_members = uint32_t(n); })},
-      {"retention_s", Number(0, 100u * 365 * 86400,
-                             [](PluginOptions& o, uint64_t n) { o.retention_s = n; })},
+      {"echo_to_sending_device", Bool([](PluginOptions& o, bool b) { o.core.echo_to_sending_device = b; })},
+      {"edit_window_s",
+       Number(0, 10u * 365 * 86400, [](PluginOptions& o, uint64_t n) { o.core.edit_window_s = uint32_t(n); })},
+      {"recall_window_s",
+       Number(0, 10u * 365 * 86400, [](PluginOptions& o, uint64_t n) { o.core.recall_window_s = uint32_t(n); })},
+      {"max_group_members",
+       Number(1, 100000, [](PluginOptions& o, uint64_t n) { o.core.max_group_members = uint32_t(n); })},
+      {"retention_s", Number(0, 100u * 365 * 86400, [](PluginOptions& o, uint64_t n) { o.retention_s = n; })},
       {"stats_interval_s", Number(0, 86400, [](PluginOptions& o, uint64_t n) { o.stats_interval_s = n; })},
       {"push_url",
-       [](PluginOptions& o, const std::string& v) -> std::string {
-         if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
-           return "must be empty (off) or start with http:// or https://";
-         }
-         o.push.url = v;
-         return "";
-       }},
+       [](PluginOptions& o,
+          const std::string& v) -> std::
+                                    string {
+                                      if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+                                        return "must be empty (off) or start with http:// or https://";
+                                      }
+                                      o.push.url = v;
+                                      return "";
+                                    }},
       {"push_secret",
-       [](PluginOptions& o, const std::string& v) -> std::string {
-         o.push.secret = v;
-         return "";
-       }},
+       [](PluginOptions& o, const std::string& v) -> std::
+                                                      string {
+                                                        o.push.secret = v;
+                                                        return "";
+                                                      }},
       {"push_payload", Bool([](PluginOptions& o, bool b) { o.push.payload = b; })},
       {"push_coalesce_ms", Number(0, 3600000, [](PluginOptions& o, uint64_t n) { o.push.coalesce_ms = uint32_t(n); })},
       {"push_max_age_s", Number(1, 30u * 86400, [](PluginOptions& o, uint64_t n) { o.push.max_age_s = uint32_t(n); })},
       {"push_timeout_ms", Number(100, 600000, [](PluginOptions& o, uint64_t n) { o.push.timeout_ms = uint32_t(n); })},
-      {"max_pull_limit", Number(1, 100000,
-                                [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
+      {"max_pull_limit", Number(1, 100000, [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
   };
   return setters;
 }
@@ -156,8 +162,7 @@ std::vector<std::string> OptionNames() {
   return names;
 }
 
-std::variant<PluginOptions, std::string> ParseOptions(
-    const std::vector<std::pair<std::string, std::string>>& pairs) {
+std::variant<PluginOptions, std::string> ParseOptions(const std::vector<std::pair<std::string, std::string>>& pairs) {
   PluginOptions o;
   for (const auto& [key, value] : pairs) {
     auto it = Setters().find(key);
@@ -175,8 +180,7 @@ std::variant<PluginOptions, std::string> ParseOptions(
     return "plugin_opt_max_name_bytes must be at most " + std::to_string(kMaxNameBytes);
   }
   if (o.core.max_name_bytes + o.core.max_id_bytes > kMaxNamePlusIdBytes) {
-    return "plugin_opt_max_name_bytes + plugin_opt_max_id_bytes must be at most " +
-           std::to_string(kMaxNamePlusIdBytes);
+    return "plugin_opt_max_name_bytes + plugin_opt_max_id_bytes must be at most " + std::to_string(kMaxNamePlusIdBytes);
   }
   o.core.push = !o.push.url.empty();
   o.core.push_payload = o.push.payload;

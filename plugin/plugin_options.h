@@ -41,7 +41,6 @@ struct PluginOptions {
 std::vector<std::string> OptionNames();
 
 // Returns the options, or one line naming the bad option and why.
-std::variant<PluginOptions, std::string> ParseOptions(
-    const std::vector<std::pair<std::string, std::string>>& pairs);
+std::variant<PluginOptions, std::string> ParseOptions(const std::vector<std::pair<std::string, std::string>>& pairs);
 
 }  // namespace courier::plugin

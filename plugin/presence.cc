@@ -19,7 +19,6 @@ bool Presence::IsConnected(const std::string& user, const std::string& device) c
   return connected_.contains({user, device});
 }
 
-
 bool Presence::AnyWebSocket() const {
   std::lock_guard lock(mu_);
   return !websocket_.empty();

@@ -35,15 +35,13 @@ constexpr auto kKickInterval = std::chrono::microseconds(200);
 constexpr uint32_t kPushScanSlice = 1000;
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 // The rate limiter's clock: monotonic, so a clock change cannot refill buckets.
 int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -79,9 +77,8 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
   if (!options_.push.url.empty()) {
     push::PushSender::GlobalInit();
     pusher_ = std::make_unique<push::PushSender>(
-        options_.push, [this](const std::string& user, const std::string& device) {
-          return presence_.IsConnected(user, device);
-        });
+        options_.push,
+        [this](const std::string& user, const std::string& device) { return presence_.IsConnected(user, device); });
     // Pushes a crash left due are sent again.
     store_->Submit(storage::PushScanRequest{.after_key = {}, .limit = kPushScanSlice});
   }
@@ -108,9 +105,7 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
       core::Verdict::kDeny) {
     return MOSQ_ERR_ACL_DENIED;
   }
-  if (engine_.topics().ParseInbound(in.topic)) {
-    in.rate_limited = !limiter_.Allow(in.client_id, SteadyMs());
-  }
+  if (engine_.topics().ParseInbound(in.topic)) { in.rate_limited = !limiter_.Allow(in.client_id, SteadyMs()); }
   core::Decision d = engine_.OnPublish(in);
   if (!d.consumed) return MOSQ_ERR_SUCCESS;
   // The publish itself goes nowhere: the ACL lets nobody read send and
@@ -162,9 +157,8 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
     default: return MOSQ_ERR_PLUGIN_DEFER;
   }
   const std::string_view client_id = OrEmpty(mosquitto_client_id(ev->client));
-  auto verdict = core::CheckAccess(engine_.topics(), options_.core,
-                                   OrEmpty(mosquitto_client_username(ev->client)), client_id,
-                                   OrEmpty(ev->topic), access);
+  auto verdict = core::CheckAccess(engine_.topics(), options_.core, OrEmpty(mosquitto_client_username(ev->client)),
+                                   client_id, OrEmpty(ev->topic), access);
   switch (verdict) {
     case core::Verdict::kAllow:
       if (access == core::Access::kSubscribe) {
@@ -193,8 +187,7 @@ void Shell::DecideOtherTopics() {
   }
 }
 
-std::unique_ptr<storage::Store> Shell::MakeThreaded(std::unique_ptr<storage::Store> store,
-                                                    std::function<void()> wake) {
+std::unique_ptr<storage::Store> Shell::MakeThreaded(std::unique_ptr<storage::Store> store, std::function<void()> wake) {
   // An idle worker waits for the tick, so that a loop round's requests
   // start one commit together instead of the first one alone.
   return std::make_unique<storage::ThreadedStore>(
@@ -235,17 +228,15 @@ void Shell::LogStats() {
   const auto& s = stats_;
   uint64_t errors = 0;
   for (uint64_t n : s.errors) errors += n;
-  mosquitto_log_printf(MOSQ_LOG_NOTICE,
-                       "courier: stats accepted=%llu duplicates=%llu deliveries=%llu receipts=%llu "
-                       "expired=%llu trimmed=%llu relayed=%llu errors=%llu commits=%llu "
-                       "commit_us_mean=%llu commit_us_max=%llu",
-                       (unsigned long long)s.accepted, (unsigned long long)s.duplicates,
-                       (unsigned long long)s.deliveries, (unsigned long long)s.receipts,
-                       (unsigned long long)s.expired, (unsigned long long)s.trimmed,
-                       (unsigned long long)s.relayed, (unsigned long long)errors,
-                       (unsigned long long)s.commits,
-                       (unsigned long long)(s.commits ? s.commit_us_total / s.commits : 0),
-                       (unsigned long long)s.commit_us_max);
+  mosquitto_log_printf(
+      MOSQ_LOG_NOTICE,
+      "courier: stats accepted=%llu duplicates=%llu deliveries=%llu receipts=%llu "
+      "expired=%llu trimmed=%llu relayed=%llu errors=%llu commits=%llu "
+      "commit_us_mean=%llu commit_us_max=%llu",
+      (unsigned long long)s.accepted, (unsigned long long)s.duplicates, (unsigned long long)s.deliveries,
+      (unsigned long long)s.receipts, (unsigned long long)s.expired, (unsigned long long)s.trimmed,
+      (unsigned long long)s.relayed, (unsigned long long)errors, (unsigned long long)s.commits,
+      (unsigned long long)(s.commits ? s.commit_us_total / s.commits : 0), (unsigned long long)s.commit_us_max);
 }
 
 void Shell::Flush() {
@@ -317,9 +308,7 @@ void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
       // Committed, but its answers are lost: the client's retry is answered
       // from the store (dedup), as after a dropped connection.
       out.failures.push_back(std::string("building the publishes of a commit failed: ") + e.what());
-    } catch (...) {
-      out.failures.push_back("building the publishes of a commit failed");
-    }
+    } catch (...) { out.failures.push_back("building the publishes of a commit failed"); }
   }
   outbox_.Put(std::move(out));
 }
@@ -328,11 +317,10 @@ void Shell::Publish(const std::vector<core::Publish>& publishes) {
   if (publishes.empty()) return;
   if (kicker_ && presence_.AnyWebSocket()) kicker_->Published();
   for (const auto& p : publishes) {
-    int rc = mosquitto_broker_publish_copy(p.client_id.empty() ? nullptr : p.client_id.c_str(), p.topic.c_str(), static_cast<int>(p.payload.size()),
-                                           p.payload.data(), p.qos, false, nullptr);
+    int rc = mosquitto_broker_publish_copy(p.client_id.empty() ? nullptr : p.client_id.c_str(), p.topic.c_str(),
+                                           static_cast<int>(p.payload.size()), p.payload.data(), p.qos, false, nullptr);
     if (rc != MOSQ_ERR_SUCCESS) {
-      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: publish to %s failed: %s", p.topic.c_str(),
-                           mosquitto_strerror(rc));
+      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: publish to %s failed: %s", p.topic.c_str(), mosquitto_strerror(rc));
     }
   }
 }

@@ -65,7 +65,8 @@ Settled PushQueue::Settle(const PushBatch& batch, PushAnswer answer, int64_t now
     int64_t oldest = std::numeric_limits<int64_t>::max();
     for (const auto& item : batch.items) oldest = std::min(oldest, item.created_ms);
     if (now_ms - oldest <= policy_.max_age_ms) {
-      d.backoff_ms = d.backoff_ms == 0 ? policy_.backoff_initial_ms : std::min(2 * d.backoff_ms, policy_.backoff_max_ms);
+      d.backoff_ms =
+          d.backoff_ms == 0 ? policy_.backoff_initial_ms : std::min(2 * d.backoff_ms, policy_.backoff_max_ms);
       d.next_attempt_ms = now_ms + d.backoff_ms;
       return out;
     }

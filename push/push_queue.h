@@ -70,7 +70,7 @@ class PushQueue {
     std::map<int32_t, storage::PushDue> items;  // by offset; app and token are the device's
     std::string app;
     std::string token;
-    int64_t first_ms = 0;                       // when the oldest waiting item was added
+    int64_t first_ms = 0;  // when the oldest waiting item was added
     int64_t next_attempt_ms = 0;
     int64_t backoff_ms = 0;
     bool in_flight = false;

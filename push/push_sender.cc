@@ -10,8 +10,7 @@ namespace courier::push {
 namespace {
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -110,7 +109,8 @@ PushAnswer PushSender::Post(const PushBatch& batch, std::string* note) {
   headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, ("Idempotency-Key: " + IdempotencyKey(latest)).c_str());
   if (!options_.secret.empty()) {
-    headers = curl_slist_append(headers, ("X-Courier-Signature: sha256=" + HmacSha256Hex(options_.secret, body)).c_str());
+    headers =
+        curl_slist_append(headers, ("X-Courier-Signature: sha256=" + HmacSha256Hex(options_.secret, body)).c_str());
   }
   curl_easy_setopt(curl, CURLOPT_URL, options_.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -23,8 +23,10 @@ PACKAGES=(
 
 # With `--test`: what only the tests need. Debian's chromium drives the
 # browser chat's test (clients/web) headless.
+# clang-format and pmccabe check the code's format and sizes
+# (scripts/check_format.sh, scripts/check_sizes.sh).
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium)
+  PACKAGES+=(chromium clang-format pmccabe)
 fi
 
 missing=()

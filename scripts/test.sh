@@ -25,6 +25,10 @@ bash scripts/deps.sh --test
 
 if stage plain; then
   t=$SECONDS
+  # The C++ format (.clang-format) and the size limits (files ~500 lines,
+  # functions ~80, exceptions listed in scripts/size_exceptions.txt).
+  bash scripts/check_format.sh
+  bash scripts/check_sizes.sh
   bash scripts/build.sh --test
   (cd build && ctest --output-on-failure --timeout 600 -j1)
   took "plain build and tests" $t

@@ -10,10 +10,14 @@ namespace courier::storage {
 // can land just before the broker starts waiting and be lost.
 constexpr auto kNagInterval = std::chrono::milliseconds(1);
 
-ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch,
-                             Finish finish, Start start)
-    : inner_(std::move(inner)), wake_(std::move(wake)), max_batch_(max_batch > 0 ? max_batch : 1),
-      finish_(std::move(finish)), start_(start), worker_([this] { Run(); }) {}
+ThreadedStore::ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch, Finish finish,
+                             Start start)
+    : inner_(std::move(inner)),
+      wake_(std::move(wake)),
+      max_batch_(max_batch > 0 ? max_batch : 1),
+      finish_(std::move(finish)),
+      start_(start),
+      worker_([this] { Run(); }) {}
 
 ThreadedStore::~ThreadedStore() {
   {
@@ -43,9 +47,7 @@ void ThreadedStore::Release() {
   cv_.notify_one();
 }
 
-size_t ThreadedStore::Ready() const {
-  return start_ == Start::kAtSubmit || stop_ ? in_.size() : released_;
-}
+size_t ThreadedStore::Ready() const { return start_ == Start::kAtSubmit || stop_ ? in_.size() : released_; }
 
 std::vector<Completion> ThreadedStore::Flush() {
   std::lock_guard lk(mu_);

@@ -52,8 +52,8 @@ class ThreadedStore final : public Store {
   // Release(). A worker that ends a commit takes whatever is queued either
   // way, and everything is taken once the store is being destroyed.
   enum class Start { kAtSubmit, kAtRelease };
-  ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake,
-                size_t max_batch = kDefaultMaxBatch, Finish finish = {}, Start start = Start::kAtSubmit);
+  ThreadedStore(std::unique_ptr<Store> inner, std::function<void()> wake, size_t max_batch = kDefaultMaxBatch,
+                Finish finish = {}, Start start = Start::kAtSubmit);
   ~ThreadedStore() override;
 
   void Submit(Request request) override;

@@ -40,8 +40,8 @@ struct TableSize {
 // Bytes of one table's records, from a full scan, with its pages.
 struct TableSpace {
   TableSize size;
-  int64_t records = 0;      // counted by the scan
-  int64_t key_bytes = 0;    // for copies: the user key, counted once per user
+  int64_t records = 0;    // counted by the scan
+  int64_t key_bytes = 0;  // for copies: the user key, counted once per user
   int64_t value_bytes = 0;
 };
 
@@ -57,20 +57,20 @@ struct MessageSpace {
 // One entry of a user's log as stored.
 struct StoredEntry {
   std::string user;
-  int32_t offset = 0;             // the entry's offset in the user's log
-  uint64_t body_id = 0;           // the stored body it shows (schema 2)
-  bool device = false;            // the sender's DEVICE copy
-  bool expired = false;           // expired before any device received it
+  int32_t offset = 0;    // the entry's offset in the user's log
+  uint64_t body_id = 0;  // the stored body it shows (schema 2)
+  bool device = false;   // the sender's DEVICE copy
+  bool expired = false;  // expired before any device received it
   // The body (schema 2); nullopt when it is missing or does not parse.
   std::optional<courier::store::v1::Body> body;
   // A schema 1 store's record of the entry, instead of a body.
   std::optional<courier::store::v1::Entry> legacy;
-  courier::v1::Message message;   // as a device receives it (when body or legacy is set)
+  courier::v1::Message message;  // as a device receives it (when body or legacy is set)
   // The counterpart copy, when the store knows it: the sender's copy of a
   // RECEIVER copy, the receiver's copy of a 1:1 DEVICE copy.
   std::string peer_user;
   int32_t peer_offset = 0;
-  size_t undecodable_bytes = 0;   // > 0: the entry's record did not decode; nothing else is set
+  size_t undecodable_bytes = 0;  // > 0: the entry's record did not decode; nothing else is set
 };
 
 struct Counter {

@@ -65,10 +65,10 @@ struct PushDue {
   int32_t offset = 0;
   std::string app;
   std::string token;
-  std::string id;           // the message's id
+  std::string id;  // the message's id
   std::string from_user;
   std::string from_device;
-  std::string group;        // empty for a 1:1 message
+  std::string group;  // empty for a 1:1 message
   int32_t user_offset = 0;
   uint32_t priority = 0;
   int32_t undelivered = 0;  // the user's undelivered entries, this one included
@@ -79,10 +79,10 @@ struct PushDue {
 // Why an edit or recall was refused. Nothing was written.
 enum class ReplaceRefusal {
   kNone,
-  kUnknownOriginal,     // no stored message (sender, replaces), or it is an edit or recall itself
-  kWindowClosed,        // the original's server_timestamp is before replace_not_before_ms
-  kAlreadyRecalled,     // the original was recalled
-  kRecipientChanged,    // message.to names another user or group than the original's
+  kUnknownOriginal,   // no stored message (sender, replaces), or it is an edit or recall itself
+  kWindowClosed,      // the original's server_timestamp is before replace_not_before_ms
+  kAlreadyRecalled,   // the original was recalled
+  kRecipientChanged,  // message.to names another user or group than the original's
 };
 
 struct AppendResult {
@@ -91,10 +91,10 @@ struct AppendResult {
   bool duplicate = false;
   // An edit or recall that was refused; nothing was written.
   ReplaceRefusal refused = ReplaceRefusal::kNone;
-  courier::v1::Message device_copy;                  // signal_type DEVICE, sender's offset
-  std::vector<std::string> receivers;                // parallel to receiver_copies
-  std::vector<courier::v1::Message> receiver_copies; // signal_type RECEIVER, each receiver's offset
-  std::vector<PushDue> pushes;                       // written when AppendRequest::push
+  courier::v1::Message device_copy;                   // signal_type DEVICE, sender's offset
+  std::vector<std::string> receivers;                 // parallel to receiver_copies
+  std::vector<courier::v1::Message> receiver_copies;  // signal_type RECEIVER, each receiver's offset
+  std::vector<PushDue> pushes;                        // written when AppendRequest::push
 };
 
 // Record a delivery receipt on entry `offset` of `user`'s log and move the
@@ -113,10 +113,10 @@ struct ReceiptRequest {
 };
 
 struct ReceiptResult {
-  bool changed = false;                        // some ack flag went from false to true
-  courier::v1::Message entry;                  // the user's copy, after the update
-  std::string peer_user;                       // empty when the entry has no peer
-  std::optional<courier::v1::Message> peer;    // the counterpart copy, after the update
+  bool changed = false;                      // some ack flag went from false to true
+  courier::v1::Message entry;                // the user's copy, after the update
+  std::string peer_user;                     // empty when the entry has no peer
+  std::optional<courier::v1::Message> peer;  // the counterpart copy, after the update
   // When the peer is the sender copy of a group message: members it went to,
   // and how many have received and read it.
   uint32_t recipients = 0;
@@ -284,12 +284,10 @@ struct AdminResult {
   std::vector<AdminOpResult> results;  // parallel to AdminRequest::ops
 };
 
-using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest, MembersRequest,
-                             ExpireRequest, TrimRequest, AdminRequest, PushRegisterRequest,
-                             PushDoneRequest, PushScanRequest>;
-using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult, MembersResult,
-                            ExpireResult, TrimResult, AdminResult, PushRegisterResult, PushDoneResult,
-                            PushScanResult>;
+using Request = std::variant<AppendRequest, ReceiptRequest, PullRequest, MembersRequest, ExpireRequest, TrimRequest,
+                             AdminRequest, PushRegisterRequest, PushDoneRequest, PushScanRequest>;
+using Result = std::variant<std::monostate, AppendResult, ReceiptResult, PullResult, MembersResult, ExpireResult,
+                            TrimResult, AdminResult, PushRegisterResult, PushDoneResult, PushScanResult>;
 
 // One finished request. `result` holds the alternative matching `request`
 // when status.ok(), and std::monostate otherwise.

@@ -11,13 +11,13 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kNotFound,     // the entry asked for does not exist
-    kInvalid,      // the request cannot be applied (caller bug or bad input)
-    kFull,         // the store reached its size limit; retry may succeed later
-    kIoError,      // the disk failed; retry may succeed later
-    kCorruption,   // the store is not in a state this build understands
-    kLimit,        // a limit set in the request was reached; retry later
-    kForbidden,    // the user may not do this (not a member of the group)
+    kNotFound,    // the entry asked for does not exist
+    kInvalid,     // the request cannot be applied (caller bug or bad input)
+    kFull,        // the store reached its size limit; retry may succeed later
+    kIoError,     // the disk failed; retry may succeed later
+    kCorruption,  // the store is not in a state this build understands
+    kLimit,       // a limit set in the request was reached; retry later
+    kForbidden,   // the user may not do this (not a member of the group)
   };
 
   Status() = default;
@@ -35,9 +35,7 @@ class Status {
   const std::string& message() const { return message_; }
   // A failure of the store itself rather than of the request: the same
   // request may succeed later.
-  bool transient() const {
-    return code_ == Code::kFull || code_ == Code::kIoError || code_ == Code::kLimit;
-  }
+  bool transient() const { return code_ == Code::kFull || code_ == Code::kIoError || code_ == Code::kLimit; }
   std::string ToString() const;
 
  private:

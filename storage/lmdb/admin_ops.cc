@@ -25,10 +25,11 @@ void GetUser(const Txn& txn, const Tables& t, const AdminOp& op, AdminOpResult* 
 // kRemovePush: NotFound when the device has no registration.
 Status RemovePush(Txn& txn, const Tables& t, const AdminOp& op) {
   PushRegisterResult removed;
-  Status s = RegisterPush(txn, {t.push_regs, t.push_due},
-                          PushRegisterRequest{.user = op.user, .device = op.device, .app = {}, .token = {},
-                                              .now_ms = op.now_ms, .reply = {}},
-                          &removed);
+  Status s =
+      RegisterPush(txn, {t.push_regs, t.push_due},
+                   PushRegisterRequest{
+                       .user = op.user, .device = op.device, .app = {}, .token = {}, .now_ms = op.now_ms, .reply = {}},
+                   &removed);
   if (s.ok() && !removed.existed) return Status::NotFound(op.user + "/" + op.device + " has no push registration");
   return s;
 }
@@ -36,20 +37,11 @@ Status RemovePush(Txn& txn, const Tables& t, const AdminOp& op) {
 AdminOpResult ApplyOp(Txn& txn, const Tables& t, const AdminOp& op) {
   AdminOpResult res;
   switch (op.kind) {
-    case Kind::kNone:
-      break;
-    case Kind::kGetUser:
-      GetUser(txn, t, op, &res);
-      break;
-    case Kind::kListPush:
-      res.push_regs = ListPushRegs(txn, {t.push_regs, t.push_due}, op.user);
-      break;
-    case Kind::kRemovePush:
-      res.status = RemovePush(txn, t, op);
-      break;
-    default:
-      res = GroupAdmin(txn, t, op);
-      break;
+    case Kind::kNone: break;
+    case Kind::kGetUser: GetUser(txn, t, op, &res); break;
+    case Kind::kListPush: res.push_regs = ListPushRegs(txn, {t.push_regs, t.push_due}, op.user); break;
+    case Kind::kRemovePush: res.status = RemovePush(txn, t, op); break;
+    default: res = GroupAdmin(txn, t, op); break;
   }
   return res;
 }

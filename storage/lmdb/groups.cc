@@ -11,9 +11,7 @@ using courier::store::v1::Group;
 using Kind = AdminOp::Kind;
 
 Status Missing(const std::string& group) { return Status::NotFound("group '" + group + "' does not exist"); }
-Status TooMany(uint32_t max) {
-  return Status::Limit("a group has at most " + std::to_string(max) + " members");
-}
+Status TooMany(uint32_t max) { return Status::Limit("a group has at most " + std::to_string(max) + " members"); }
 
 void WriteGroup(Txn& txn, const Tables& t, const std::string& name, const Group& g) {
   txn.Put(t.groups, name, g.SerializeAsString());
@@ -61,8 +59,7 @@ std::optional<Group> ReadGroup(const Txn& txn, const Tables& t, const std::strin
   return g;
 }
 
-Status GroupOfMember(const Txn& txn, const Tables& t, const std::string& name, const std::string& user,
-                     Group* out) {
+Status GroupOfMember(const Txn& txn, const Tables& t, const std::string& name, const std::string& user, Group* out) {
   auto group = ReadGroup(txn, t, name);
   if (!group) return Missing(name);
   const auto& m = group->members();
@@ -83,16 +80,12 @@ Status Members(const Txn& txn, const Tables& t, const MembersRequest& r, Members
 AdminOpResult GroupAdmin(Txn& txn, const Tables& t, const AdminOp& op) {
   AdminOpResult res;
   switch (op.kind) {
-    case Kind::kCreateGroup:
-      res.status = CreateGroup(txn, t, op);
-      break;
+    case Kind::kCreateGroup: res.status = CreateGroup(txn, t, op); break;
     case Kind::kDeleteGroup:
       if (!txn.Del(t.groups, op.group)) res.status = Missing(op.group);
       break;
     case Kind::kAddMember:
-    case Kind::kRemoveMember:
-      res.status = ChangeMember(txn, t, op);
-      break;
+    case Kind::kRemoveMember: res.status = ChangeMember(txn, t, op); break;
     case Kind::kListGroups: {
       Cursor cur(txn, t.groups);
       for (bool ok = cur.Seek(std::string_view()); ok; ok = cur.Next()) res.names.emplace_back(cur.key());
@@ -108,8 +101,7 @@ AdminOpResult GroupAdmin(Txn& txn, const Tables& t, const AdminOp& op) {
       res.user_offset = ReadCounter(txn, t.convs, op.conversation);
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return res;
 }

@@ -82,8 +82,8 @@ void Remove(Txn& txn, const Tables& t, const std::string& user, const Gone& g) {
 }  // namespace
 
 void Expire(Txn& txn, const Tables& t, const ExpireRequest& r, ExpireResult* out) {
-  std::vector<std::string> done;       // index keys to delete after the walk
-  std::vector<keys::CopyRecord> hit;   // parallel to out->expired
+  std::vector<std::string> done;      // index keys to delete after the walk
+  std::vector<keys::CopyRecord> hit;  // parallel to out->expired
   {
     Cursor cur(txn, t.expiry);
     for (bool ok = cur.Seek(std::string_view()); ok && done.size() < r.max_entries; ok = cur.Next()) {

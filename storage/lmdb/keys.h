@@ -21,12 +21,12 @@ std::optional<uint64_t> ParseBodyKey(std::string_view key);
 // MDB_DUPFIXED). The value starts with the copy's offset (be32), so a user's
 // values sort by offset, and appends go at the end of the user's values.
 struct CopyRecord {
-  int32_t offset = 0;    // signal_offset in the user's log
-  uint64_t seq = 0;      // the body it shows
-  bool device = false;   // DEVICE copy (the sender's); else RECEIVER copy
-  bool received = false; // signal_ack_state.received
-  bool read = false;     // signal_ack_state.read
-  bool expired = false;  // RECEIVER copy: expired before any device received it
+  int32_t offset = 0;     // signal_offset in the user's log
+  uint64_t seq = 0;       // the body it shows
+  bool device = false;    // DEVICE copy (the sender's); else RECEIVER copy
+  bool received = false;  // signal_ack_state.received
+  bool read = false;      // signal_ack_state.read
+  bool expired = false;   // RECEIVER copy: expired before any device received it
 };
 inline constexpr size_t kCopyRecordSize = 4 + kSeqSize + 1;
 std::string EncodeCopy(const CopyRecord& c);

@@ -2,8 +2,7 @@
 
 namespace courier::storage {
 
-LmdbError::LmdbError(int rc, const std::string& what)
-    : std::runtime_error(what + ": " + mdb_strerror(rc)), rc_(rc) {}
+LmdbError::LmdbError(int rc, const std::string& what) : std::runtime_error(what + ": " + mdb_strerror(rc)), rc_(rc) {}
 
 void Check(int rc, const char* what) {
   if (rc != MDB_SUCCESS) throw LmdbError(rc, what);
@@ -59,9 +58,7 @@ bool Txn::Del(MDB_dbi dbi, std::string_view key) {
   return true;
 }
 
-Cursor::Cursor(const Txn& txn, MDB_dbi dbi) {
-  Check(mdb_cursor_open(txn.get(), dbi, &cursor_), "mdb_cursor_open");
-}
+Cursor::Cursor(const Txn& txn, MDB_dbi dbi) { Check(mdb_cursor_open(txn.get(), dbi, &cursor_), "mdb_cursor_open"); }
 Cursor::~Cursor() { mdb_cursor_close(cursor_); }
 
 bool Cursor::Get(MDB_cursor_op op) {

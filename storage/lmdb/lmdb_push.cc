@@ -58,10 +58,19 @@ std::vector<std::pair<std::string, PushReg>> RegsOf(const Txn& txn, MDB_dbi regs
 }
 
 PushDue DueOf(const PushKey& k, const PushReg& reg, const courier::store::v1::PushDue& d) {
-  return PushDue{.user = k.user, .device = k.device, .offset = k.offset, .app = reg.app(),
-                 .token = reg.token(), .id = d.id(), .from_user = d.from().user(),
-                 .from_device = d.from().device(), .group = d.group(), .user_offset = d.user_offset(),
-                 .priority = d.priority(), .undelivered = d.undelivered(), .created_ms = d.created_ms(),
+  return PushDue{.user = k.user,
+                 .device = k.device,
+                 .offset = k.offset,
+                 .app = reg.app(),
+                 .token = reg.token(),
+                 .id = d.id(),
+                 .from_user = d.from().user(),
+                 .from_device = d.from().device(),
+                 .group = d.group(),
+                 .user_offset = d.user_offset(),
+                 .priority = d.priority(),
+                 .undelivered = d.undelivered(),
+                 .created_ms = d.created_ms(),
                  .payload = d.payload()};
 }
 
@@ -79,8 +88,7 @@ void ClearDevice(Txn& txn, MDB_dbi due, const std::string& user, const std::stri
 }  // namespace
 
 void WriteDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset,
-                    const courier::v1::Message& m, int32_t undelivered, bool with_payload,
-                    std::vector<PushDue>* out) {
+                    const courier::v1::Message& m, int32_t undelivered, bool with_payload, std::vector<PushDue>* out) {
   auto regs = RegsOf(txn, t.regs, user);
   if (regs.empty()) return;
   courier::store::v1::PushDue d;
@@ -140,8 +148,8 @@ PushScanResult ScanDuePushes(const Txn& txn, const PushTables& t, const PushScan
   if (ok && !r.after_key.empty() && cur.key() == r.after_key) ok = cur.Next();
   for (; ok; ok = cur.Next()) {
     if (out.due.size() >= r.limit) {
-      out.next_key = std::string(out.due.empty() ? r.after_key : DueKey(out.due.back().user, out.due.back().device,
-                                                                        out.due.back().offset));
+      out.next_key = std::string(
+          out.due.empty() ? r.after_key : DueKey(out.due.back().user, out.due.back().device, out.due.back().offset));
       break;
     }
     PushKey k;
@@ -157,8 +165,8 @@ PushScanResult ScanDuePushes(const Txn& txn, const PushTables& t, const PushScan
 std::vector<AdminOpResult::PushReg> ListPushRegs(const Txn& txn, const PushTables& t, const std::string& user) {
   std::vector<AdminOpResult::PushReg> out;
   for (const auto& [device, reg] : RegsOf(txn, t.regs, user)) {
-    AdminOpResult::PushReg r{.device = device, .app = reg.app(), .token = reg.token(),
-                             .registered_ms = reg.registered_ms(), .due = 0};
+    AdminOpResult::PushReg r{
+        .device = device, .app = reg.app(), .token = reg.token(), .registered_ms = reg.registered_ms(), .due = 0};
     const std::string prefix = RegKey(user, device) + std::string(1, '\0');
     Cursor cur(txn, t.due);
     for (bool ok = cur.Seek(prefix); ok && cur.key().substr(0, prefix.size()) == prefix; ok = cur.Next()) ++r.due;

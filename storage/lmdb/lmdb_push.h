@@ -23,8 +23,7 @@ struct PushTables {
 // Writes a due push for every registered device of `user` for the RECEIVER
 // copy at `offset` of its log, and appends them to *out.
 void WriteDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset,
-                    const courier::v1::Message& m, int32_t undelivered, bool with_payload,
-                    std::vector<PushDue>* out);
+                    const courier::v1::Message& m, int32_t undelivered, bool with_payload, std::vector<PushDue>* out);
 // Removes the due pushes of every device of `user` at `offset`.
 void ClearDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset);
 

@@ -47,10 +47,8 @@ class LmdbReader final : public Reader {
     if (dbi == kNoTable) return;
     try {
       Cursor cur(*txn_, dbi);
-      for (bool ok = cur.Seek(from); ok && fn(cur.key(), cur.value()); ok = cur.Next()) {
-      }
-    } catch (const LmdbError&) {
-    }
+      for (bool ok = cur.Seek(from); ok && fn(cur.key(), cur.value()); ok = cur.Next()) {}
+    } catch (const LmdbError&) {}
   }
   std::vector<Counter> Counters(MDB_dbi dbi) const;
   TableSize SizeOf(const std::string& name, MDB_dbi dbi) const;
@@ -61,7 +59,7 @@ class LmdbReader final : public Reader {
   std::unique_ptr<Env> env_;
   std::unique_ptr<Txn> txn_;
   storage::Tables t_;
-  MDB_dbi log_ = kNoTable;  // schema 1
+  MDB_dbi log_ = kNoTable;          // schema 1
   std::vector<std::string> names_;  // every table, from the main database
   std::string schema_;
 };
@@ -89,9 +87,7 @@ Status LmdbReader::Open(const std::string& path) {
     if (t_.meta != kNoTable) version = txn_->Get(t_.meta, kSchemaVersionKey);
     if (!version) return Status::Corruption("not a Courier store (no meta/schema_version)");
     schema_ = std::string(*version);
-  } catch (const LmdbError& e) {
-    return Status::IoError(e.what());
-  }
+  } catch (const LmdbError& e) { return Status::IoError(e.what()); }
   return Status::Ok();
 }
 
@@ -193,9 +189,7 @@ std::vector<AdminOpResult::PushReg> LmdbReader::PushRegistrations(const std::str
   if (t_.push_regs == kNoTable || t_.push_due == kNoTable) return {};
   try {
     return ListPushRegs(*txn_, {t_.push_regs, t_.push_due}, user);
-  } catch (const LmdbError&) {
-    return {};
-  }
+  } catch (const LmdbError&) { return {}; }
 }
 
 std::vector<StoredEntry> LmdbReader::Entries(const std::vector<std::pair<std::string, int32_t>>& from) {

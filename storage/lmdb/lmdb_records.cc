@@ -26,8 +26,7 @@ keys::CopyRecord DecodeCopyOrThrow(std::string_view bytes) {
   return *c;
 }
 
-std::optional<keys::CopyRecord> ReadCopy(const Txn& txn, MDB_dbi copies, const std::string& user,
-                                         int32_t offset) {
+std::optional<keys::CopyRecord> ReadCopy(const Txn& txn, MDB_dbi copies, const std::string& user, int32_t offset) {
   Cursor cur(txn, copies);
   if (!cur.SeekDup(user, keys::CopyProbe(offset))) return std::nullopt;
   auto c = DecodeCopyOrThrow(cur.value());

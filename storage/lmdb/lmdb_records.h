@@ -23,8 +23,7 @@ std::optional<courier::store::v1::Body> FindBody(const Txn& txn, MDB_dbi bodies,
 keys::CopyRecord DecodeCopyOrThrow(std::string_view bytes);
 
 // The copy at `offset` of `user`'s log, or nullopt.
-std::optional<keys::CopyRecord> ReadCopy(const Txn& txn, MDB_dbi copies, const std::string& user,
-                                         int32_t offset);
+std::optional<keys::CopyRecord> ReadCopy(const Txn& txn, MDB_dbi copies, const std::string& user, int32_t offset);
 
 // Rewrites the copy record of `user` at c.offset in place (same size, same place).
 void RewriteCopy(const Txn& txn, MDB_dbi copies, const std::string& user, const keys::CopyRecord& c);

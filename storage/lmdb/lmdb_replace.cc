@@ -28,8 +28,8 @@ void Replace(Message* target, const Message& m) {
 
 }  // namespace
 
-ReplaceRefusal FindOriginal(const Txn& txn, MDB_dbi dedup, MDB_dbi copies, MDB_dbi bodies,
-                            const AppendRequest& r, Original* out) {
+ReplaceRefusal FindOriginal(const Txn& txn, MDB_dbi dedup, MDB_dbi copies, MDB_dbi bodies, const AppendRequest& r,
+                            Original* out) {
   auto v = txn.Get(dedup, keys::DedupKey(r.sender, r.message.replaces()));
   if (!v) return ReplaceRefusal::kUnknownOriginal;
   auto offset = keys::DecodeCounter(*v);

@@ -69,17 +69,27 @@ Applied ApplyOne(Batch& b, const MembersRequest& r) {
   return Run<MembersResult>([&](MembersResult* out) { return Members(b.txn, b.t, r, out); });
 }
 Applied ApplyOne(Batch& b, const ExpireRequest& r) {
-  return Run<ExpireResult>([&](ExpireResult* out) { Expire(b.txn, b.t, r, out); return Status::Ok(); });
+  return Run<ExpireResult>([&](ExpireResult* out) {
+    Expire(b.txn, b.t, r, out);
+    return Status::Ok();
+  });
 }
 Applied ApplyOne(Batch& b, const TrimRequest& r) {
-  return Run<TrimResult>([&](TrimResult* out) { Trim(b.txn, b.t, r, &b.trim_resume, out); return Status::Ok(); });
+  return Run<TrimResult>([&](TrimResult* out) {
+    Trim(b.txn, b.t, r, &b.trim_resume, out);
+    return Status::Ok();
+  });
 }
 Applied ApplyOne(Batch& b, const AdminRequest& r) {
-  return Run<AdminResult>([&](AdminResult* out) { Admin(b.txn, b.t, r, out); return Status::Ok(); });
+  return Run<AdminResult>([&](AdminResult* out) {
+    Admin(b.txn, b.t, r, out);
+    return Status::Ok();
+  });
 }
 Applied ApplyOne(Batch& b, const PushRegisterRequest& r) {
-  return Run<PushRegisterResult>(
-      [&](PushRegisterResult* out) { return RegisterPush(b.txn, {b.t.push_regs, b.t.push_due}, r, out); });
+  return Run<PushRegisterResult>([&](PushRegisterResult* out) {
+    return RegisterPush(b.txn, {b.t.push_regs, b.t.push_due}, r, out);
+  });
 }
 Applied ApplyOne(Batch& b, const PushDoneRequest& r) {
   return Run<PushDoneResult>([&](PushDoneResult* out) {
@@ -87,9 +97,10 @@ Applied ApplyOne(Batch& b, const PushDoneRequest& r) {
     out->removed = RemoveDuePushes(b.txn, pt, r.done);
     for (const auto& k : r.unregister) {
       PushRegisterResult ignored;
-      RegisterPush(b.txn, pt, PushRegisterRequest{.user = k.user, .device = k.device, .app = {}, .token = {},
-                                                  .now_ms = 0, .reply = {}},
-                   &ignored);
+      RegisterPush(
+          b.txn, pt,
+          PushRegisterRequest{.user = k.user, .device = k.device, .app = {}, .token = {}, .now_ms = 0, .reply = {}},
+          &ignored);
     }
     return Status::Ok();
   });
@@ -109,7 +120,9 @@ bool IsUpkeep(const Request& r) {
 }  // namespace
 
 LmdbStore::LmdbStore(const LmdbOptions& options)
-    : options_(options), env_(std::make_unique<Env>()), tables_(std::make_unique<Tables>()),
+    : options_(options),
+      env_(std::make_unique<Env>()),
+      tables_(std::make_unique<Tables>()),
       body_seq_(std::make_unique<BodySeq>()) {}
 LmdbStore::~LmdbStore() = default;
 
@@ -119,11 +132,10 @@ uint64_t LmdbStore::os_sync_failures() const { return os_sync_ ? os_sync_->failu
 Status LmdbStore::Open(const LmdbOptions& options, std::unique_ptr<LmdbStore>* out) {
   out->reset();
   if (options.path.empty()) return Status::Invalid("db_path is empty");
-  struct stat st{};
+  struct stat st {};
   if (stat(options.path.c_str(), &st) != 0) {
     if (errno != ENOENT || mkdir(options.path.c_str(), 0700) != 0) {
-      return Status::IoError("cannot create store directory " + options.path + ": " +
-                             std::strerror(errno));
+      return Status::IoError("cannot create store directory " + options.path + ": " + std::strerror(errno));
     }
   } else if (!S_ISDIR(st.st_mode)) {
     return Status::Invalid("store path " + options.path + " is not a directory");
@@ -171,9 +183,8 @@ Status LmdbStore::OpenEnv() {
     }
     txn.Put(tables_->meta, kSchemaVersionKey, kSchemaVersion);
   } else if (*version != kSchemaVersion) {
-    return Status::Corruption("store at " + options_.path + " has schema version " +
-                              std::string(*version) + "; this build reads version " +
-                              kSchemaVersion);
+    return Status::Corruption("store at " + options_.path + " has schema version " + std::string(*version) +
+                              "; this build reads version " + kSchemaVersion);
   }
   txn.Commit();
   return Status::Ok();
@@ -235,8 +246,8 @@ void LmdbStore::CommitBatch(std::vector<Request>& batch, std::vector<Completion>
       }
       body_seq_->Save(txn, *tables_);
       txn.Commit();
-      const uint64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - t0).count();
+      const uint64_t us =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
       stats_.last_commit_us = us;
       stats_.commit_us_total += us;
       stats_.commit_us_max = std::max(stats_.commit_us_max, us);

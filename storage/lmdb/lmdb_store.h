@@ -36,14 +36,14 @@ class Txn;
 struct Tables;
 
 struct LmdbStats {
-  uint64_t commits = 0;           // write transactions committed
-  uint64_t requests = 0;          // requests applied in committed transactions
-  uint64_t failed_batches = 0;    // batches failed as a whole
-  uint64_t commit_us_total = 0;   // time in committed transactions, apply + commit
+  uint64_t commits = 0;          // write transactions committed
+  uint64_t requests = 0;         // requests applied in committed transactions
+  uint64_t failed_batches = 0;   // batches failed as a whole
+  uint64_t commit_us_total = 0;  // time in committed transactions, apply + commit
   uint64_t commit_us_max = 0;
   uint64_t map_grows = 0;
-  uint64_t reopens = 0;            // environment reopened after a fatal LMDB error
-  uint64_t last_commit_us = 0;    // duration of the last committed transaction
+  uint64_t reopens = 0;         // environment reopened after a fatal LMDB error
+  uint64_t last_commit_us = 0;  // duration of the last committed transaction
   uint64_t map_size_bytes = 0;
 };
 
@@ -91,9 +91,9 @@ class LmdbStore final : public Store {
   std::unique_ptr<Env> env_;
   std::unique_ptr<Tables> tables_;
   uint64_t map_size_ = 0;
-  std::vector<Request> queue_;  // a vector, not a deque: no allocation per request
+  std::vector<Request> queue_;         // a vector, not a deque: no allocation per request
   std::unique_ptr<BodySeq> body_seq_;  // of the open write transaction
-  std::string trim_resume_;  // first user key the next trim slice looks at
+  std::string trim_resume_;            // first user key the next trim slice looks at
   LmdbStats stats_;
   // Declared after env_, so it stops (with its last sync) before the
   // environment closes.

@@ -38,8 +38,7 @@ void UpdatePeer(Txn& txn, const Tables& t, const ReceiptRequest& r, uint64_t seq
     if (newly_received) body.set_received_count(body.received_count() + 1);
     if (newly_read) body.set_read_count(body.read_count() + 1);
     if (newly_received || newly_read) txn.Put(t.bodies, keys::BodyKey(seq), body.SerializeAsString());
-    write = MergeAck(&peer_message, body.received_count() >= body.recipients(),
-                     body.read_count() >= body.recipients());
+    write = MergeAck(&peer_message, body.received_count() >= body.recipients(), body.read_count() >= body.recipients());
     out->recipients = body.recipients();
     out->received_count = body.received_count();
     out->read_count = body.read_count();

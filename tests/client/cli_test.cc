@@ -59,18 +59,16 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   // bob's phone acknowledges what it gets (delivered tick); alice's laptop
   // watches her messages' ticks change.
-  auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                               "bob-phone", "--ack"}));
-  auto alice = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i",
-                                 "alice-laptop"}));
+  auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-phone", "--ack"}));
+  auto alice = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i", "alice-laptop"}));
   ASSERT_TRUE(bob && alice);
   ASSERT_EQ(bob->ReadLine(), "ready user=bob device=bob-phone");
   ASSERT_EQ(alice->ReadLine(), "ready user=alice device=alice-laptop");
   ASSERT_TRUE(bob->WaitForLine("synced head=0")) << Joined(bob->lines());
   ASSERT_TRUE(alice->WaitForLine("synced head=0")) << Joined(alice->lines());
 
-  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i",
-                                  "alice-phone", "--to", "bob", "--id", "m-1", "hello", "bob"}));
+  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i", "alice-phone",
+                                         "--to", "bob", "--id", "m-1", "hello", "bob"}));
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_EQ(sent.out, "sent id=m-1 offset=1 user_offset=1\n");
 
@@ -87,26 +85,28 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
             "state=sent \"hello bob\"");
   line = alice->WaitForLine("kind=RECEIVER");
   ASSERT_TRUE(line) << Joined(alice->lines());
-  EXPECT_EQ(*line, "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=delivered "
-                   "from=bob/bob-phone");
+  EXPECT_EQ(*line,
+            "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=delivered "
+            "from=bob/bob-phone");
 
   // bob reads it on another device: alice sees the read tick.
-  const RunResult read = RunProcess(Cli({"read", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                  "bob-tablet", "1"}));
+  const RunResult read =
+      RunProcess(Cli({"read", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-tablet", "1"}));
   ASSERT_EQ(read.exit_code, 0) << read.err;
   EXPECT_EQ(read.out, "marked offset=1 state=read\n");
   line = alice->WaitForLine("state=read");
   ASSERT_TRUE(line) << Joined(alice->lines());
-  EXPECT_EQ(*line, "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=read "
-                   "from=bob/bob-tablet");
+  EXPECT_EQ(*line,
+            "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=read "
+            "from=bob/bob-tablet");
   line = bob->WaitForLine("state=read");  // bob's phone hears about its tablet
   ASSERT_TRUE(line) << Joined(bob->lines());
-  EXPECT_EQ(*line, "signal kind=DEVICE id=m-1 offset=1 user_offset=1 state=read "
-                   "from=bob/bob-tablet");
+  EXPECT_EQ(*line,
+            "signal kind=DEVICE id=m-1 offset=1 user_offset=1 state=read "
+            "from=bob/bob-tablet");
 
   // Typing reaches bob's listener.
-  const RunResult typing = RunProcess(Cli({"typing", "-h", "127.0.0.1", "-p", port_, "-u", "alice",
-                                    "--to", "bob"}));
+  const RunResult typing = RunProcess(Cli({"typing", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "--to", "bob"}));
   ASSERT_EQ(typing.exit_code, 0) << typing.err;
   EXPECT_EQ(typing.out, "activity to=bob status=TYPING\n");
   line = bob->WaitForLine("signal activity");
@@ -120,8 +120,8 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   EXPECT_EQ(alice->Wait(), 0) << alice->err();
 
   // A later `sync` of a new device prints the backlog and stops at the head.
-  const RunResult sync = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                  "bob-watch", "--from-start"}));
+  const RunResult sync =
+      RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-watch", "--from-start"}));
   ASSERT_EQ(sync.exit_code, 0) << sync.err;
   EXPECT_TRUE(HasLine(sync.out, "message offset=1 .* id=m-1 state=read \"hello bob\"")) << sync.out;
   EXPECT_TRUE(HasLine(sync.out, "synced head=1 cursor=1")) << sync.out;
@@ -137,15 +137,16 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-phone offset=1")) << out;
   EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-tablet offset=1")) << out;
   EXPECT_TRUE(HasLine(out, "dedup sender=alice id=m-1 offset=1")) << out;
-  EXPECT_TRUE(HasLine(out, "entry user=alice offset=1 user_offset=1 from=alice/alice-phone to=bob "
-                           "kind=DEVICE id=m-1 state=read peer=bob/1.* \"hello bob\""))
+  EXPECT_TRUE(HasLine(out,
+                      "entry user=alice offset=1 user_offset=1 from=alice/alice-phone to=bob "
+                      "kind=DEVICE id=m-1 state=read peer=bob/1.* \"hello bob\""))
       << out;
-  EXPECT_TRUE(HasLine(out, "entry user=bob offset=1 user_offset=1 from=alice/alice-phone to=bob "
-                           "kind=RECEIVER id=m-1 state=read peer=alice/1.* \"hello bob\""))
+  EXPECT_TRUE(HasLine(out,
+                      "entry user=bob offset=1 user_offset=1 from=alice/alice-phone to=bob "
+                      "kind=RECEIVER id=m-1 state=read peer=alice/1.* \"hello bob\""))
       << out;
 
-  const RunResult only_bob = RunProcess(Cli({"inspect", "--user", "bob", "--no-entries",
-                                      broker_->db_path()}));
+  const RunResult only_bob = RunProcess(Cli({"inspect", "--user", "bob", "--no-entries", broker_->db_path()}));
   ASSERT_EQ(only_bob.exit_code, 0);
   EXPECT_FALSE(HasLine(only_bob.out, "head user=alice.*")) << only_bob.out;
   EXPECT_FALSE(HasLine(only_bob.out, "entry .*")) << only_bob.out;
@@ -156,17 +157,17 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
 // not print again: its own messages from another device (DEVICE copies)
 // included, whose receipts move only the cursor.
 TEST_F(CliTest, ListenAckMovesTheCursorPastOwnMessagesFromOtherDevices) {
-  auto phone = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                 "bob-phone", "--ack"}));
+  auto phone = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-phone", "--ack"}));
   ASSERT_TRUE(phone);
   ASSERT_TRUE(phone->WaitForLine("synced head=0")) << Joined(phone->lines());
-  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                         "bob-tablet", "--to", "alice", "--id", "b-1", "hi", "alice"}));
+  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-tablet",
+                                         "--to", "alice", "--id", "b-1", "hi", "alice"}));
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   auto line = phone->WaitForLine("message ");
   ASSERT_TRUE(line) << Joined(phone->lines());
-  EXPECT_EQ(*line, "message offset=1 user_offset=1 from=bob/bob-tablet to=alice kind=DEVICE id=b-1 "
-                   "state=sent \"hi alice\"");
+  EXPECT_EQ(*line,
+            "message offset=1 user_offset=1 from=bob/bob-tablet to=alice kind=DEVICE id=b-1 "
+            "state=sent \"hi alice\"");
   // SIGTERM closes the client, which waits for its receipts to be acknowledged.
   phone->Signal(SIGTERM);
   EXPECT_EQ(phone->Wait(), 0) << phone->err();
@@ -174,14 +175,13 @@ TEST_F(CliTest, ListenAckMovesTheCursorPastOwnMessagesFromOtherDevices) {
   const RunResult inspect = RunProcess(Cli({"inspect", "--no-entries", broker_->db_path()}));
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_TRUE(HasLine(inspect.out, "cursor user=bob device=bob-phone offset=1")) << inspect.out;
-  const RunResult again = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                          "bob-phone"}));
+  const RunResult again = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-phone"}));
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_FALSE(HasLine(again.out, "message .*")) << again.out;
   EXPECT_TRUE(HasLine(again.out, "synced head=1 cursor=1")) << again.out;
   // The message's state is untouched: only alice can receive or read it.
-  const RunResult tablet = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                           "bob-watch", "--from-start"}));
+  const RunResult tablet =
+      RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-watch", "--from-start"}));
   ASSERT_EQ(tablet.exit_code, 0) << tablet.err;
   EXPECT_TRUE(HasLine(tablet.out, "message offset=1 .* kind=DEVICE id=b-1 state=sent \"hi alice\"")) << tablet.out;
 }
@@ -193,8 +193,8 @@ TEST_F(CliTest, EditAndRecallShowInListenSyncAndInspect) {
   ASSERT_TRUE(bob);
   ASSERT_TRUE(bob->WaitForLine("synced head=0")) << Joined(bob->lines());
   auto send = [&](std::initializer_list<std::string> extra) {
-    std::vector<std::string> argv = Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i",
-                                         "alice-phone", "--to", "bob"});
+    std::vector<std::string> argv =
+        Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i", "alice-phone", "--to", "bob"});
     argv.insert(argv.end(), extra);
     return RunProcess(argv);
   };
@@ -204,21 +204,24 @@ TEST_F(CliTest, EditAndRecallShowInListenSyncAndInspect) {
   EXPECT_EQ(edited.out, "sent id=e-1 offset=2 user_offset=2\n");
   auto line = bob->WaitForLine("id=e-1");
   ASSERT_TRUE(line) << Joined(bob->lines());
-  EXPECT_EQ(*line, "message offset=2 user_offset=2 from=alice/alice-phone to=bob kind=RECEIVER id=e-1 "
-                   "state=sent replaces=m-1 \"see you at 9\" (edited)");
+  EXPECT_EQ(*line,
+            "message offset=2 user_offset=2 from=alice/alice-phone to=bob kind=RECEIVER id=e-1 "
+            "state=sent replaces=m-1 \"see you at 9\" (edited)");
   const RunResult recalled = send({"--id", "r-1", "--recall", "m-1"});
   ASSERT_EQ(recalled.exit_code, 0) << recalled.err;
   line = bob->WaitForLine("id=r-1");
   ASSERT_TRUE(line) << Joined(bob->lines());
-  EXPECT_EQ(*line, "message offset=3 user_offset=3 from=alice/alice-phone to=bob kind=RECEIVER id=r-1 "
-                   "state=sent replaces=m-1 (message recalled)");
-  EXPECT_EQ(send({"--id", "e-2", "--edit", "m-1", "too", "late"}).err, "error: already_recalled: the message was recalled\n");
+  EXPECT_EQ(*line,
+            "message offset=3 user_offset=3 from=alice/alice-phone to=bob kind=RECEIVER id=r-1 "
+            "state=sent replaces=m-1 (message recalled)");
+  EXPECT_EQ(send({"--id", "e-2", "--edit", "m-1", "too", "late"}).err,
+            "error: already_recalled: the message was recalled\n");
   EXPECT_EQ(send({"--recall", "m-1", "with", "text"}).exit_code, 1) << "--recall takes no TEXT";
   bob->Signal(SIGTERM);
   EXPECT_EQ(bob->Wait(), 0) << bob->err();
 
-  const RunResult sync = RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                                         "bob-tablet", "--from-start"}));
+  const RunResult sync =
+      RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-tablet", "--from-start"}));
   ASSERT_EQ(sync.exit_code, 0) << sync.err;
   EXPECT_TRUE(HasLine(sync.out, "message offset=1 .* id=m-1 state=sent \\(message recalled\\)")) << sync.out;
   EXPECT_TRUE(HasLine(sync.out, "message offset=2 .* id=e-1 state=sent replaces=m-1 \\(message recalled\\)"))
@@ -239,9 +242,8 @@ TEST(CliPushGatewayTest, PrintsThePushOfAnOfflineDevice) {
   std::smatch m;
   ASSERT_TRUE(std::regex_match(*first, m, std::regex("listening url=http://127.0.0.1:([0-9]+)/ status=200"))) << *first;
   it::BrokerOptions bo;
-  bo.plugin_opts = {{"push_url", "http://127.0.0.1:" + m[1].str() + "/push"},
-                    {"push_secret", "s3cret"},
-                    {"push_coalesce_ms", "100"}};
+  bo.plugin_opts = {
+      {"push_url", "http://127.0.0.1:" + m[1].str() + "/push"}, {"push_secret", "s3cret"}, {"push_coalesce_ms", "100"}};
   it::Broker broker(bo);
   ASSERT_TRUE(broker.Start());
   it::CourierDevice phone(broker.port(), "bob", "bob-phone");
@@ -254,24 +256,23 @@ TEST(CliPushGatewayTest, PrintsThePushOfAnOfflineDevice) {
   ASSERT_TRUE(phone.Signal(reg));
   ASSERT_TRUE(phone.NextDeviceEvent([](const v1::Signal& s) { return s.id() == "reg"; }));
   phone.Disconnect();
-  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-u",
-                                         "alice", "-i", "alice-phone", "--to", "bob", "--id", "m-1", "hi"}));
+  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-u", "alice",
+                                         "-i", "alice-phone", "--to", "bob", "--id", "m-1", "hi"}));
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   auto line = gateway->WaitForLine("push ");
   ASSERT_TRUE(line) << Joined(gateway->lines());
-  EXPECT_EQ(*line, "push user=bob device=bob-phone app=chat token=tok-1 id=m-1 from=alice signal_offset=1 "
-                   "user_offset=1 count=1 undelivered=1 priority=0 key=bob/bob-phone/1 signature=ok");
+  EXPECT_EQ(*line,
+            "push user=bob device=bob-phone app=chat token=tok-1 id=m-1 from=alice signal_offset=1 "
+            "user_offset=1 count=1 undelivered=1 priority=0 key=bob/bob-phone/1 signature=ok");
   gateway->Signal(SIGTERM);
   EXPECT_EQ(gateway->Wait(), 0) << gateway->err();
 }
 
 TEST_F(CliTest, ChatSendsTypedLinesAndShowsTicks) {
-  auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i",
-                               "bob-phone", "--read"}));
+  auto bob = Child::Spawn(Cli({"listen", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-phone", "--read"}));
   ASSERT_TRUE(bob);
   ASSERT_TRUE(bob->WaitForLine("synced"));
-  auto chat = Child::Spawn(Cli({"chat", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "--to",
-                                "bob"}));
+  auto chat = Child::Spawn(Cli({"chat", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "--to", "bob"}));
   ASSERT_TRUE(chat);
   chat->WriteStdin("hi bob\n");
   auto line = chat->WaitForLine("> me #1: hi bob (sent)");
@@ -283,8 +284,8 @@ TEST_F(CliTest, ChatSendsTypedLinesAndShowsTicks) {
   EXPECT_NE(line->find("\"hi bob\""), std::string::npos) << *line;
 
   // A reply from bob shows up in the chat, marked read by it.
-  const RunResult reply = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "--to",
-                                   "alice", "hello", "alice"}));
+  const RunResult reply =
+      RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "--to", "alice", "hello", "alice"}));
   ASSERT_EQ(reply.exit_code, 0) << reply.err;
   line = chat->WaitForLine("< bob #2: hello alice");
   ASSERT_TRUE(line) << Joined(chat->lines());
@@ -313,13 +314,11 @@ TEST_F(CliTest, ExitCodes) {
   EXPECT_EQ(RunProcess(Cli({"send", "-p", p, "-u", "alice", "x"})).exit_code, 1) << "no --to";
   EXPECT_EQ(RunProcess(Cli({"send", "-p", "0", "-u", "a", "--to", "b", "x"})).exit_code, 1);
   EXPECT_EQ(RunProcess(Cli({"listen", "-u", "a", "--count", "x"})).exit_code, 1);
-  EXPECT_EQ(RunProcess(Cli({"send", "-u", "a", "--to", "b", "--cafile", "/nonexistent", "x"})).exit_code,
-            1)
+  EXPECT_EQ(RunProcess(Cli({"send", "-u", "a", "--to", "b", "--cafile", "/nonexistent", "x"})).exit_code, 1)
       << "unreadable CA file";
   // 2: nobody listens on the port.
   const std::string closed = std::to_string(proc::PickFreePort());
-  const RunResult down = RunProcess(Cli({"send", "-p", closed, "-u", "alice", "--to", "bob", "--timeout",
-                                  "1", "x"}));
+  const RunResult down = RunProcess(Cli({"send", "-p", closed, "-u", "alice", "--to", "bob", "--timeout", "1", "x"}));
   EXPECT_EQ(down.exit_code, 2) << down.err;
   EXPECT_NE(down.err.find("error: cannot connect"), std::string::npos) << down.err;
   // 3: the server rejects it.
@@ -330,8 +329,7 @@ TEST_F(CliTest, ExitCodes) {
   EXPECT_EQ(unknown.exit_code, 3);
   EXPECT_NE(unknown.err.find("error: unknown_offset"), std::string::npos) << unknown.err;
   // 4: listen --count not reached in time (connected, but nothing came).
-  const RunResult few = RunProcess(Cli({"listen", "-p", p, "-u", "alice", "--count", "1",
-                                        "--timeout", "2"}));
+  const RunResult few = RunProcess(Cli({"listen", "-p", p, "-u", "alice", "--count", "1", "--timeout", "2"}));
   EXPECT_EQ(few.exit_code, 4) << few.err;
   // 6: not a store.
   TempDir empty;

@@ -79,8 +79,8 @@ TEST_F(ClientTest, SendReceiveReceiptsAndActivity) {
   EXPECT_TRUE(Ready(received));
   ASSERT_TRUE(ra.WaitFor([&] {
     return std::any_of(ra.receipts.begin(), ra.receipts.end(), [&](const client::Receipt& x) {
-      return x.kind == client::Kind::kReceiver && x.id == r.id && x.state.received &&
-             !x.state.read && x.from.user == "bob";
+      return x.kind == client::Kind::kReceiver && x.id == r.id && x.state.received && !x.state.read &&
+             x.from.user == "bob";
     });
   }));
   auto read = bob.markRead(1);
@@ -161,8 +161,7 @@ TEST_F(ClientTest, MessageSentWhileBrokerIsDownIsDeliveredOnceAfterRestart) {
   EXPECT_GE(r.attempts, 1);
 
   ASSERT_TRUE(rb.WaitFor([&] {
-    return std::any_of(rb.messages.begin(), rb.messages.end(),
-                       [&](const client::Message& m) { return m.id == r.id; });
+    return std::any_of(rb.messages.begin(), rb.messages.end(), [&](const client::Message& m) { return m.id == r.id; });
   }));
   // Exactly one entry in each log, whatever the retries did.
   auto bob_head = bob.queryHead();
@@ -170,9 +169,7 @@ TEST_F(ClientTest, MessageSentWhileBrokerIsDownIsDeliveredOnceAfterRestart) {
   auto alice_head = alice.queryHead();
   EXPECT_EQ(Ready(alice_head), std::optional<int32_t>(1));
   const auto got = rb.Get(rb.messages);
-  EXPECT_EQ(std::count_if(got.begin(), got.end(),
-                          [&](const client::Message& m) { return m.id == r.id; }),
-            1);
+  EXPECT_EQ(std::count_if(got.begin(), got.end(), [&](const client::Message& m) { return m.id == r.id; }), 1);
 }
 
 TEST_F(ClientTest, OfflineClientGetsAllHundredOnceInOrder) {
@@ -258,9 +255,7 @@ TEST_F(ClientTest, CursorFileSurvivesAClientRestart) {
   EXPECT_NE(text.str().find("user=bob\n"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("device=bob-phone\n"), std::string::npos) << text.str();
   std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
-    files.push_back(e.path().filename());
-  }
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) { files.push_back(e.path().filename()); }
   EXPECT_EQ(files, std::vector<std::string>{"bob.cursor"}) << "no temporary file left";
 
   SendFrom("alice", "bob", 2, "later");  // while bob's client is not running
@@ -342,9 +337,7 @@ TEST_F(ClientTest, SecondClientWithTheSameIdIsReported) {
   second.start();
   auto reported = [](Recorder& r) {
     return std::any_of(r.errors.begin(), r.errors.end(),
-                       [](const client::ServerError& e) {
-                         return e.local && e.code == "unstable_connection";
-                       }) ||
+                       [](const client::ServerError& e) { return e.local && e.code == "unstable_connection"; }) ||
            r.Last() == ConnectionState::kFailed;
   };
   EXPECT_TRUE(r1.WaitFor([&] { return reported(r1); }, 20s));
@@ -448,13 +441,16 @@ TEST_F(RateLimitedClientTest, TransientErrorsAreRetriedUntilAccepted) {
   Client bob(ob);
   bob.start();
   for (int32_t offset = 1; offset <= 30; ++offset) bob.markRead(offset);
-  ASSERT_TRUE(ra.WaitFor([&] {
-    std::set<int32_t> read;
-    for (const auto& x : ra.receipts) {
-      if (x.kind == client::Kind::kReceiver && x.state.read) read.insert(x.offset);
-    }
-    return read.size() == 30;
-  }, 30s)) << "every receipt applied despite rate_limited";
+  ASSERT_TRUE(ra.WaitFor(
+      [&] {
+        std::set<int32_t> read;
+        for (const auto& x : ra.receipts) {
+          if (x.kind == client::Kind::kReceiver && x.state.read) read.insert(x.offset);
+        }
+        return read.size() == 30;
+      },
+      30s))
+      << "every receipt applied despite rate_limited";
   EXPECT_TRUE(ra.Get(ra.errors).empty());
 }
 
@@ -498,8 +494,8 @@ class GroupClientTest : public ClientTest {
     return b;
   }
   RunResult Admin(const std::string& user, std::vector<std::string> args) {
-    std::vector<std::string> argv = {COURIER_CLI_PATH, "admin", "-h", "127.0.0.1", "-p",
-                                     std::to_string(broker().port()), "-u", user};
+    std::vector<std::string> argv = {
+        COURIER_CLI_PATH, "admin", "-h", "127.0.0.1", "-p", std::to_string(broker().port()), "-u", user};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunProcess(argv);
   }
@@ -515,8 +511,7 @@ TEST_F(GroupClientTest, GroupMessageReachesEveryMemberWithReceiptCounts) {
   EXPECT_EQ(listed.out, "{\"groups\":[\"family\"]}\n");
   const RunResult group = Admin("admin", {"get-group", "family"});
   ASSERT_EQ(group.exit_code, 0) << group.err;
-  EXPECT_NE(group.out.find("\"members\":[\"alice\",\"bob\",\"carol\"]"), std::string::npos)
-      << group.out;
+  EXPECT_NE(group.out.find("\"members\":[\"alice\",\"bob\",\"carol\"]"), std::string::npos) << group.out;
   const RunResult denied = Admin("alice", {"list-groups"});
   EXPECT_EQ(denied.exit_code, 3) << denied.out << denied.err;
   const RunResult missing = Admin("admin", {"get-group", "nope"});
@@ -545,8 +540,7 @@ TEST_F(GroupClientTest, GroupMessageReachesEveryMemberWithReceiptCounts) {
   EXPECT_TRUE(Ready(read));
   ASSERT_TRUE(ra.WaitFor([&] {
     return std::any_of(ra.receipts.begin(), ra.receipts.end(), [&](const client::Receipt& x) {
-      return x.kind == client::Kind::kReceiver && x.id == r.id && x.from.user == "bob" &&
-             x.state.read;
+      return x.kind == client::Kind::kReceiver && x.id == r.id && x.from.user == "bob" && x.state.read;
     });
   }));
   for (const auto& x : ra.Get(ra.receipts)) {
@@ -574,10 +568,10 @@ class TlsClientTest : public ClientTest {
   void SetUp() override {
     tls_port_ = proc::PickFreePort();
     const std::string d = dir_.path();
-    const RunResult gen = RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                               "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
-                               "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                               "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
+    const RunResult gen =
+        RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
     ::chmod((d + "/key.pem").c_str(), 0644);
     ClientTest::SetUp();
@@ -585,8 +579,7 @@ class TlsClientTest : public ClientTest {
   }
   it::BrokerOptions BrokerOpts() const override {
     it::BrokerOptions b;
-    b.extra_config = {"listener " + std::to_string(tls_port_) + " 127.0.0.1",
-                      "certfile " + dir_.path() + "/cert.pem",
+    b.extra_config = {"listener " + std::to_string(tls_port_) + " 127.0.0.1", "certfile " + dir_.path() + "/cert.pem",
                       "keyfile " + dir_.path() + "/key.pem"};
     return b;
   }

@@ -30,9 +30,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {};
 TEST_P(Conformance, Trace) {
   const auto r = courier::testing::ReplayTraceFile(TraceDir() + "/" + GetParam());
   EXPECT_GT(r.steps, 0);
-  if (r.skipped > 0) {
-    RecordProperty("skipped_throws_steps", r.skipped);
-  }
+  if (r.skipped > 0) { RecordProperty("skipped_throws_steps", r.skipped); }
   for (const auto& f : r.failures) ADD_FAILURE() << r.name << ": " << f;
 }
 

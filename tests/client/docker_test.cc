@@ -59,8 +59,7 @@ TEST(DockerEntrypoint, StartsTheImageConfigurationAndAMessageGoesThrough) {
   ASSERT_TRUE(proc::WaitForPort(port, 10s)) << "exit " << broker->Wait(1s) << "\n" << broker->err();
 
   const std::string conf = ReadText(run + "/courier-mosquitto.conf");
-  EXPECT_NE(conf.find("listener " + std::to_string(port) + " 127.0.0.1\n"), std::string::npos)
-      << conf;
+  EXPECT_NE(conf.find("listener " + std::to_string(port) + " 127.0.0.1\n"), std::string::npos) << conf;
   EXPECT_NE(conf.find("plugin " + std::string(COURIER_PLUGIN_PATH) + "\n"), std::string::npos);
   EXPECT_NE(conf.find("plugin_opt_db_path " + data + "/db\n"), std::string::npos);
   EXPECT_NE(conf.find("per_listener_settings false\n"), std::string::npos);
@@ -108,9 +107,9 @@ TEST(DockerEntrypoint, RunsAGivenCommandInstead) {
 
 TEST(DockerEntrypoint, RefusesAMissingConfiguration) {
   TempDir dir;
-  const RunResult r = RunProcess({"/bin/sh", kEntrypoint}, "", 10s,
-                          {"COURIER_CONFIG=" + dir.path() + "/none.conf",
-                           "COURIER_DATA_DIR=" + dir.path() + "/data"});
+  const RunResult r =
+      RunProcess({"/bin/sh", kEntrypoint}, "", 10s,
+                 {"COURIER_CONFIG=" + dir.path() + "/none.conf", "COURIER_DATA_DIR=" + dir.path() + "/data"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
 }

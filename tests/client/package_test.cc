@@ -30,8 +30,7 @@ std::string Find(const std::string& root, const std::string& name) {
 TEST(Package, InstalledLibraryWorksThroughFindPackage) {
   TempDir dir;
   const std::string prefix = dir.path() + "/prefix";
-  const RunResult install =
-      RunProcess({COURIER_CMAKE, "--install", COURIER_BINARY_DIR, "--prefix", prefix}, "", 60s);
+  const RunResult install = RunProcess({COURIER_CMAKE, "--install", COURIER_BINARY_DIR, "--prefix", prefix}, "", 60s);
   ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
 
   EXPECT_TRUE(fs::exists(prefix + "/include/courier/client.h"));
@@ -46,9 +45,12 @@ TEST(Package, InstalledLibraryWorksThroughFindPackage) {
   EXPECT_NE(text.str().find("\nplugin " + plugin + "\n"), std::string::npos) << text.str();
 
   const std::string build = dir.path() + "/build";
-  std::vector<std::string> args = {COURIER_CMAKE, "-S",
+  std::vector<std::string> args = {COURIER_CMAKE,
+                                   "-S",
                                    std::string(COURIER_SOURCE_DIR) + "/tests/client/package",
-                                   "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix,
+                                   "-B",
+                                   build,
+                                   "-DCMAKE_PREFIX_PATH=" + prefix,
                                    "-DCMAKE_BUILD_TYPE=Release"};
   if (const std::string flags = COURIER_PACKAGE_CXX_FLAGS; !flags.empty()) {
     args.push_back("-DCMAKE_CXX_FLAGS=" + flags);
@@ -61,8 +63,7 @@ TEST(Package, InstalledLibraryWorksThroughFindPackage) {
 
   it::Broker broker;
   ASSERT_TRUE(broker.Start());
-  const RunResult hello =
-      RunProcess({build + "/hello_courier", "127.0.0.1", std::to_string(broker.port())}, "", 20s);
+  const RunResult hello = RunProcess({build + "/hello_courier", "127.0.0.1", std::to_string(broker.port())}, "", 20s);
   EXPECT_EQ(hello.exit_code, 0) << hello.err;
   EXPECT_EQ(hello.out, "version=0.1.0 ok=1 offset=1\nreceived \"hello from an installed Courier\"\n");
 }

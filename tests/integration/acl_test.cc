@@ -66,8 +66,7 @@ TEST_F(AclTest, CannotSendOrSignalAsAnotherUser) {
   ASSERT_TRUE(c1->Signal(own));
   ASSERT_TRUE(a1->NextEvent(NoticeFor("real2", kReceiver))) << a1->Pending();
   for (const auto& e : a1->DrainEvents()) {
-    EXPECT_FALSE(e.id() == "real" && e.signal_type() == kReceiver)
-        << "forged receipt reached alice: " << Describe(e);
+    EXPECT_FALSE(e.id() == "real" && e.signal_type() == kReceiver) << "forged receipt reached alice: " << Describe(e);
   }
 }
 
@@ -75,8 +74,8 @@ TEST_F(AclTest, WildcardsAcrossUsersAreRefusedOwnAreFine) {
   auto* a1 = Online("alice", "a1");
   ASSERT_TRUE(a1);
   TestClient& c = a1->client();
-  for (const char* filter : {"msg/#", "msg/+/inbox", "msg/bob/#", "#", "msg/alice/devices/a2/inbox",
-                             "msg/alice/send", "msg/alice/signal"}) {
+  for (const char* filter :
+       {"msg/#", "msg/+/inbox", "msg/bob/#", "#", "msg/alice/devices/a2/inbox", "msg/alice/send", "msg/alice/signal"}) {
     int granted = -1;
     ASSERT_TRUE(c.SubscribeGranted(filter, 1, &granted));
     EXPECT_EQ(granted, 0x80) << filter << " should be refused";

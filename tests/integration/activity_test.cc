@@ -66,8 +66,7 @@ TEST_F(ActivityTest, ActivityIsNotStored) {
   auto* b1 = Online("bob", "b1");
   ASSERT_TRUE(a1 && b1);
   ASSERT_TRUE(a1->Signal(Activity("bob", kTyping)));
-  ASSERT_TRUE(b1->NextEvent([](const v1::Signal& s) { return s.status() == kTyping; }))
-      << b1->Pending();
+  ASSERT_TRUE(b1->NextEvent([](const v1::Signal& s) { return s.status() == kTyping; })) << b1->Pending();
 
   // Neither log has an entry.
   for (auto* d : {a1, b1}) {

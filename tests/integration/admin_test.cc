@@ -33,8 +33,7 @@ class AdminTest : public FeatureTest {
 
   // Checks an error response: exactly command, correlationData and a
   // non-empty error containing `part`.
-  static void ExpectError(const json& r, const std::string& command, const std::string& c,
-                          const std::string& part) {
+  static void ExpectError(const json& r, const std::string& command, const std::string& c, const std::string& part) {
     ASSERT_TRUE(r.is_object()) << r.dump();
     EXPECT_EQ(r.size(), 3u) << r.dump();
     EXPECT_EQ(r.value("command", ""), command) << r.dump();
@@ -51,12 +50,11 @@ TEST_F(AdminTest, GroupCommandsRoundTrip) {
   // createGroup
   EXPECT_EQ(One({{"command", "createGroup"}, {"group", "g1"}, {"members", {"alice", "bob", "carol"}}}, "c1"),
             json::parse(R"({"command":"createGroup","correlationData":"c1"})"));
-  ExpectError(One({{"command", "createGroup"}, {"group", "g1"}, {"members", {"alice"}}}, "c2"),
-              "createGroup", "c2", "g1");
+  ExpectError(One({{"command", "createGroup"}, {"group", "g1"}, {"members", {"alice"}}}, "c2"), "createGroup", "c2",
+              "g1");
   ExpectError(One({{"command", "createGroup"}, {"group", "big"}, {"members", {"a", "b", "c", "d"}}}, "c3"),
               "createGroup", "c3", "3");
-  ExpectError(One({{"command", "createGroup"}, {"group", "bad/name"}}, "c4"), "createGroup", "c4",
-              "group");
+  ExpectError(One({{"command", "createGroup"}, {"group", "bad/name"}}, "c4"), "createGroup", "c4", "group");
   EXPECT_EQ(One({{"command", "createGroup"}, {"group", "g0"}}, "c5"),
             json::parse(R"({"command":"createGroup","correlationData":"c5"})"));
   // listGroups, getGroup
@@ -77,18 +75,17 @@ TEST_F(AdminTest, GroupCommandsRoundTrip) {
                             "data":{"group":"g1","members":["alice","bob","carol"],"userOffset":2}})"));
 
   // addGroupMember / removeGroupMember, with the size limit (3).
-  ExpectError(One({{"command", "addGroupMember"}, {"group", "g1"}, {"user", "dave"}}, "a1"),
-              "addGroupMember", "a1", "3");
+  ExpectError(One({{"command", "addGroupMember"}, {"group", "g1"}, {"user", "dave"}}, "a1"), "addGroupMember", "a1",
+              "3");
   EXPECT_EQ(One({{"command", "removeGroupMember"}, {"group", "g1"}, {"user", "carol"}}, "r1"),
             json::parse(R"({"command":"removeGroupMember","correlationData":"r1"})"));
-  ExpectError(One({{"command", "removeGroupMember"}, {"group", "g1"}, {"user", "carol"}}, "r2"),
-              "removeGroupMember", "r2", "carol");
+  ExpectError(One({{"command", "removeGroupMember"}, {"group", "g1"}, {"user", "carol"}}, "r2"), "removeGroupMember",
+              "r2", "carol");
   EXPECT_EQ(One({{"command", "addGroupMember"}, {"group", "g1"}, {"user", "dave"}}, "a2"),
             json::parse(R"({"command":"addGroupMember","correlationData":"a2"})"));
-  ExpectError(One({{"command", "addGroupMember"}, {"group", "nosuch"}, {"user", "dave"}}, "a3"),
-              "addGroupMember", "a3", "nosuch");
-  ExpectError(One({{"command", "addGroupMember"}, {"group", "g1"}}, "a4"), "addGroupMember", "a4",
-              "user");
+  ExpectError(One({{"command", "addGroupMember"}, {"group", "nosuch"}, {"user", "dave"}}, "a3"), "addGroupMember", "a3",
+              "nosuch");
+  ExpectError(One({{"command", "addGroupMember"}, {"group", "g1"}}, "a4"), "addGroupMember", "a4", "user");
   EXPECT_EQ(One({{"command", "getGroup"}, {"group", "g1"}}, "g4"),
             json::parse(R"({"command":"getGroup","correlationData":"g4",
                             "data":{"group":"g1","members":["alice","bob","dave"],"userOffset":2}})"));
@@ -156,10 +153,9 @@ TEST_F(AdminTest, GetStatsCountsTraffic) {
   const json& d = r["data"];
   std::set<std::string> keys;
   for (auto it = d.begin(); it != d.end(); ++it) keys.insert(it.key());
-  EXPECT_EQ(keys, (std::set<std::string>{"accepted", "duplicates", "deliveries", "receipts", "expired",
-                                         "trimmed", "relayed", "errors", "commits", "commitMicrosTotal",
-                                         "commitMicrosMax", "commitMicrosLast", "commitMicrosMean",
-                                         "heapInUseBytes"}))
+  EXPECT_EQ(keys, (std::set<std::string>{"accepted", "duplicates", "deliveries", "receipts", "expired", "trimmed",
+                                         "relayed", "errors", "commits", "commitMicrosTotal", "commitMicrosMax",
+                                         "commitMicrosLast", "commitMicrosMean", "heapInUseBytes"}))
       << d.dump();
   EXPECT_EQ(d["accepted"], 2) << d.dump();
   EXPECT_EQ(d["duplicates"], 1) << d.dump();

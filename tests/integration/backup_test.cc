@@ -64,8 +64,7 @@ TEST(BackupTest, CopyOfLiveStoreRestoresEverythingAckedBeforeIt) {
   std::vector<std::unique_ptr<LoadSender>> senders;
   std::vector<AsyncDevice*> devices;
   for (const std::string u : {"alice", "carol"}) {
-    senders.push_back(std::make_unique<LoadSender>(u, u + "-phone", std::vector<std::string>{"bob"},
-                                                   16, 256, 2s));
+    senders.push_back(std::make_unique<LoadSender>(u, u + "-phone", std::vector<std::string>{"bob"}, 16, 256, 2s));
     devices.push_back(&senders.back()->device());
   }
   auto step = [&] {

@@ -62,10 +62,9 @@ class CoexistenceTest : public ::testing::TestWithParam<Deployment> {
   }
   TestClient* Client(const std::string& user, const std::string& id) {
     clients_.push_back(std::make_unique<TestClient>());
-    auto r = clients_.back()->Connect(broker_->port(), Login{.username = user,
-                                                             .password = broker_->Login(user, id).password,
-                                                             .client_id = id,
-                                                             .protocol = kMqtt5});
+    auto r = clients_.back()->Connect(
+        broker_->port(),
+        Login{.username = user, .password = broker_->Login(user, id).password, .client_id = id, .protocol = kMqtt5});
     if (!r) {
       ADD_FAILURE() << r.message();
       return nullptr;
@@ -116,11 +115,16 @@ TEST_P(CoexistenceTest, AclMatrixOfThePrefix) {
   TestClient* alice = Client("alice", "a1");
   ASSERT_TRUE(b1 && alice);
   const std::vector<std::pair<std::string, int>> subscribe = {
-      {"msg/alice/inbox", 1},           {"msg/alice/events", 1},
-      {"msg/alice/devices/a1/inbox", 1}, {"msg/alice/#", 1},
-      {"msg/bob/inbox", kRcNotAuthorized}, {"msg/bob/events", kRcNotAuthorized},
-      {"msg/bob/devices/b1/inbox", kRcNotAuthorized}, {"msg/alice/devices/a2/inbox", kRcNotAuthorized},
-      {"msg/alice/send", kRcNotAuthorized}, {"msg/#", kRcNotAuthorized},
+      {"msg/alice/inbox", 1},
+      {"msg/alice/events", 1},
+      {"msg/alice/devices/a1/inbox", 1},
+      {"msg/alice/#", 1},
+      {"msg/bob/inbox", kRcNotAuthorized},
+      {"msg/bob/events", kRcNotAuthorized},
+      {"msg/bob/devices/b1/inbox", kRcNotAuthorized},
+      {"msg/alice/devices/a2/inbox", kRcNotAuthorized},
+      {"msg/alice/send", kRcNotAuthorized},
+      {"msg/#", kRcNotAuthorized},
       {"msg/+/inbox", kRcNotAuthorized},
   };
   for (const auto& [filter, want] : subscribe) {
@@ -129,8 +133,8 @@ TEST_P(CoexistenceTest, AclMatrixOfThePrefix) {
     EXPECT_EQ(granted, want) << "subscribe " << filter << " in " << Name(GetParam());
   }
   const std::string bytes = Bytes(NewMessage("forged", "bob", "x"));
-  for (const char* topic : {"msg/bob/send", "msg/bob/signal", "msg/bob/inbox", "msg/bob/events",
-                            "msg/alice/inbox", "msg/bob/devices/b1/inbox"}) {
+  for (const char* topic : {"msg/bob/send", "msg/bob/signal", "msg/bob/inbox", "msg/bob/events", "msg/alice/inbox",
+                            "msg/bob/devices/b1/inbox"}) {
     int reason = -1;
     ASSERT_TRUE(alice->Publish(topic, bytes, 1, &reason)) << topic;
     EXPECT_EQ(reason, kRcNotAuthorized) << "publish " << topic << " in " << Name(GetParam());
@@ -175,14 +179,13 @@ TEST_P(CoexistenceTest, StartupLogSaysWhatHappensOutsideThePrefix) {
   EXPECT_EQ(CountOf(log, "is listed before Courier"), GetParam() == Deployment::kDynsecFirst ? 1 : 0) << log;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDeployments, CoexistenceTest, ::testing::ValuesIn(AllDeployments()),
-                         [](const auto& info) {
-                           std::string n = Name(info.param);
-                           for (char& c : n) {
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllDeployments, CoexistenceTest, ::testing::ValuesIn(AllDeployments()), [](const auto& info) {
+  std::string n = Name(info.param);
+  for (char& c : n) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return n;
+});
 
 // An explicit `defer` on a broker with nothing else: topics close, and the
 // log says so and names the option.

@@ -45,7 +45,9 @@ TEST_P(CompatTest, SameWithAndWithoutCourier) {
   EXPECT_EQ(with_courier, without_courier) << "with Courier:\n"
                                            << Show(with_courier) << "without Courier:\n"
                                            << Show(without_courier);
-  EXPECT_EQ(without_courier, expected) << "without Courier:\n" << Show(without_courier) << "expected:\n" << Show(expected);
+  EXPECT_EQ(without_courier, expected) << "without Courier:\n"
+                                       << Show(without_courier) << "expected:\n"
+                                       << Show(expected);
   EXPECT_EQ(with_courier, expected) << "with Courier:\n" << Show(with_courier) << "expected:\n" << Show(expected);
   if (HasFailure()) ADD_FAILURE() << "broker log with Courier:\n" << with.broker().log();
 }

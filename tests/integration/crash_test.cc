@@ -64,9 +64,7 @@ uint64_t Seed() {
   return (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
 }
 
-std::string Tail(const std::string& s, size_t n) {
-  return s.size() <= n ? s : "...\n" + s.substr(s.size() - n);
-}
+std::string Tail(const std::string& s, size_t n) { return s.size() <= n ? s : "...\n" + s.substr(s.size() - n); }
 
 class CrashTest : public ::testing::TestWithParam<const char*> {
  protected:
@@ -74,8 +72,8 @@ class CrashTest : public ::testing::TestWithParam<const char*> {
 
   void TearDown() override {
     if (HasFailure() && broker_) {
-      std::fprintf(stderr, "----- broker log tail (dir %s) -----\n%s\n-----\n",
-                   broker_->data_dir().c_str(), Tail(broker_->log(), 8000).c_str());
+      std::fprintf(stderr, "----- broker log tail (dir %s) -----\n%s\n-----\n", broker_->data_dir().c_str(),
+                   Tail(broker_->log(), 8000).c_str());
     }
   }
 
@@ -139,8 +137,8 @@ class CrashTest : public ::testing::TestWithParam<const char*> {
       if (TotalInFlight() > 0) ++kills_with_unacked_;
       broker_->Kill9();
       ++kills_;
-      std::printf("[crash] kill %2d: acked so far %zu, unacknowledged in flight %zu\n", kills_,
-                  TotalAcked(), TotalInFlight());
+      std::printf("[crash] kill %2d: acked so far %zu, unacknowledged in flight %zu\n", kills_, TotalAcked(),
+                  TotalInFlight());
       std::fflush(stdout);
       ASSERT_TRUE(broker_->Restart());
       next_kill = Clock::now() + milliseconds(uptime(rng_));
@@ -152,13 +150,11 @@ class CrashTest : public ::testing::TestWithParam<const char*> {
   void DrainInFlight() {
     for (auto& s : senders_) s->set_generating(false);
     const auto drain_until = Clock::now() + kDrainLimit;
-    auto all_idle = [&] {
-      return std::all_of(senders_.begin(), senders_.end(), [](auto& s) { return s->idle(); });
-    };
+    auto all_idle = [&] { return std::all_of(senders_.begin(), senders_.end(), [](auto& s) { return s->idle(); }); };
     while (!all_idle() && Clock::now() < drain_until) Step();
     for (auto& s : senders_) {
-      EXPECT_TRUE(s->idle()) << s->user() << " still has " << s->in_flight()
-                             << " unacknowledged messages after " << kDrainLimit.count() << " s";
+      EXPECT_TRUE(s->idle()) << s->user() << " still has " << s->in_flight() << " unacknowledged messages after "
+                             << kDrainLimit.count() << " s";
     }
     ASSERT_TRUE(all_idle());
   }
@@ -195,8 +191,7 @@ class CrashTest : public ::testing::TestWithParam<const char*> {
       }
     }
     for (auto& r : receivers_) {
-      EXPECT_TRUE(r->caught_up()) << r->user() << ": holds 1.." << r->contiguous() << ", head "
-                                  << r->head();
+      EXPECT_TRUE(r->caught_up()) << r->user() << ": holds 1.." << r->contiguous() << ", head " << r->head();
     }
     for (auto& s : senders_) s->device().Drop();
     for (auto& r : receivers_) r->device().Drop();
@@ -347,15 +342,12 @@ class CrashTest : public ::testing::TestWithParam<const char*> {
     for (auto& r : receivers_) {
       const auto& log = logs_[r->user()];
       for (const auto& [offset, m] : r->held()) {
-        const bool same = offset >= 1 && static_cast<size_t>(offset) <= log.size() &&
-                          log[offset - 1].id() == m.id() &&
+        const bool same = offset >= 1 && static_cast<size_t>(offset) <= log.size() && log[offset - 1].id() == m.id() &&
                           log[offset - 1].from().user() == m.from().user();
         if (!same && ++taken_back_ <= 10) {
-          ADD_FAILURE() << r->user() << " received " << Describe(m) << " but offset " << offset
-                        << " of its log holds "
-                        << (static_cast<size_t>(offset) <= log.size() && offset >= 1
-                                ? Describe(log[offset - 1])
-                                : std::string("nothing"));
+          ADD_FAILURE() << r->user() << " received " << Describe(m) << " but offset " << offset << " of its log holds "
+                        << (static_cast<size_t>(offset) <= log.size() && offset >= 1 ? Describe(log[offset - 1])
+                                                                                     : std::string("nothing"));
         }
       }
     }
@@ -394,13 +386,12 @@ class CrashTest : public ::testing::TestWithParam<const char*> {
         "[crash] receivers: live=%llu pulled=%llu redelivered_and_dropped=%llu\n"
         "[crash] lost=%zu duplicated=%zu gaps=%zu taken_back=%zu\n",
         GetParam(), static_cast<unsigned long long>(seed_), kills_, kills_with_unacked_,
-        static_cast<long long>(chaos_ms_), static_cast<long long>(total_ms), acked_.size(), stored_,
-        device_copies_, static_cast<unsigned long long>(sends),
-        static_cast<unsigned long long>(retries), static_cast<unsigned long long>(retries_after_stored),
-        static_cast<unsigned long long>(repeat_acks), static_cast<unsigned long long>(transient),
-        static_cast<unsigned long long>(live), static_cast<unsigned long long>(pulled),
-        static_cast<unsigned long long>(redelivered), missing_, duplicates_, gap_or_reuse_,
-        taken_back_);
+        static_cast<long long>(chaos_ms_), static_cast<long long>(total_ms), acked_.size(), stored_, device_copies_,
+        static_cast<unsigned long long>(sends), static_cast<unsigned long long>(retries),
+        static_cast<unsigned long long>(retries_after_stored), static_cast<unsigned long long>(repeat_acks),
+        static_cast<unsigned long long>(transient), static_cast<unsigned long long>(live),
+        static_cast<unsigned long long>(pulled), static_cast<unsigned long long>(redelivered), missing_, duplicates_,
+        gap_or_reuse_, taken_back_);
     std::fflush(stdout);
     RecordProperty("seed", std::to_string(seed_));
     RecordProperty("kills", kills_);

@@ -78,9 +78,7 @@ TEST_F(DedupTest, SameIdTwiceInOneBurstStoresOnce) {
   EXPECT_EQ(next->signal_offset(), 2);
   ASSERT_TRUE(b1->NextInbox(WithId("after-burst"))) << b1->Pending();
   auto copies = b1->DrainInbox();
-  EXPECT_EQ(std::count_if(copies.begin(), copies.end(),
-                          [](const v1::Message& m) { return m.id() == "burst"; }),
-            1)
+  EXPECT_EQ(std::count_if(copies.begin(), copies.end(), [](const v1::Message& m) { return m.id() == "burst"; }), 1)
       << "bob must get exactly one copy";
 }
 

@@ -10,7 +10,10 @@ namespace courier::it {
 namespace {
 
 // Bytes that do not parse as any protobuf: field 1, length 5, two bytes.
-const std::string kGarbage("\x0a\x05" "ab", 4);
+const std::string kGarbage(
+    "\x0a\x05"
+    "ab",
+    4);
 
 class ErrorsTest : public CourierTest {
  protected:
@@ -104,7 +107,6 @@ TEST_F(ErrorsTest, UnknownGroup) {
   ExpectNothingStored();
 }
 
-
 TEST_F(ErrorsTest, IdConflict) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("same", "bob", "first")));
@@ -171,8 +173,7 @@ TEST_F(ErrorsTest, InvalidStatus) {
   EXPECT_TRUE(GotPermanentError(*a1, "st9", "invalid_status"));
   // Not forwarded. Sentinel: a valid activity.
   ASSERT_TRUE(a1->Signal(Activity("bob", kTyping)));
-  ASSERT_TRUE(b1->NextEvent([](const v1::Signal& e) { return e.status() == kTyping; }))
-      << b1->Pending();
+  ASSERT_TRUE(b1->NextEvent([](const v1::Signal& e) { return e.status() == kTyping; })) << b1->Pending();
   for (const auto& e : b1->DrainEvents()) EXPECT_NE(e.status(), 9) << Describe(e);
 }
 
@@ -237,9 +238,7 @@ class StoreFullTest : public ErrorsTest {
  protected:
   BrokerOptions Options() const override {
     BrokerOptions o;
-    o.plugin_opts = {{"map_size_mb", "1"},
-                     {"max_map_size_mb", "1"},
-                     {"max_payload_bytes", "1000000"}};
+    o.plugin_opts = {{"map_size_mb", "1"}, {"max_map_size_mb", "1"}, {"max_payload_bytes", "1000000"}};
     return o;
   }
 };

@@ -145,9 +145,7 @@ TEST_F(NoDefaultExpiryTest, ZeroNeverExpires) {
   ASSERT_TRUE(SendAndWaitAck(*a1, Expiring("short", "bob", 1)));
   // Sentinel: "short" expires; "forever" did not before it, nor with it.
   ASSERT_TRUE(a1->NextEvent(ExpiredFor("short"))) << a1->Pending();
-  for (const auto& e : a1->DrainEvents()) {
-    EXPECT_FALSE(e.type() == kError) << "unexpected: " << Describe(e);
-  }
+  for (const auto& e : a1->DrainEvents()) { EXPECT_FALSE(e.type() == kError) << "unexpected: " << Describe(e); }
   auto* b1 = Online("bob", "b1");
   ASSERT_TRUE(b1);
   auto r = Pull(*b1, 0);

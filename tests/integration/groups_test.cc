@@ -13,9 +13,8 @@ namespace {
 class GroupsTest : public FeatureTest {};
 
 auto ActivityFrom(std::string user, int status) {
-  return [user = std::move(user), status](const v1::Signal& s) {
-    return s.status() == status && s.from().user() == user;
-  };
+  return
+      [user = std::move(user), status](const v1::Signal& s) { return s.status() == status && s.from().user() == user; };
 }
 
 TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffsets) {
@@ -55,9 +54,15 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
   {
     auto got = a2->client().WaitForCount(a2->inbox(), 3);
     ASSERT_EQ(got.size(), 3u) << a2->Pending();
-    struct Want { const char* id; int type; int offset; int user_offset; const char* from; };
-    const Want want[] = {{"g-1", kDevice, 1, 1, "alice"}, {"g-2", kDevice, 2, 2, "alice"},
-                         {"g-3", kReceiver, 3, 3, "bob"}};
+    struct Want {
+      const char* id;
+      int type;
+      int offset;
+      int user_offset;
+      const char* from;
+    };
+    const Want want[] = {
+        {"g-1", kDevice, 1, 1, "alice"}, {"g-2", kDevice, 2, 2, "alice"}, {"g-3", kReceiver, 3, 3, "bob"}};
     for (size_t i = 0; i < 3; ++i) {
       auto m = ParseMessage(got[i].payload);
       ASSERT_TRUE(m);
@@ -75,9 +80,12 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
   {
     auto got = b2->client().WaitForCount(b2->inbox(), 4);
     ASSERT_EQ(got.size(), 4u) << b2->Pending();
-    struct Want { const char* id; int type; int offset; };
-    const Want want[] = {{"pre", kDevice, 1}, {"g-1", kReceiver, 2}, {"g-2", kReceiver, 3},
-                         {"g-3", kDevice, 4}};
+    struct Want {
+      const char* id;
+      int type;
+      int offset;
+    };
+    const Want want[] = {{"pre", kDevice, 1}, {"g-1", kReceiver, 2}, {"g-2", kReceiver, 3}, {"g-3", kDevice, 4}};
     for (size_t i = 0; i < 4; ++i) {
       auto m = ParseMessage(got[i].payload);
       ASSERT_TRUE(m);

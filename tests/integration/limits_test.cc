@@ -22,8 +22,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -33,8 +32,7 @@ int64_t NowMs() {
                                       bool transient) {
   auto s = d.NextDeviceEvent(AnyError());
   if (!s) {
-    return ::testing::AssertionFailure() << "no error Signal (expected " << code << " for '" << id
-                                         << "'); queued:\n"
+    return ::testing::AssertionFailure() << "no error Signal (expected " << code << " for '" << id << "'); queued:\n"
                                          << d.Pending();
   }
   const std::string prefix = code + ": ";
@@ -114,17 +112,16 @@ void SetEncrypted(v1::Message& m, const std::string& v) { m.set_encrypted(v); }
 void SetSignature(v1::Message& m, const std::string& v) { m.set_signature(v); }
 
 const std::vector<std::string> kBadBase64 = {
-    "abc",       // not a multiple of 4
-    "ab!d",      // not in the alphabet
-    "YW-j",      // base64url, not the standard alphabet
+    "abc",   // not a multiple of 4
+    "ab!d",  // not in the alphabet
+    "YW-j",  // base64url, not the standard alphabet
     "YW_j",
-    "Y===",      // three padding characters
+    "Y===",  // three padding characters
     "====",
     "=YWJ",      // padding first
     "YQ==YQ==",  // padding in the middle
     "YWJj\n",    // whitespace
-    "YW Jj",
-    std::string("YW\0j", 4),
+    "YW Jj",    std::string("YW\0j", 4),
 };
 const std::vector<std::string> kGoodBase64 = {"", "YWJj", "YQ==", "YWI=", "+/+/", "AAAAAAAA"};
 
@@ -132,7 +129,8 @@ TEST_F(LimitCodesTest, InvalidEncryptionType) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   std::vector<v1::Message> bad, good;
   int i = 0;
-  for (const std::string& v : std::vector<std::string>{"rot13", "aes256", "NONE", " none", "E2E ", "AES-256", std::string("none\0", 5)}) {
+  for (const std::string& v :
+       std::vector<std::string>{"rot13", "aes256", "NONE", " none", "E2E ", "AES-256", std::string("none\0", 5)}) {
     bad.push_back(With("bad-enc-" + std::to_string(i++), SetEncType, v));
   }
   for (const std::string v : {"", "none", "AES256", "E2E", "CUSTOM"}) {
@@ -181,8 +179,8 @@ TEST_F(LimitCodesTest, InvalidTimestampDefaultSkewOneDay) {
   const int64_t day_ms = 86400LL * 1000;
   std::vector<v1::Message> bad, good;
   int i = 0;
-  for (int64_t t : {int64_t{-1}, -day_ms, int64_t{LLONG_MIN}, now + day_ms + 60'000, now + 10 * day_ms,
-                    int64_t{LLONG_MAX}}) {
+  for (int64_t t :
+       {int64_t{-1}, -day_ms, int64_t{LLONG_MIN}, now + day_ms + 60'000, now + 10 * day_ms, int64_t{LLONG_MAX}}) {
     v1::Message m = NewMessage("bad-ts-" + std::to_string(i++), "bob", "p");
     m.set_timestamp(t);
     bad.push_back(m);
@@ -360,8 +358,7 @@ TEST_F(RateLimitTest, OverLimitIsTransientOthersUnaffectedRetrySucceedsOnce) {
   want.push_back("from-b1");  // bob's own DEVICE copy of his message to alice
   want.push_back(retry);
   if (second.acked) want.push_back("r-again");
-  EXPECT_EQ(dup->signal_offset(), first.signal->signal_offset())
-      << "a repeated id is answered with the original ack";
+  EXPECT_EQ(dup->signal_offset(), first.signal->signal_offset()) << "a repeated id is answered with the original ack";
   ExpectBobsLog(want);
 }
 
@@ -395,18 +392,14 @@ TEST_F(RateLimitTest, SignalsCountAndGetTheErrorWithTheirId) {
   }
   EXPECT_GE(responses, 2);
   EXPECT_LE(responses, 2 + elapsed_s + 1e-9);
-  if (elapsed_s < 2) {
-    EXPECT_GE(limited, 1);
-  }
+  if (elapsed_s < 2) { EXPECT_GE(limited, 1); }
 }
 
 // Off by default: a fast burst all goes through.
 TEST_F(LimitCodesTest, NoRateLimitByDefault) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(a1->Send(NewMessage("f" + std::to_string(i), "bob", "x")));
-  for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(a1->NextEvent(SenderAckFor("f" + std::to_string(i)))) << a1->Pending();
-  }
+  for (int i = 0; i < 30; ++i) { ASSERT_TRUE(a1->NextEvent(SenderAckFor("f" + std::to_string(i)))) << a1->Pending(); }
   for (const auto& e : a1->DrainDeviceEvents()) ADD_FAILURE() << Describe(e);
 }
 

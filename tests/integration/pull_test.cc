@@ -102,9 +102,7 @@ TEST_F(PullTest, PushRequestReturnsTheHeadOnly) {
   push.set_signal_request(kPush);
   push.set_id("head?");
   ASSERT_TRUE(b1->Signal(push));
-  auto resp = b1->NextDeviceEvent([](const v1::Signal& s) {
-    return s.type() == kResponse && s.id() == "head?";
-  });
+  auto resp = b1->NextDeviceEvent([](const v1::Signal& s) { return s.type() == kResponse && s.id() == "head?"; });
   ASSERT_TRUE(resp) << b1->Pending();
   EXPECT_FALSE(resp->has_error()) << Describe(*resp);
   EXPECT_EQ(resp->signal_offset(), 3);
@@ -252,9 +250,7 @@ TEST_F(PullTest, ReceiptOnOwnDeviceCopyMovesCursorOnly) {
   ASSERT_TRUE(b1->Signal(real));
   ASSERT_TRUE(a1->NextEvent(NoticeFor("m2", kReceiver))) << a1->Pending();
   ASSERT_TRUE(b1->NextEvent(NoticeFor("m2", kDevice))) << b1->Pending();
-  for (const auto& e : a1->DrainEvents()) {
-    EXPECT_FALSE(e.id() == "m1" && e.signal_type() != kSender) << Describe(e);
-  }
+  for (const auto& e : a1->DrainEvents()) { EXPECT_FALSE(e.id() == "m1" && e.signal_type() != kSender) << Describe(e); }
   for (const auto& e : b1->DrainEvents()) EXPECT_NE(e.id(), "m1") << Describe(e);
   for (const auto& e : a1->DrainDeviceEvents()) EXPECT_FALSE(e.has_error()) << Describe(e);
 }

@@ -92,9 +92,7 @@ TEST_F(RestartTest, ReceiptsAndCursorsSurviveKill9) {
   auto* a1 = Online("alice", "a1");
   auto* b1 = Online("bob", "b1");
   ASSERT_TRUE(a1 && b1);
-  for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("c" + std::to_string(i), "bob", "x")));
-  }
+  for (int i = 1; i <= 3; ++i) { ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("c" + std::to_string(i), "bob", "x"))); }
   v1::Signal read = Receipt(2, true, true);
   read.set_id("c2");
   ASSERT_TRUE(b1->Signal(read));
@@ -131,9 +129,7 @@ TEST_F(RestartTest, RetryAfterKillMidBurstLeavesExactlyOneEntryEach) {
   ASSERT_TRUE(a1);
   constexpr int kCount = 40;
   std::vector<v1::Message> msgs;
-  for (int i = 1; i <= kCount; ++i) {
-    msgs.push_back(NewMessage("b" + std::to_string(i), "bob", std::to_string(i)));
-  }
+  for (int i = 1; i <= kCount; ++i) { msgs.push_back(NewMessage("b" + std::to_string(i), "bob", std::to_string(i))); }
   // Fire and kill at once: some may be committed, some not; which ones
   // depends on timing, the outcome after the retry must not.
   for (const auto& m : msgs) ASSERT_TRUE(a1->client().Publish(SendTopic("alice"), Bytes(m), 0));

@@ -45,9 +45,7 @@ TEST_F(RetentionTest, TrimsOnlyWhatEveryDeviceHas) {
   auto* b1 = Online("bob", "b1");
   auto* b2 = Online("bob", "b2");
   ASSERT_TRUE(a1 && b1 && b2);
-  for (int i = 1; i <= 3; ++i) {
-    ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("m" + std::to_string(i), "bob", "x")));
-  }
+  for (int i = 1; i <= 3; ++i) { ASSERT_TRUE(SendAndWaitAck(*a1, NewMessage("m" + std::to_string(i), "bob", "x"))); }
   // b1 has everything (cursor 3), b2 only the first entry (cursor 1).
   for (int off = 1; off <= 3; ++off) ASSERT_NO_FATAL_FAILURE(ReceiptApplied(*b1, off));
   ASSERT_NO_FATAL_FAILURE(ReceiptApplied(*b2, 1));
@@ -148,8 +146,7 @@ class RetentionQuotaTest : public RetentionTest {
     auto r = d.client().WaitFor([&](const Received& rec) {
       if (rec.topic != d.events() && rec.topic != d.device_events()) return false;
       auto s = ParseSignal(rec.payload);
-      return s && s->id() == m.id() &&
-             (s->has_error() || (s->type() == kResponse && s->signal_type() == kSender));
+      return s && s->id() == m.id() && (s->has_error() || (s->type() == kResponse && s->signal_type() == kSender));
     });
     if (!r) return std::nullopt;
     return ParseSignal(r->payload);

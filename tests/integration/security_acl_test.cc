@@ -47,7 +47,7 @@ const std::vector<Cell> kSubscribeCells = {
     {"msg/alice/devices/+/events", false},
     {"msg/alice/devices/#", false},
     {"msg/alice/+/a2/inbox", false},
-    {"#", false},            // outside the prefix: deferred, and no other ACL allows it
+    {"#", false},  // outside the prefix: deferred, and no other ACL allows it
     {"+/alice/inbox", false},
     {"+/bob/inbox", false},
     {"msg/alice/#", true},  // wildcards below the own user level: deliveries are checked
@@ -86,9 +86,8 @@ const std::vector<Cell> kPublishCells = {
 // is expected, a receipt (or, where allowed, a PULL) on signal topics, a
 // forged SENDER ack elsewhere.
 std::string CellPayload(const Cell& cell, const std::string& id) {
-  const bool is_send = cell.topic.ends_with("/send") || cell.topic.ends_with("/inbox") ||
-                       cell.topic == "msg/alice" || cell.topic.ends_with("/other") ||
-                       cell.topic.ends_with("/x");
+  const bool is_send = cell.topic.ends_with("/send") || cell.topic.ends_with("/inbox") || cell.topic == "msg/alice" ||
+                       cell.topic.ends_with("/other") || cell.topic.ends_with("/x");
   if (cell.topic.ends_with("/signal")) {
     // A read receipt for entry 1 (alice's own DEVICE copy, bob's RECEIVER
     // copy of "seed"); on alice's own signal topic a PULL instead.
@@ -243,9 +242,7 @@ TEST_F(SecurityTest, RefusedPublishesAtQos0And2StoreNothing) {
   ASSERT_TRUE(NextMessage(*b1, "msg/bob/inbox", "own-q2"));
   ASSERT_TRUE(SendAndAck(*a1, NewMessage("sentinel", "bob", "x")));
   ASSERT_TRUE(NextMessage(*b1, "msg/bob/inbox", "sentinel"));
-  for (const auto& r : b1->DrainAll()) {
-    EXPECT_NE(IdOf(r).rfind("q", 0), 0u) << "relayed: " << Describe(r);
-  }
+  for (const auto& r : b1->DrainAll()) { EXPECT_NE(IdOf(r).rfind("q", 0), 0u) << "relayed: " << Describe(r); }
   auto bob_log = PullAll(*b1);
   ASSERT_EQ(bob_log.size(), 2u);
   EXPECT_EQ(bob_log[0].id(), "own-q2");

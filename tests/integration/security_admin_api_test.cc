@@ -25,9 +25,8 @@ std::optional<std::string> Ask(TestClient& c, const std::string& command, const 
     return std::nullopt;
   }
   const std::string tag = R"("correlationData":")" + correlation + R"(")";
-  auto got = c.WaitFor([&](const Received& m) {
-    return m.topic == kControlResponse && m.payload.find(tag) != std::string::npos;
-  });
+  auto got = c.WaitFor(
+      [&](const Received& m) { return m.topic == kControlResponse && m.payload.find(tag) != std::string::npos; });
   if (!got) return std::nullopt;
   return got->payload;
 }
@@ -37,9 +36,11 @@ TEST_F(SecurityTest, AdminApiIsClosedWithoutAdminUsers) {
   TestClient* admin = Login("admin", "root");
   ASSERT_TRUE(admin);
   ASSERT_TRUE(admin->Subscribe(kControlResponse));
-  auto reply = Ask(*admin, Command(R"({"command":"getUser","user":"alice","correlationData":"q1"},)"
-                                   R"({"command":"createGroup","group":"g","members":["admin","alice"],"correlationData":"q1"})"),
-                   "q1");
+  auto reply =
+      Ask(*admin,
+          Command(R"({"command":"getUser","user":"alice","correlationData":"q1"},)"
+                  R"({"command":"createGroup","group":"g","members":["admin","alice"],"correlationData":"q1"})"),
+          "q1");
   ASSERT_TRUE(reply) << "no reply to the admin API";
   EXPECT_NE(reply->find(R"("error":"not authorized")"), std::string::npos) << *reply;
   EXPECT_EQ(reply->find(R"("data")"), std::string::npos) << "data for a non-admin: " << *reply;
@@ -58,9 +59,7 @@ TEST_F(SecurityTest, AdminApiIsClosedWithoutAdminUsers) {
 
 class AdminApiTest : public SecurityTest {
  protected:
-  std::vector<std::pair<std::string, std::string>> PluginOpts() const override {
-    return {{"admin_users", "admin"}};
-  }
+  std::vector<std::pair<std::string, std::string>> PluginOpts() const override { return {{"admin_users", "admin"}}; }
 };
 
 TEST_F(AdminApiTest, OnlyAdminUsersAndRepliesOnlyToTheAsker) {
@@ -89,10 +88,11 @@ TEST_F(AdminApiTest, OnlyAdminUsersAndRepliesOnlyToTheAsker) {
   ASSERT_TRUE(reply) << "no reply for the admin";
   EXPECT_NE(reply->find(R"("data")"), std::string::npos) << *reply;
   // bob asks the same: not authorized, and nothing created by his createGroup.
-  auto refused = Ask(*snoop,
-                     Command(R"({"command":"getUser","user":"alice","correlationData":"bob-1"},)"
-                             R"({"command":"createGroup","group":"mine","members":["bob","alice"],"correlationData":"bob-1"})"),
-                     "bob-1");
+  auto refused =
+      Ask(*snoop,
+          Command(R"({"command":"getUser","user":"alice","correlationData":"bob-1"},)"
+                  R"({"command":"createGroup","group":"mine","members":["bob","alice"],"correlationData":"bob-1"})"),
+          "bob-1");
   ASSERT_TRUE(refused) << "no reply for bob";
   EXPECT_NE(refused->find(R"("error":"not authorized")"), std::string::npos) << *refused;
   EXPECT_EQ(refused->find(R"("data")"), std::string::npos) << *refused;

@@ -48,14 +48,12 @@ namespace courier::it {
 
 // Every account of the password file. Nobody is special: there is no admin
 // in Courier, and "admin" is an ordinary user name.
-inline const std::vector<std::string> kUsers = {"alice", "bob", "carol", "admin", "sl",
-                                         "sl/ash", "ev+il", "ha#sh"};
+inline const std::vector<std::string> kUsers = {"alice", "bob", "carol", "admin", "sl", "sl/ash", "ev+il", "ha#sh"};
 
 inline std::string Password(const std::string& user) { return user + "-secret"; }
 
 inline int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -92,8 +90,7 @@ class SecurityTest : public ::testing::Test {
       first = false;
     }
     BrokerOptions o;
-    o.extra_config = {AllowAnonymous() ? "allow_anonymous true" : "allow_anonymous false",
-                      "password_file " + passwd};
+    o.extra_config = {AllowAnonymous() ? "allow_anonymous true" : "allow_anonymous false", "password_file " + passwd};
     // The matrix asserts that filters outside the prefix ('#', '+/...') are
     // refused: that is other_topics defer on a broker without an acl_file
     // (the default, auto, would allow them here). A subclass's options come
@@ -121,11 +118,10 @@ class SecurityTest : public ::testing::Test {
   // when the broker refuses it.
   TestClient* Login(const std::string& user, const std::string& client_id, int protocol = kMqtt5) {
     clients_.push_back(std::make_unique<TestClient>());
-    auto r = clients_.back()->Connect(broker_->port(),
-                                      {.username = user,
-                                       .password = user.empty() ? "" : Password(user),
-                                       .client_id = client_id,
-                                       .protocol = protocol});
+    auto r = clients_.back()->Connect(broker_->port(), {.username = user,
+                                                        .password = user.empty() ? "" : Password(user),
+                                                        .client_id = client_id,
+                                                        .protocol = protocol});
     if (!r) {
       ADD_FAILURE() << r.message();
       return nullptr;
@@ -138,8 +134,8 @@ class SecurityTest : public ::testing::Test {
   TestClient* Device(const std::string& user, const std::string& client_id, int protocol = kMqtt5) {
     TestClient* c = Login(user, client_id, protocol);
     if (c == nullptr) return nullptr;
-    for (const auto& t : {InboxTopic(user), EventsTopic(user), DeviceInboxTopic(user, client_id),
-                          DeviceEventsTopic(user, client_id)}) {
+    for (const auto& t :
+         {InboxTopic(user), EventsTopic(user), DeviceInboxTopic(user, client_id), DeviceEventsTopic(user, client_id)}) {
       auto r = c->Subscribe(t);
       if (!r) {
         ADD_FAILURE() << r.message();
@@ -160,8 +156,8 @@ class SecurityTest : public ::testing::Test {
     EXPECT_LT(reason, 0x80) << "publish to own send refused";
     auto got = c.WaitFor([&](const Received& rec) {
       auto s = AsSignal(rec);
-      return rec.topic == EventsTopic(c.login().username) && s && s->id() == m.id() &&
-             s->type() == kResponse && s->signal_type() == kSender;
+      return rec.topic == EventsTopic(c.login().username) && s && s->id() == m.id() && s->type() == kResponse &&
+             s->signal_type() == kSender;
     });
     if (!got) return std::nullopt;
     return AsSignal(*got);
@@ -230,7 +226,7 @@ class SecurityTest : public ::testing::Test {
 
 // Probes one connected client: none of these filters or topics is allowed.
 inline void ExpectNoAccess(TestClient& c, const std::vector<std::string>& filters,
-                    const std::vector<std::string>& topics) {
+                           const std::vector<std::string>& topics) {
   const std::string who = "'" + c.login().username + "'/'" + c.login().client_id + "'";
   for (const auto& f : filters) {
     int reason = -1;

@@ -107,9 +107,8 @@ TEST_F(SecurityTest, NobodyCanReceiptAnotherUsersEntries) {
   own.mutable_from()->set_user("alice");
   int reason = -1;
   ASSERT_TRUE(b1->Publish(SignalTopic("bob"), Bytes(own), 1, &reason));
-  auto notice = NextSignal(*c1, "msg/carol/events", [](const v1::Signal& s) {
-    return s.type() == kResponse && s.signal_type() == kReceiver;
-  });
+  auto notice = NextSignal(*c1, "msg/carol/events",
+                           [](const v1::Signal& s) { return s.type() == kResponse && s.signal_type() == kReceiver; });
   ASSERT_TRUE(notice) << "carol got no RECEIVER notice for bob's receipt";
   EXPECT_EQ(notice->id(), "for-bob") << Describe(*notice);
   EXPECT_EQ(notice->signal_offset(), 2) << Describe(*notice);

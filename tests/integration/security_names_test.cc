@@ -11,7 +11,6 @@ namespace {
 
 // ---- unusable names, no username, no admin -------------------------------------
 
-
 TEST_F(SecurityTest, UnusableNamesGetNoAccessToTheNamespace) {
   TestClient* b1 = Device("bob", "b1");
   TestClient* sl = Device("sl", "sl1");  // the user whose level "sl/ash" would hit
@@ -72,10 +71,11 @@ TEST_F(SecurityTest, AdminIsAnOrdinaryUser) {
 
 TEST_F(SecurityTest, AuthenticationIsMosquittos) {
   // No username, a wrong password, an unknown user: refused at CONNECT.
-  for (const auto& login : std::vector<::courier::it::Login>{{.username = "", .password = "", .client_id = "anon", .protocol = kMqtt5},
-                                              {.username = "alice", .password = "wrong", .client_id = "a9", .protocol = kMqtt5},
-                                              {.username = "mallory", .password = "x", .client_id = "m1", .protocol = kMqtt5},
-                                              {.username = "", .password = "", .client_id = "anon3", .protocol = kMqtt311}}) {
+  for (const auto& login : std::vector<::courier::it::Login>{
+           {.username = "", .password = "", .client_id = "anon", .protocol = kMqtt5},
+           {.username = "alice", .password = "wrong", .client_id = "a9", .protocol = kMqtt5},
+           {.username = "mallory", .password = "x", .client_id = "m1", .protocol = kMqtt5},
+           {.username = "", .password = "", .client_id = "anon3", .protocol = kMqtt311}}) {
     TestClient c;
     int connack = -1;
     ASSERT_TRUE(c.Connect(broker().port(), login, &connack));
@@ -101,7 +101,8 @@ TEST_F(AnonymousSecurityTest, ClientWithoutUsernameGetsNoAccess) {
   // A known user still needs the right password.
   TestClient c;
   int connack = -1;
-  ASSERT_TRUE(c.Connect(broker().port(), {.username = "alice", .password = "bad", .client_id = "a1", .protocol = kMqtt5}, &connack));
+  ASSERT_TRUE(c.Connect(broker().port(),
+                        {.username = "alice", .password = "bad", .client_id = "a1", .protocol = kMqtt5}, &connack));
   EXPECT_NE(connack, 0);
   c.Disconnect();
   TestClient* a1 = Device("alice", "a1");
@@ -118,9 +119,7 @@ TEST_F(AnonymousSecurityTest, ClientWithoutUsernameGetsNoAccess) {
 // Courier topics.
 class OtherTopicsAllowTest : public SecurityTest {
  protected:
-  std::vector<std::pair<std::string, std::string>> PluginOpts() const override {
-    return {{"other_topics", "allow"}};
-  }
+  std::vector<std::pair<std::string, std::string>> PluginOpts() const override { return {{"other_topics", "allow"}}; }
 };
 
 TEST_F(OtherTopicsAllowTest, CatchAllFiltersOnlyDeliverOwnTopics) {
@@ -143,7 +142,8 @@ TEST_F(OtherTopicsAllowTest, CatchAllFiltersOnlyDeliverOwnTopics) {
   ASSERT_TRUE(NextMessage(*b1, "msg/bob/inbox", "private"));
   v1::Signal pull = PullRequest(0, 10);
   ASSERT_TRUE(b1->Publish("msg/bob/signal", Bytes(pull), 1, &reason));
-  ASSERT_TRUE(NextSignal(*b1, "msg/bob/devices/b1/events", [](const v1::Signal& s) { return s.signal_request() == kPull; }));
+  ASSERT_TRUE(
+      NextSignal(*b1, "msg/bob/devices/b1/events", [](const v1::Signal& s) { return s.signal_request() == kPull; }));
   // Sentinel for admin.
   ASSERT_TRUE(SendAndAck(*a1, NewMessage("to-admin", "admin", "x")));
   ASSERT_TRUE(NextMessage(*admin, "msg/admin/inbox", "to-admin"));

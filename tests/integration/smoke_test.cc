@@ -74,8 +74,7 @@ TEST(HarnessSmoke, BrokerFailureCarriesLog) {
   Broker broker(opts);
   auto r = broker.Start();
   ASSERT_FALSE(r);
-  EXPECT_NE(std::string(r.message()).find("this_is_not_an_option"), std::string::npos)
-      << r.message();
+  EXPECT_NE(std::string(r.message()).find("this_is_not_an_option"), std::string::npos) << r.message();
   EXPECT_FALSE(broker.running());
 }
 

@@ -61,8 +61,7 @@ struct UntilRefused {
   v1::Message refused_message;
   std::optional<v1::Signal> refusal;
 };
-UntilRefused SendUntilRefused(CourierDevice& d, const std::string& prefix, int max_messages,
-                              const std::string& code) {
+UntilRefused SendUntilRefused(CourierDevice& d, const std::string& prefix, int max_messages, const std::string& code) {
   UntilRefused out;
   for (int i = 1; i <= max_messages; ++i) {
     v1::Message m = NewMessage(prefix + std::to_string(i), "bob", kTwoKiB);
@@ -106,14 +105,12 @@ TEST(StoreFaultsTest, MapGrowsFromOneMiBUntilEveryMessageIsAcked) {
   std::vector<std::unique_ptr<LoadSender>> senders;
   std::vector<AsyncDevice*> devices;
   for (const std::string u : {"alice", "carol", "dave", "erin"}) {
-    senders.push_back(std::make_unique<LoadSender>(u, u + "-1", std::vector<std::string>{"bob"}, 16,
-                                                   2048, std::chrono::seconds(5)));
+    senders.push_back(
+        std::make_unique<LoadSender>(u, u + "-1", std::vector<std::string>{"bob"}, 16, 2048, std::chrono::seconds(5)));
     senders.back()->set_max_messages(kPerSender);
     devices.push_back(&senders.back()->device());
   }
-  auto idle = [&] {
-    return std::all_of(senders.begin(), senders.end(), [](auto& s) { return s->idle(); });
-  };
+  auto idle = [&] { return std::all_of(senders.begin(), senders.end(), [](auto& s) { return s->idle(); }); };
   const auto until = std::chrono::steady_clock::now() + 60s;
   while (!idle() && std::chrono::steady_clock::now() < until) {
     for (auto& s : senders) s->Step(broker.port());
@@ -149,8 +146,8 @@ TEST(StoreFaultsTest, MapGrowsFromOneMiBUntilEveryMessageIsAcked) {
   broker.Stop();
   // 2000 x 2 KiB twice (bob's copy, the sender's copy) cannot fit in 1 MiB: the map grew.
   const auto data_size = std::filesystem::file_size(broker.db_path() + "/data.mdb");
-  std::printf("[store-faults] map growth: %d messages of 2 KiB, data.mdb %.1f MiB (map started at 1 MiB)\n",
-              kCount, static_cast<double>(data_size) / (1024 * 1024));
+  std::printf("[store-faults] map growth: %d messages of 2 KiB, data.mdb %.1f MiB (map started at 1 MiB)\n", kCount,
+              static_cast<double>(data_size) / (1024 * 1024));
   EXPECT_GT(data_size, 4u << 20);
   EXPECT_EQ(CountLines(broker.log(), "store_full"), 0u);
 }
@@ -175,8 +172,8 @@ TEST(StoreFaultsTest, FullMapGivesStoreFullKeepsServingAndAcceptsTheRetryOnceAft
   ASSERT_GT(n, 0);
   EXPECT_TRUE(IsTransientError(*run.refusal, "store_full")) << Describe(*run.refusal);
   EXPECT_EQ(run.refusal->id(), refused.id());
-  std::printf("[store-faults] full map: %d messages of 2 KiB acknowledged in a 1 MiB map, then %s\n",
-              n, run.refusal->error().c_str());
+  std::printf("[store-faults] full map: %d messages of 2 KiB acknowledged in a 1 MiB map, then %s\n", n,
+              run.refusal->error().c_str());
   ASSERT_TRUE(broker.Alive()) << LogTail(broker);
 
   // Still full: the retry is refused the same way, and nothing was written.
@@ -199,15 +196,12 @@ TEST(StoreFaultsTest, FullMapGivesStoreFullKeepsServingAndAcceptsTheRetryOnceAft
   read.set_id("f1");
   ASSERT_TRUE(b1.Signal(read));
   auto notice = a1.NextEvent(NoticeFor("f1", kReceiver));
-  EXPECT_TRUE(notice) << "receipt on a full map: alice got no RECEIVER notice; bob's queue:\n"
-                      << b1.Pending();
+  EXPECT_TRUE(notice) << "receipt on a full map: alice got no RECEIVER notice; bob's queue:\n" << b1.Pending();
 
   CourierDevice c1(broker.port(), "carol", "c1");
   ASSERT_TRUE(c1.Connect());
   ASSERT_TRUE(c1.Signal(Activity("bob", kTyping)));
-  auto typing = b1.NextEvent([](const v1::Signal& s) {
-    return s.status() == kTyping && s.from().user() == "carol";
-  });
+  auto typing = b1.NextEvent([](const v1::Signal& s) { return s.status() == kTyping && s.from().user() == "carol"; });
   EXPECT_TRUE(typing) << b1.Pending();
   EXPECT_TRUE(broker.Alive());
 

@@ -44,8 +44,7 @@ TEST(TickFallbackTest, FirstMessageIsAcknowledgedWithoutARetry) {
   ASSERT_TRUE(a1.Connect());
   ASSERT_TRUE(b1.Connect());
   auto ack = SendAndWaitOutcome(a1, NewMessage("t1", "bob", "one"));
-  ASSERT_TRUE(ack) << "the only message sent got no ack within " << kWait.count()
-                   << " ms (nothing committed it)\n"
+  ASSERT_TRUE(ack) << "the only message sent got no ack within " << kWait.count() << " ms (nothing committed it)\n"
                    << LogTail(broker);
   EXPECT_TRUE(IsSenderAck(*ack)) << Describe(*ack);
   EXPECT_TRUE(b1.NextInbox(WithId("t1"))) << b1.Pending();

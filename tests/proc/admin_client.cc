@@ -80,8 +80,7 @@ bool AdminClient::Connect(std::chrono::milliseconds timeout, std::string* error)
 
 void AdminClient::Disconnect() { CloseMosquitto(&mosq_, &loop_running_); }
 
-std::optional<std::string> AdminClient::Call(const std::string& payload,
-                                             std::chrono::milliseconds timeout,
+std::optional<std::string> AdminClient::Call(const std::string& payload, std::chrono::milliseconds timeout,
                                              std::string* error) {
   if (!Send(payload, error)) return std::nullopt;
   auto reply = WaitReply(timeout);
@@ -94,8 +93,7 @@ bool AdminClient::Send(const std::string& payload, std::string* error) {
     *error = "admin client not connected";
     return false;
   }
-  int rc = mosquitto_publish(mosq_, nullptr, kAdminTopic, static_cast<int>(payload.size()),
-                             payload.data(), 1, false);
+  int rc = mosquitto_publish(mosq_, nullptr, kAdminTopic, static_cast<int>(payload.size()), payload.data(), 1, false);
   if (rc != MOSQ_ERR_SUCCESS) {
     *error = "admin publish: " + std::string(mosquitto_strerror(rc));
     return false;
@@ -136,20 +134,18 @@ void AdminClient::OnMessage(struct mosquitto*, void* self, const struct mosquitt
   auto* c = static_cast<AdminClient*>(self);
   if (std::string(msg->topic) != kAdminResponseTopic) return;
   std::lock_guard lock(c->mu_);
-  c->replies_.emplace_back(static_cast<const char*>(msg->payload),
-                           static_cast<size_t>(msg->payloadlen));
+  c->replies_.emplace_back(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
   c->cv_.notify_all();
 }
 
-bool AdminCall(const std::string& host, int port, const std::string& user,
-               const std::string& payload, std::chrono::milliseconds timeout, std::string* reply,
-               std::string* error) {
+bool AdminCall(const std::string& host, int port, const std::string& user, const std::string& payload,
+               std::chrono::milliseconds timeout, std::string* reply, std::string* error) {
   // A client id of its own per call, so that calls never take over each
   // other's session.
   static std::atomic<unsigned> calls{0};
   const auto deadline = Clock::now() + timeout;
-  AdminClient client(host, port, user, user + "-" + std::to_string(::getpid()) + "-" +
-                                           std::to_string(calls.fetch_add(1)));
+  AdminClient client(host, port, user,
+                     user + "-" + std::to_string(::getpid()) + "-" + std::to_string(calls.fetch_add(1)));
   if (!client.Connect(timeout, error)) return false;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   auto got = client.Call(payload, std::max(left, std::chrono::milliseconds(0)), error);

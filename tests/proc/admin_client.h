@@ -46,8 +46,7 @@ class AdminClient {
   // Publishes `payload` (QoS 1) to the admin topic and waits for the next
   // reply on the response topic; returns its payload. Send() and
   // WaitReply() are its two halves.
-  std::optional<std::string> Call(const std::string& payload, std::chrono::milliseconds timeout,
-                                  std::string* error);
+  std::optional<std::string> Call(const std::string& payload, std::chrono::milliseconds timeout, std::string* error);
   bool Send(const std::string& payload, std::string* error);
   // Removes and returns the oldest reply not taken yet, waiting for one.
   std::optional<std::string> WaitReply(std::chrono::milliseconds timeout);
@@ -72,16 +71,15 @@ class AdminClient {
   std::mutex mu_;
   std::condition_variable cv_;
   // Guarded by mu_.
-  int connack_ = -1;   // -1: none yet
-  int granted_ = -1;   // the response topic's SUBACK code; -1: none yet
+  int connack_ = -1;  // -1: none yet
+  int granted_ = -1;  // the response topic's SUBACK code; -1: none yet
   std::deque<std::string> replies_;
 };
 
 // One call on a connection of its own (client id `<user>-<number>`):
 // connect, call, disconnect, all within `timeout`. False with *error when
 // the broker refused or did not answer in time.
-bool AdminCall(const std::string& host, int port, const std::string& user,
-               const std::string& payload, std::chrono::milliseconds timeout, std::string* reply,
-               std::string* error);
+bool AdminCall(const std::string& host, int port, const std::string& user, const std::string& payload,
+               std::chrono::milliseconds timeout, std::string* reply, std::string* error);
 
 }  // namespace courier::proc

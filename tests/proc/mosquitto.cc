@@ -14,8 +14,7 @@ namespace courier::proc {
 
 using Clock = std::chrono::steady_clock;
 
-Mosquitto::Mosquitto(MosquittoOptions options)
-    : options_(std::move(options)), dir_(options_.dir_prefix) {
+Mosquitto::Mosquitto(MosquittoOptions options) : options_(std::move(options)), dir_(options_.dir_prefix) {
   dir_.set_keep(options_.keep_dir);
 }
 
@@ -108,9 +107,7 @@ Launch Mosquitto::Restart(std::chrono::milliseconds pause) {
 
 std::string Mosquitto::ReadLog() const { return ReadWholeFile(dir() + "/mosquitto.log"); }
 
-std::string Mosquitto::ReadOutput() const {
-  return ReadWholeFile(dir() + "/" + options_.output_name);
-}
+std::string Mosquitto::ReadOutput() const { return ReadWholeFile(dir() + "/" + options_.output_name); }
 
 std::vector<std::string> BrokerPreloadEnv() {
   const char* p = std::getenv("COURIER_IT_BROKER_PRELOAD");

@@ -35,11 +35,11 @@ struct MosquittoConfig {
 };
 
 struct MosquittoOptions {
-  std::string binary;                         // the mosquitto executable
+  std::string binary;  // the mosquitto executable
   std::string dir_prefix = "courier-mosquitto-";
-  bool keep_dir = false;                      // leave the directory behind
-  std::vector<std::string> env;               // NAME=value added to the broker's environment
-  std::string output_name = "stdout.log";     // file in dir() for its stdout and stderr
+  bool keep_dir = false;                            // leave the directory behind
+  std::vector<std::string> env;                     // NAME=value added to the broker's environment
+  std::string output_name = "stdout.log";           // file in dir() for its stdout and stderr
   std::chrono::milliseconds start_timeout{10'000};  // per launch, until the port accepts
   std::chrono::milliseconds poll_interval{20};      // how often the port is tried meanwhile
   // A launch that times out ends the broker: SIGKILL when zero, else SIGTERM
@@ -57,7 +57,7 @@ enum class LaunchOutcome {
 
 struct Launch {
   LaunchOutcome outcome = LaunchOutcome::kSpawnFailed;
-  int exit_status = -1;               // kExited: the waitpid status
+  int exit_status = -1;                // kExited: the waitpid status
   std::chrono::nanoseconds to_port{};  // kAccepting: from fork to the first accepted connection
   std::string error;                   // kSpawnFailed: why
   bool accepting() const { return outcome == LaunchOutcome::kAccepting; }

@@ -116,8 +116,7 @@ void Process::Kill() {
   ::kill(pid_, SIGKILL);
   int status = 0;
   pid_t r;
-  while ((r = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
-  }
+  while ((r = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {}
   Reaped(r == pid_ ? status : -1);
 }
 

@@ -30,8 +30,7 @@ bool KeepRequested(const char* name) {
   return value != nullptr && std::string(value) == "1";
 }
 
-TempDir::TempDir(const std::string& prefix, const std::string& base)
-    : path_(MakeTempDir(prefix, base, &error_)) {}
+TempDir::TempDir(const std::string& prefix, const std::string& base) : path_(MakeTempDir(prefix, base, &error_)) {}
 
 TempDir::~TempDir() {
   if (!keep_) RemoveTree(path_);

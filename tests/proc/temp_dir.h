@@ -17,8 +17,7 @@ namespace courier::proc {
 
 // mkdtemp of `<base>/<prefix>XXXXXX`; the new path, or empty on failure
 // (*error, when given, says why).
-std::string MakeTempDir(const std::string& prefix, const std::string& base = "/tmp",
-                        std::string* error = nullptr);
+std::string MakeTempDir(const std::string& prefix, const std::string& base = "/tmp", std::string* error = nullptr);
 // Removes `path` and everything below it; ignores errors. Refuses "" and "/".
 void RemoveTree(const std::string& path);
 // True when the environment variable `name` is "1": the convention for

@@ -118,16 +118,14 @@ TEST_F(AclTest, SubscriptionWildcards) {
       {"msg/alice/devices/tablet/+", D},
   };
   for (const auto& c : cases) {
-    EXPECT_EQ(Name(Check("alice", "phone", c.filter, Access::kSubscribe)), std::string(Name(c.verdict)))
-        << c.filter;
+    EXPECT_EQ(Name(Check("alice", "phone", c.filter, Access::kSubscribe)), std::string(Name(c.verdict))) << c.filter;
     EXPECT_EQ(Check("alice", "phone", c.filter, Access::kUnsubscribe), Verdict::kAllow) << c.filter;
   }
 }
 
 TEST_F(AclTest, InvalidUserNamesAreRefused) {
-  for (const std::string& user : {std::string(""), std::string("al/ice"), std::string("al+ice"),
-                                 std::string("al#ice"), std::string("+"), std::string("#"),
-                                 std::string(129, 'u'), std::string("a\0b", 3)}) {
+  for (const std::string& user : {std::string(""), std::string("al/ice"), std::string("al+ice"), std::string("al#ice"),
+                                  std::string("+"), std::string("#"), std::string(129, 'u'), std::string("a\0b", 3)}) {
     // The topic names the user itself, so only the name check can refuse it.
     for (const std::string& topic :
          {"msg/" + user + "/send", "msg/" + user + "/inbox", "msg/" + user + "/devices/phone/inbox"}) {
@@ -140,9 +138,9 @@ TEST_F(AclTest, InvalidUserNamesAreRefused) {
 }
 
 TEST_F(AclTest, InvalidClientIdsAreRefused) {
-  for (const std::string& client : {std::string(""), std::string("ph/one"), std::string("ph+one"),
-                                   std::string("ph#one"), std::string("+"), std::string("#"),
-                                   std::string(129, 'c'), std::string("a\0b", 3)}) {
+  for (const std::string& client :
+       {std::string(""), std::string("ph/one"), std::string("ph+one"), std::string("ph#one"), std::string("+"),
+        std::string("#"), std::string(129, 'c'), std::string("a\0b", 3)}) {
     for (const std::string& topic : {std::string("msg/alice/send"), std::string("msg/alice/inbox"),
                                      std::string("msg/alice/events"), "msg/alice/devices/" + client + "/inbox"}) {
       EXPECT_EQ(Check("alice", client, topic, Access::kRead), Verdict::kDeny) << client << " " << topic;

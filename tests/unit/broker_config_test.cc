@@ -20,18 +20,17 @@ struct FakeFs {
   std::map<std::string, std::vector<std::string>> dirs;
 
   ConfigFiles Files() const {
-    return ConfigFiles{
-        [this](const std::string& p) -> std::optional<std::string> {
-          auto it = files.find(p);
-          if (it == files.end()) return std::nullopt;
-          return it->second;
-        },
-        [this](const std::string& d) -> std::optional<std::vector<std::string>> {
-          auto it = dirs.find(d);
-          if (it == dirs.end()) return std::nullopt;
-          return it->second;
-        },
-        [](const std::string& p) { return p == kCourier; }};
+    return ConfigFiles{[this](const std::string& p) -> std::optional<std::string> {
+                         auto it = files.find(p);
+                         if (it == files.end()) return std::nullopt;
+                         return it->second;
+                       },
+                       [this](const std::string& d) -> std::optional<std::vector<std::string>> {
+                         auto it = dirs.find(d);
+                         if (it == dirs.end()) return std::nullopt;
+                         return it->second;
+                       },
+                       [](const std::string& p) { return p == kCourier; }};
   }
 };
 
@@ -92,10 +91,11 @@ TEST(BrokerConfig, IncludeDirFromTheMainFileOnlyInMosquittosOrder) {
 
 TEST(BrokerConfig, PerListenerSettingsOnlyCourierListenerCounts) {
   FakeFs fs;
-  fs.files["/etc/m.conf"] = "per_listener_settings true\n"
-                            "listener 1883\nacl_file /etc/one.acl\nplugin /p/one.so\n"
-                            "listener 1884\n" + CourierLines("/db/two") +
-                            "listener 1885\n" + CourierLines("/db/three") + "acl_file /etc/three.acl\n";
+  fs.files["/etc/m.conf"] =
+      "per_listener_settings true\n"
+      "listener 1883\nacl_file /etc/one.acl\nplugin /p/one.so\n"
+      "listener 1884\n" +
+      CourierLines("/db/two") + "listener 1885\n" + CourierLines("/db/three") + "acl_file /etc/three.acl\n";
   auto two = Scan(fs, "/db/two");
   EXPECT_TRUE(two.per_listener_settings);
   EXPECT_FALSE(two.HasOtherAccessControl());

@@ -33,7 +33,8 @@ class CommitThreadTest : public ::testing::Test {
     std::unique_ptr<storage::LmdbStore> lmdb;
     EXPECT_TRUE(storage::LmdbStore::Open(o, &lmdb).ok());
     store_ = std::make_unique<storage::ThreadedStore>(
-        std::move(lmdb), [] {}, 16, [this](std::vector<storage::Completion>& batch) {
+        std::move(lmdb), [] {}, 16,
+        [this](std::vector<storage::Completion>& batch) {
           plugin::Outbox::Contents out;
           for (auto& c : batch) {
             for (auto& p : engine_.OnCompletion(c)) out.publishes.push_back(std::move(p));

@@ -32,26 +32,24 @@ std::string Copy(int signal_type, const std::string& user, const std::string& de
 constexpr int kDevice = courier::v1::SIGNAL_TYPE_DEVICE, kReceiver = courier::v1::SIGNAL_TYPE_RECEIVER;
 
 TEST(Echo, DeviceCopyToTheSendingDeviceOnTheUserInboxIsAnEcho) {
-  EXPECT_TRUE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone",
-                                    Copy(kDevice, "alice", "alice-phone")));
+  EXPECT_TRUE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", Copy(kDevice, "alice", "alice-phone")));
 }
 
 TEST(Echo, OtherDevicesOfTheSenderGetTheDeviceCopy) {
-  EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-laptop",
-                                     Copy(kDevice, "alice", "alice-phone")));
+  EXPECT_FALSE(
+      IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-laptop", Copy(kDevice, "alice", "alice-phone")));
 }
 
 TEST(Echo, ReceiverCopiesAreNeverEchoes) {
   // A RECEIVER copy names its sender's device, which is not the reader, but
   // the type alone must decide.
-  EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/bob/inbox", "alice-phone",
-                                     Copy(kReceiver, "alice", "alice-phone")));
+  EXPECT_FALSE(IsEchoToSendingDevice(kTopics, "msg/bob/inbox", "alice-phone", Copy(kReceiver, "alice", "alice-phone")));
 }
 
 TEST(Echo, PulledEntriesAndOtherTopicsAreNeverEchoes) {
   const std::string copy = Copy(kDevice, "alice", "alice-phone");
-  for (const char* topic : {"msg/alice/devices/alice-phone/inbox", "msg/alice/events", "msg/alice",
-                            "other/alice/inbox", "msg/alice/inbox/x", "msg/alice/send"}) {
+  for (const char* topic : {"msg/alice/devices/alice-phone/inbox", "msg/alice/events", "msg/alice", "other/alice/inbox",
+                            "msg/alice/inbox/x", "msg/alice/send"}) {
     EXPECT_FALSE(IsEchoToSendingDevice(kTopics, topic, "alice-phone", copy)) << topic;
   }
 }
@@ -75,8 +73,7 @@ TEST(Echo, ACopyWithoutTypeOrSenderDeviceIsDelivered) {
 // What the scanner must answer, by protobuf's own parser.
 bool ParserSaysEcho(const std::string& bytes, const std::string& client_id) {
   v1::Message m;
-  return m.ParseFromString(bytes) && m.signal_type() == kDevice && !client_id.empty() &&
-         m.from().device() == client_id;
+  return m.ParseFromString(bytes) && m.signal_type() == kDevice && !client_id.empty() && m.from().device() == client_id;
 }
 
 TEST(Echo, EveryTruncationAgreesWithTheParser) {
@@ -108,9 +105,19 @@ TEST(Echo, UnknownFieldsOfEveryWireTypeAreSkipped) {
   copy += std::string("\xc1\x02", 2) + std::string(8, '\x01');
   copy += std::string("\xcd\x02", 2) + std::string(4, '\x01');
   copy += std::string("\xd0\x02\x96\x01", 4);
-  copy += std::string("\xda\x02\x03" "abc", 6);
+  copy += std::string(
+      "\xda\x02\x03"
+      "abc",
+      6);
   // field 44 a group holding a varint and a nested group 45, then its end
-  copy += std::string("\xe3\x02" "\x08\x01" "\xeb\x02" "\x10\x02" "\xec\x02" "\xe4\x02", 12);
+  copy += std::string(
+      "\xe3\x02"
+      "\x08\x01"
+      "\xeb\x02"
+      "\x10\x02"
+      "\xec\x02"
+      "\xe4\x02",
+      12);
   ASSERT_TRUE(ParserSaysEcho(copy, "alice-phone"));
   EXPECT_TRUE(IsEchoToSendingDevice(kTopics, "msg/alice/inbox", "alice-phone", copy));
 }

@@ -161,8 +161,7 @@ TEST_F(EditFlowTest, WindowsCountFromTheOriginal) {
   engine_ = core::Engine(o);
   Send("alice", "phone", Msg("m1", "bob", "v1"));
   now_ += 61'000;
-  EXPECT_EQ(ErrorIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice", "phone"),
-            "edit_window_closed");
+  EXPECT_EQ(ErrorIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice", "phone"), "edit_window_closed");
   EXPECT_TRUE(AckIn(Send("alice", "phone", Recall("r1", "m1", "bob")), "alice").signal_offset_state());
   Send("alice", "phone", Msg("m2", "bob", "v1"));
   now_ += 121'000;
@@ -207,7 +206,9 @@ TEST_F(EditFlowTest, EditInAGroup) {
   auto created = engine_.OnControl(core::Inbound{
       .topic = "$CONTROL/courier/v1",
       .payload = R"({"commands":[{"command":"createGroup","group":"team","members":["alice","bob","carol"]}]})",
-      .user = "admin", .client_id = "adm", .now_ms = now_});
+      .user = "admin",
+      .client_id = "adm",
+      .now_ms = now_});
   for (auto& r : created.requests) store_->Submit(std::move(r));
   store_->Flush();
   Message g = Msg("g1", "", "hi team");
@@ -228,8 +229,7 @@ TEST_F(EditFlowTest, EditInAGroup) {
     EXPECT_EQ(log[1].user_offset(), 2);
   }
   // The group's edit cannot move to a user conversation.
-  EXPECT_EQ(ErrorIn(Send("alice", "phone", Edit("ge2", "g1", "bob", "x")), "alice", "phone"),
-            "edit_changes_recipient");
+  EXPECT_EQ(ErrorIn(Send("alice", "phone", Edit("ge2", "g1", "bob", "x")), "alice", "phone"), "edit_changes_recipient");
 }
 
 }  // namespace

@@ -110,7 +110,12 @@ TEST_F(EngineTest, StoreFailuresOfAnAppend) {
 }
 
 TEST_F(EngineTest, StoreFailuresOfReceiptsAndPulls) {
-  ReceiptRequest receipt{.user = "bob", .device = "laptop", .offset = 5, .received = true, .read = false, .reply = MakeReply(SignalReply{"m9"})};
+  ReceiptRequest receipt{.user = "bob",
+                         .device = "laptop",
+                         .offset = 5,
+                         .received = true,
+                         .read = false,
+                         .reply = MakeReply(SignalReply{"m9"})};
   PullRequest pull{.user = "bob", .device = "laptop", .after = 0, .limit = 10, .reply = MakeReply(SignalReply{"p9"})};
 
   auto out = engine_.OnCompletion(Completion{receipt, Status::NotFound("no entry at offset 5"), std::monostate{}});
@@ -128,9 +133,13 @@ TEST_F(EngineTest, StoreFailuresOfReceiptsAndPulls) {
   ExpectTransient(AsSignal(out[0]), "store_unavailable", "p9");
 }
 
-
 TEST_F(EngineTest, ChangedReceiptNotifiesSenderAndReadersDevices) {
-  ReceiptRequest req{.user = "bob", .device = "laptop", .offset = 7, .received = true, .read = true, .reply = MakeReply(SignalReply{"m1"})};
+  ReceiptRequest req{.user = "bob",
+                     .device = "laptop",
+                     .offset = 7,
+                     .received = true,
+                     .read = true,
+                     .reply = MakeReply(SignalReply{"m1"})};
   auto out = engine_.OnCompletion(Completion{req, Status::Ok(), ReceiptStored(7, 3, true)});
   EXPECT_EQ(out.size(), 2u) << ::testing::PrintToString(TopicsOf(out));
 
@@ -153,7 +162,7 @@ TEST_F(EngineTest, ChangedReceiptNotifiesSenderAndReadersDevices) {
   ASSERT_NE(to_reader, nullptr);
   Signal d = AsSignal(*to_reader);
   EXPECT_EQ(d.id(), "m1");
-  EXPECT_EQ(d.signal_type(), 2);  // DEVICE
+  EXPECT_EQ(d.signal_type(), 2);    // DEVICE
   EXPECT_EQ(d.signal_offset(), 7);  // the reader's own offset
   EXPECT_EQ(d.user_offset(), 2);
   EXPECT_TRUE(d.signal_ack_state().received());
@@ -163,7 +172,12 @@ TEST_F(EngineTest, ChangedReceiptNotifiesSenderAndReadersDevices) {
 }
 
 TEST_F(EngineTest, ReceivedOnlyReceiptCarriesReceivedState) {
-  ReceiptRequest req{.user = "bob", .device = "laptop", .offset = 7, .received = true, .read = false, .reply = MakeReply(SignalReply{"m1"})};
+  ReceiptRequest req{.user = "bob",
+                     .device = "laptop",
+                     .offset = 7,
+                     .received = true,
+                     .read = false,
+                     .reply = MakeReply(SignalReply{"m1"})};
   auto out = engine_.OnCompletion(Completion{req, Status::Ok(), ReceiptStored(7, 3, false)});
   const ::courier::core::Publish* to_sender = Find(out, "msg/alice/events");
   ASSERT_NE(to_sender, nullptr);
@@ -173,7 +187,12 @@ TEST_F(EngineTest, ReceivedOnlyReceiptCarriesReceivedState) {
 }
 
 TEST_F(EngineTest, UnchangedReceiptSaysNothing) {
-  ReceiptRequest req{.user = "bob", .device = "laptop", .offset = 7, .received = true, .read = true, .reply = MakeReply(SignalReply{"m1"})};
+  ReceiptRequest req{.user = "bob",
+                     .device = "laptop",
+                     .offset = 7,
+                     .received = true,
+                     .read = true,
+                     .reply = MakeReply(SignalReply{"m1"})};
   ReceiptResult res = ReceiptStored(7, 3, true);
   res.changed = false;
   EXPECT_TRUE(engine_.OnCompletion(Completion{req, Status::Ok(), res}).empty());

@@ -126,8 +126,8 @@ TEST(EngineFeatures, GroupActivityGoesToTheOtherMembers) {
 
 TEST(EngineFeatures, PullSendsHigherPriorityFirstKeepingOffsets) {
   Engine e(CoreOptions{});
-  storage::PullRequest req{.user = "bob", .device = "phone", .after = 0, .limit = 10,
-                           .reply = MakeReply(SignalReply{"p"})};
+  storage::PullRequest req{
+      .user = "bob", .device = "phone", .after = 0, .limit = 10, .reply = MakeReply(SignalReply{"p"})};
   storage::PullResult res;
   res.head = 4;
   for (auto [offset, prio] : {std::pair{1, 5}, {2, 0}, {3, 5}, {4, 15}}) {
@@ -177,8 +177,8 @@ TEST(EngineFeatures, HousekeepingAsksForExpiryAndRetentionWhenSet) {
 
 TEST(EngineFeatures, GroupReceiptNoticeCarriesCounts) {
   Engine e(CoreOptions{});
-  storage::ReceiptRequest req{.user = "bob", .device = "phone", .offset = 2, .received = true,
-                              .reply = MakeReply(SignalReply{"r"})};
+  storage::ReceiptRequest req{
+      .user = "bob", .device = "phone", .offset = 2, .received = true, .reply = MakeReply(SignalReply{"r"})};
   storage::ReceiptResult res;
   res.changed = true;
   res.entry = Msg("m1", "");
@@ -212,8 +212,8 @@ class AdminTest : public ::testing::Test {
     return o;
   }
   Decision Ask(const std::string& body, std::string_view user = "root") {
-    return engine_.OnControl(Inbound{.topic = kAdminTopic, .payload = body, .user = user,
-                                     .client_id = "console", .now_ms = kNow});
+    return engine_.OnControl(
+        Inbound{.topic = kAdminTopic, .payload = body, .user = user, .client_id = "console", .now_ms = kNow});
   }
   static json Reply(const Publish& p) {
     EXPECT_EQ(p.topic, kAdminResponseTopic);
@@ -249,8 +249,7 @@ TEST_F(AdminTest, CommandsBecomeOneStoreRequest) {
   json r = Reply(engine_.OnCompletion({req, storage::Status::Ok(), res}).at(0));
   ASSERT_EQ(r["responses"].size(), 3u);
   EXPECT_EQ(r["responses"][0], json({{"command", "createGroup"}, {"correlationData", "c1"}}));
-  EXPECT_EQ(r["responses"][1]["data"],
-            json({{"group", "g1"}, {"members", {"alice", "bob"}}, {"userOffset", 4}}));
+  EXPECT_EQ(r["responses"][1]["data"], json({{"group", "g1"}, {"members", {"alice", "bob"}}, {"userOffset", 4}}));
   EXPECT_EQ(r["responses"][2]["correlationData"], "c3");
   EXPECT_EQ(r["responses"][2]["data"]["accepted"], 5);
   EXPECT_EQ(r["responses"][2]["data"]["heapInUseBytes"], 123456);
@@ -289,11 +288,11 @@ TEST_F(AdminTest, OnlyListedUsersAreAdmins) {
 }
 
 TEST_F(AdminTest, MalformedRequestsAreAnsweredNotCrashed) {
-  for (const char* body : {"", "not json", "[]", R"({"commands":5})", R"({"commands":[5]})",
-                           R"({"commands":[{"command":"fly"}]})", R"({"commands":[{}]})",
-                           R"({"commands":[{"command":"createGroup","group":"a/b"}]})",
-                           R"({"commands":[{"command":"createGroup","group":"g","members":[1]}]})",
-                           R"({"commands":[{"command":"getUser"}]})"}) {
+  for (const char* body :
+       {"", "not json", "[]", R"({"commands":5})", R"({"commands":[5]})", R"({"commands":[{"command":"fly"}]})",
+        R"({"commands":[{}]})", R"({"commands":[{"command":"createGroup","group":"a/b"}]})",
+        R"({"commands":[{"command":"createGroup","group":"g","members":[1]}]})",
+        R"({"commands":[{"command":"getUser"}]})"}) {
     Decision d = Ask(body);
     ASSERT_TRUE(d.requests.empty()) << body;
     ASSERT_EQ(d.publish.size(), 1u) << body;

@@ -41,12 +41,11 @@ class EngineTest : public ::testing::Test {
  protected:
   Decision Publish(std::string_view topic, const std::string& payload, std::string_view user = "alice",
                    std::string_view client = "phone") const {
-    return engine_.OnPublish(Inbound{.topic = topic, .payload = payload, .user = user, .client_id = client,
-                                     .now_ms = kNow});
+    return engine_.OnPublish(
+        Inbound{.topic = topic, .payload = payload, .user = user, .client_id = client, .now_ms = kNow});
   }
   Decision Send(const Message& m, std::string_view user = "alice", std::string_view client = "phone") const {
-    return Publish(engine_.topics().prefix() + "/" + std::string(user) + "/send", m.SerializeAsString(), user,
-                   client);
+    return Publish(engine_.topics().prefix() + "/" + std::string(user) + "/send", m.SerializeAsString(), user, client);
   }
   Decision SendSignal(const Signal& s, std::string_view user = "alice", std::string_view client = "phone") const {
     return Publish(engine_.topics().prefix() + "/" + std::string(user) + "/signal", s.SerializeAsString(), user,
@@ -70,7 +69,7 @@ class EngineTest : public ::testing::Test {
 
 // Expects `d` to be exactly one error Signal to alice's phone, and nothing stored.
 inline void ExpectRejected(const Decision& d, std::string_view code, std::string_view id,
-                    std::string_view topic = "msg/alice/devices/phone/events") {
+                           std::string_view topic = "msg/alice/devices/phone/events") {
   EXPECT_TRUE(d.consumed);
   EXPECT_TRUE(d.requests.empty()) << code;
   ASSERT_EQ(d.publish.size(), 1u) << code;
@@ -95,7 +94,8 @@ inline void ExpectTransient(const Signal& s, std::string_view code, std::string_
 
 // What the store would return for `req`: alice's copy at `sender_offset`,
 // the receiver's at `receiver_offset`, both at `user_offset`.
-inline AppendResult Stored(const AppendRequest& req, int32_t sender_offset, int32_t receiver_offset, int32_t user_offset) {
+inline AppendResult Stored(const AppendRequest& req, int32_t sender_offset, int32_t receiver_offset,
+                           int32_t user_offset) {
   AppendResult res;
   res.device_copy = req.message;
   res.device_copy.set_signal_offset(sender_offset);

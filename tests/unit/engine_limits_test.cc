@@ -11,8 +11,8 @@ using namespace engine_testing;
 
 TEST_F(EngineTest, RateLimitedPublishIsATransientErrorAndStoresNothing) {
   for (const bool is_send : {true, false}) {
-    std::string payload = is_send ? Msg("m9", "bob").SerializeAsString()
-                                  : courier::testing::Receipt("r9", 1, false).SerializeAsString();
+    std::string payload =
+        is_send ? Msg("m9", "bob").SerializeAsString() : courier::testing::Receipt("r9", 1, false).SerializeAsString();
     Decision d = engine_.OnPublish(Inbound{.topic = is_send ? "msg/alice/send" : "msg/alice/signal",
                                            .payload = payload,
                                            .user = "alice",
@@ -36,8 +36,11 @@ TEST_F(EngineTest, QuotaLimitIsPassedToTheStoreAndItsRefusalIsTransient) {
   o.max_undelivered = 7;
   Engine e(o);
   Message m = Msg("m1", "bob");
-  Decision d = e.OnPublish(Inbound{.topic = "msg/alice/send", .payload = m.SerializeAsString(), .user = "alice",
-                                   .client_id = "phone", .now_ms = kNow});
+  Decision d = e.OnPublish(Inbound{.topic = "msg/alice/send",
+                                   .payload = m.SerializeAsString(),
+                                   .user = "alice",
+                                   .client_id = "phone",
+                                   .now_ms = kNow});
   ASSERT_EQ(d.requests.size(), 1u);
   auto req = std::get<AppendRequest>(d.requests[0]);
   EXPECT_EQ(req.max_undelivered, 7u);

@@ -130,8 +130,11 @@ TEST_F(EngineTest, SendRejectionsGoToThePublishingDevice) {
 }
 
 TEST_F(EngineTest, GarbageIsBadPayload) {
-  for (const std::string& garbage : {std::string("\xff\xff\xff\xff", 4), std::string("\x0a\x05" "ab", 4),
-                                    std::string("\x0f", 1), std::string("\x08", 1)}) {
+  for (const std::string& garbage : {std::string("\xff\xff\xff\xff", 4),
+                                     std::string("\x0a\x05"
+                                                 "ab",
+                                                 4),
+                                     std::string("\x0f", 1), std::string("\x08", 1)}) {
     ExpectRejected(Publish("msg/alice/send", garbage), "bad_payload", "");
     ExpectRejected(Publish("msg/alice/signal", garbage), "bad_payload", "");
   }
@@ -165,8 +168,10 @@ TEST_F(EngineTest, OtherTopicsBelowPrefixAreDroppedSilently) {
 
 TEST_F(EngineTest, InvalidPublisherNamesAreDroppedSilently) {
   // No topic of Courier's can reach such a client, so there is nowhere to answer.
-  for (const auto& [user, client] : {std::pair<std::string, std::string>{"a+b", "phone"}, {"alice", ""},
-                                     {"alice", "ph#one"}, {std::string(129, 'a'), "phone"}}) {
+  for (const auto& [user, client] : {std::pair<std::string, std::string>{"a+b", "phone"},
+                                     {"alice", ""},
+                                     {"alice", "ph#one"},
+                                     {std::string(129, 'a'), "phone"}}) {
     Decision d = Publish("msg/" + user + "/send", Msg("m1", "bob").SerializeAsString(), user, client);
     EXPECT_TRUE(d.consumed) << user << "/" << client;
     EXPECT_TRUE(d.publish.empty()) << user << "/" << client;

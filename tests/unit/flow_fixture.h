@@ -40,8 +40,8 @@ class FlowTest : public ::testing::Test {
   // those of the completions, in order.
   std::vector<Publish> Inbound(const std::string& topic, const std::string& payload, const std::string& user,
                                const std::string& client) {
-    core::Decision d = engine_.OnPublish(core::Inbound{
-        .topic = topic, .payload = payload, .user = user, .client_id = client, .now_ms = ++now_});
+    core::Decision d = engine_.OnPublish(
+        core::Inbound{.topic = topic, .payload = payload, .user = user, .client_id = client, .now_ms = ++now_});
     EXPECT_TRUE(d.consumed) << topic;
     std::vector<Publish> out = d.publish;
     for (auto& r : d.requests) store_->Submit(std::move(r));

@@ -13,13 +13,13 @@ namespace courier {
 namespace {
 
 using core::Publish;
+using courier::testing::AckIn;
 using courier::testing::AsMessage;
 using courier::testing::AsSignal;
-using courier::testing::Msg;
-using courier::testing::TopicsOf;
 using courier::testing::FlowTest;
+using courier::testing::Msg;
 using courier::testing::On;
-using courier::testing::AckIn;
+using courier::testing::TopicsOf;
 using courier::v1::Message;
 using courier::v1::Signal;
 
@@ -103,7 +103,7 @@ TEST_F(FlowTest, TwoDevicesOfTheSenderStayInSync) {
 }
 
 TEST_F(FlowTest, ReceiptsReceivedThenReadNeverBackwards) {
-  Send("alice", "phone", Msg("m0", "carol"));             // alice 1
+  Send("alice", "phone", Msg("m0", "carol"));           // alice 1
   auto out = Send("alice", "phone", Msg("m1", "bob"));  // alice 2, bob 1
   ASSERT_EQ(AckIn(out, "alice").signal_offset(), 2);
 

@@ -65,8 +65,8 @@ TEST(Keys, CopyRecordsRoundTripAndSortByOffset) {
   // Offset order is byte order, whatever the body and flags: a higher body
   // sequence with every flag set still sorts before the next offset.
   for (int32_t a : {1, 2, 255, 256, 65535, 65536, 16777216, INT32_MAX - 1}) {
-    keys::CopyRecord lo{.offset = a, .seq = keys::kMaxSeq, .device = true, .received = true, .read = true,
-                        .expired = true};
+    keys::CopyRecord lo{
+        .offset = a, .seq = keys::kMaxSeq, .device = true, .received = true, .read = true, .expired = true};
     keys::CopyRecord hi{.offset = a + 1, .seq = 0};
     EXPECT_LT(keys::EncodeCopy(lo), keys::EncodeCopy(hi)) << a;
     // The probe of an offset sorts before its records and after the lower offsets'.

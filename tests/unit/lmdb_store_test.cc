@@ -646,7 +646,7 @@ TEST(StoreOpen, MissingDirectoryIsCreated) {
   Status s = LmdbStore::Open(o, &store);
   ASSERT_TRUE(s.ok()) << s.ToString();
   ASSERT_NE(store, nullptr);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(o.path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISDIR(st.st_mode));
   store->Submit(Append("alice", "bob", "m1"));
@@ -846,7 +846,7 @@ TEST_F(StoreTest, CountersMoveWithinOneBatchAndAreStoredAfterIt) {
   store_->Submit(limited(Append("alice", "bob", "m1")));
   store_->Submit(limited(Append("carol", "bob", "m2")));
   store_->Submit(limited(Append("alice", "bob", "m3")));  // bob has 2 waiting
-  store_->Submit(Receipt("bob", "phone", 1, false));       // now 1
+  store_->Submit(Receipt("bob", "phone", 1, false));      // now 1
   store_->Submit(limited(Append("alice", "bob", "m4")));  // room again
   store_->Submit(get_user("bob"));
   store_->Submit(Pull("alice", "phone", 0, 10));
@@ -914,9 +914,7 @@ TEST(LmdbDupFixed, AppendSeekRewriteInPlaceAndDelete) {
     try {
       txn.Put(dbi, "u7", keys::EncodeCopy(keys::CopyRecord{.offset = 3, .seq = 1}), MDB_APPENDDUP);
       ADD_FAILURE() << "out-of-order append accepted";
-    } catch (const LmdbError& e) {
-      EXPECT_EQ(e.rc(), MDB_KEYEXIST);
-    }
+    } catch (const LmdbError& e) { EXPECT_EQ(e.rc(), MDB_KEYEXIST); }
     txn.Commit();
   }
   {

@@ -83,9 +83,7 @@ TEST_F(PeriodicSyncTest, KeepsSyncingAfterTheCallerClosesItsDescriptor) {
   EXPECT_EQ(sync.failures(), 0u);
 }
 
-TEST_F(PeriodicSyncTest, BadDescriptorThrows) {
-  EXPECT_THROW(PeriodicSync(-1, 5ms), std::system_error);
-}
+TEST_F(PeriodicSyncTest, BadDescriptorThrows) { EXPECT_THROW(PeriodicSync(-1, 5ms), std::system_error); }
 
 }  // namespace
 }  // namespace courier::storage

@@ -118,8 +118,10 @@ TEST(PluginOptions, PushIsOffUntilAUrlIsSet) {
   EXPECT_EQ(off.push.coalesce_ms, 1000u);
   EXPECT_EQ(off.push.max_age_s, 86400u);
   EXPECT_EQ(off.push.timeout_ms, 5000u);
-  const PluginOptions on = Good({{"push_url", "http://127.0.0.1:8787/push"}, {"push_payload", "true"},
-                                 {"push_secret", "s"}, {"push_coalesce_ms", "0"}});
+  const PluginOptions on = Good({{"push_url", "http://127.0.0.1:8787/push"},
+                                 {"push_payload", "true"},
+                                 {"push_secret", "s"},
+                                 {"push_coalesce_ms", "0"}});
   EXPECT_TRUE(on.core.push);
   EXPECT_TRUE(on.core.push_payload);
   EXPECT_EQ(on.push.url, "http://127.0.0.1:8787/push");
@@ -166,8 +168,8 @@ TEST(PluginOptions, TopicPrefix) {
   EXPECT_EQ(Good({{"topic_prefix", "a/b"}}).core.topic_prefix, "a/b");
   EXPECT_EQ(Good({{"topic_prefix", "app/v1/msg"}}).core.topic_prefix, "app/v1/msg");
   for (const std::string& bad : {std::string(""), std::string("/msg"), std::string("msg/"), std::string("/"),
-                                std::string("a//b"), std::string("$SYS"), std::string("$msg"), std::string("msg/+"),
-                                std::string("+"), std::string("#"), std::string("a/#"), std::string("a\0b", 3)}) {
+                                 std::string("a//b"), std::string("$SYS"), std::string("$msg"), std::string("msg/+"),
+                                 std::string("+"), std::string("#"), std::string("a/#"), std::string("a\0b", 3)}) {
     ExpectRefused("topic_prefix", bad);
   }
 }

@@ -39,8 +39,10 @@ class PushFlowTest : public FlowTest {
   // The due pushes of the last Send, taken straight from the store.
   std::vector<storage::PushDue> SendAndCollect(const std::string& user, const Message& m) {
     core::Decision d = engine_.OnPublish(core::Inbound{.topic = "msg/" + user + "/send",
-                                                       .payload = m.SerializeAsString(), .user = user,
-                                                       .client_id = "phone", .now_ms = ++now_});
+                                                       .payload = m.SerializeAsString(),
+                                                       .user = user,
+                                                       .client_id = "phone",
+                                                       .now_ms = ++now_});
     for (auto& r : d.requests) store_->Submit(std::move(r));
     std::vector<storage::PushDue> out;
     for (const auto& c : store_->Flush()) {
@@ -56,7 +58,9 @@ class PushFlowTest : public FlowTest {
   nlohmann::json Admin(const std::string& command_json) {
     auto d = engine_.OnControl(core::Inbound{.topic = "$CONTROL/courier/v1",
                                              .payload = R"({"commands":[)" + command_json + "]}",
-                                             .user = "admin", .client_id = "adm", .now_ms = now_});
+                                             .user = "admin",
+                                             .client_id = "adm",
+                                             .now_ms = now_});
     std::vector<core::Publish> out = d.publish;
     for (auto& r : d.requests) store_->Submit(std::move(r));
     for (const auto& c : store_->Flush()) {

@@ -23,8 +23,9 @@ storage::PushDue Due(const std::string& device, int32_t offset) {
   d.app = "chat";
   d.token = "tok";
   d.id = "m" + std::to_string(offset);
-  d.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch()).count();
+  d.created_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   return d;
 }
 

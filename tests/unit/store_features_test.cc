@@ -50,8 +50,8 @@ class StoreFeaturesTest : public ::testing::Test {
     return res.results.empty() ? AdminOpResult{} : res.results[0];
   }
   void CreateGroup(const std::string& g, std::vector<std::string> members) {
-    AdminOpResult r = Admin(AdminOp{.kind = Kind::kCreateGroup, .group = g, .user = {}, .members = members,
-                                    .max_members = 10, .now_ms = 1});
+    AdminOpResult r = Admin(AdminOp{
+        .kind = Kind::kCreateGroup, .group = g, .user = {}, .members = members, .max_members = 10, .now_ms = 1});
     ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   }
   static AppendRequest ToGroup(const std::string& sender, const std::string& group, const std::string& id,
@@ -82,12 +82,10 @@ class StoreFeaturesTest : public ::testing::Test {
     return r;
   }
   static ReceiptRequest Receipt(const std::string& user, const std::string& device, int32_t offset, bool read) {
-    return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true,
-                          .read = read};
+    return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true, .read = read};
   }
   std::vector<int32_t> Offsets(const std::string& user, int64_t now_ms = 0) {
-    auto res = Ok<PullResult>(PullRequest{.user = user, .device = "any", .after = 0,
-                                          .limit = 1000, .now_ms = now_ms});
+    auto res = Ok<PullResult>(PullRequest{.user = user, .device = "any", .after = 0, .limit = 1000, .now_ms = now_ms});
     std::vector<int32_t> v;
     for (const auto& m : res.entries) v.push_back(m.signal_offset());
     return v;
@@ -125,8 +123,8 @@ TEST_F(StoreFeaturesTest, MembershipChangesApplyToLaterMessages) {
   CreateGroup("family", {"alice", "bob", "carol"});
   Ok<AppendResult>(ToGroup("alice", "family", "m1"));
   ASSERT_TRUE(Admin(AdminOp{.kind = Kind::kRemoveMember, .group = "family", .user = "carol"}).status.ok());
-  ASSERT_TRUE(Admin(AdminOp{.kind = Kind::kAddMember, .group = "family", .user = "dave", .max_members = 10})
-                  .status.ok());
+  ASSERT_TRUE(
+      Admin(AdminOp{.kind = Kind::kAddMember, .group = "family", .user = "dave", .max_members = 10}).status.ok());
   AppendResult r = Ok<AppendResult>(ToGroup("alice", "family", "m2"));
   EXPECT_EQ(r.receivers, (std::vector<std::string>{"bob", "dave"}));
   EXPECT_EQ(Offsets("carol"), (V{1}));
@@ -161,17 +159,15 @@ TEST_F(StoreFeaturesTest, MembersRequest) {
   CreateGroup("family", {"alice", "bob"});
   auto m = Ok<MembersResult>(MembersRequest{.user = "alice", .group = "family"});
   EXPECT_EQ(m.members, (std::vector<std::string>{"alice", "bob"}));
-  EXPECT_EQ(Run(MembersRequest{.user = "eve", .group = "family"}).status.code(),
-            Status::Code::kForbidden);
-  EXPECT_EQ(Run(MembersRequest{.user = "alice", .group = "none"}).status.code(),
-            Status::Code::kNotFound);
+  EXPECT_EQ(Run(MembersRequest{.user = "eve", .group = "family"}).status.code(), Status::Code::kForbidden);
+  EXPECT_EQ(Run(MembersRequest{.user = "alice", .group = "none"}).status.code(), Status::Code::kNotFound);
 }
 
 TEST_F(StoreFeaturesTest, ExpiryMarksUnreceivedCopiesAndPullsSkipThem) {
   Ok<AppendResult>(ToUser("alice", "bob", "m1", 1000, 5000));
   Ok<AppendResult>(ToUser("alice", "bob", "m2", 1000, 5000));
   Ok<AppendResult>(ToUser("alice", "bob", "m3", 1000, 0));  // never expires
-  Ok<ReceiptResult>(Receipt("bob", "phone", 2, false));      // m2 received in time
+  Ok<ReceiptResult>(Receipt("bob", "phone", 2, false));     // m2 received in time
   EXPECT_TRUE(Ok<ExpireResult>(ExpireRequest{.now_ms = 4999, .max_entries = 10}).expired.empty());
   EXPECT_EQ(Offsets("bob", 5000), (V{2, 3})) << "a pull skips an expired copy before the sweep ran";
   ExpireResult x = Ok<ExpireResult>(ExpireRequest{.now_ms = 5000, .max_entries = 10});
@@ -258,11 +254,10 @@ TEST_F(StoreFeaturesTest, AdminGroupsAndUsers) {
   EXPECT_EQ(Admin(AdminOp{.kind = Kind::kGetGroup, .group = "a-team", .conversation = "g:a-team"}).user_offset, 1);
   EXPECT_EQ(Admin(AdminOp{.kind = Kind::kRemoveMember, .group = "a-team", .user = "carol"}).status.code(),
             Status::Code::kNotFound);
-  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kAddMember, .group = "a-team", .user = "carol", .max_members = 2})
-                .status.code(),
-            Status::Code::kLimit);
-  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kCreateGroup, .group = "big", .members = {"a", "b", "c"},
-                          .max_members = 2})
+  EXPECT_EQ(
+      Admin(AdminOp{.kind = Kind::kAddMember, .group = "a-team", .user = "carol", .max_members = 2}).status.code(),
+      Status::Code::kLimit);
+  EXPECT_EQ(Admin(AdminOp{.kind = Kind::kCreateGroup, .group = "big", .members = {"a", "b", "c"}, .max_members = 2})
                 .status.code(),
             Status::Code::kLimit);
   EXPECT_TRUE(Admin(AdminOp{.kind = Kind::kDeleteGroup, .group = "b-team"}).status.ok());
@@ -313,8 +308,7 @@ TEST_F(StoreFeaturesTest, PullReportsHowFarItReached) {
   Ok<AppendResult>(ToUser("alice", "bob", "m2", 1000));
   Ok<AppendResult>(ToUser("alice", "bob", "m3", 1000, 2000));  // expires at 2000
   auto pull = [&](int32_t after, uint32_t limit) {
-    return Ok<PullResult>(PullRequest{.user = "bob", .device = "d", .after = after, .limit = limit,
-                                      .now_ms = 5000});
+    return Ok<PullResult>(PullRequest{.user = "bob", .device = "d", .after = after, .limit = limit, .now_ms = 5000});
   };
   PullResult all = pull(0, 10);
   EXPECT_EQ(all.entries.size(), 2u);

@@ -36,8 +36,8 @@ class ThreadedStoreTest : public ::testing::Test {
     o.sync = SyncMode::kOs;
     std::unique_ptr<LmdbStore> lmdb;
     EXPECT_TRUE(LmdbStore::Open(o, &lmdb).ok());
-    return std::make_unique<ThreadedStore>(std::move(lmdb), [this] { ++wakes_; }, max_batch, std::move(finish),
-                                           start);
+    return std::make_unique<ThreadedStore>(
+        std::move(lmdb), [this] { ++wakes_; }, max_batch, std::move(finish), start);
   }
   // Collects completions until `n` have come, or 10 s passed.
   static std::vector<Completion> Collect(Store& s, size_t n) {

@@ -42,21 +42,39 @@ std::string Kind(const Signal& s, const CoreOptions& o = CoreOptions{}) {
 
 TEST(ErrorCode, NamesAreStable) {
   // Every code, in enum order: the names are part of the wire contract.
-  const char* names[] = {"bad_payload",       "missing_id",        "id_too_long",
-                         "missing_recipient", "invalid_recipient", "payload_too_large",
-                         "id_conflict",       "unknown_offset",    "bad_signal",
-                         "invalid_status",    "invalid_encryption_type", "invalid_encrypted",
-                         "invalid_signature", "invalid_timestamp", "not_authorized",
-                         "unknown_group",     "not_member",        "invalid_priority",
-                         "invalid_edit",      "unknown_original",  "edit_window_closed",
-                         "already_recalled",  "recall_has_content", "edit_changes_recipient",
+  const char* names[] = {"bad_payload",
+                         "missing_id",
+                         "id_too_long",
+                         "missing_recipient",
+                         "invalid_recipient",
+                         "payload_too_large",
+                         "id_conflict",
+                         "unknown_offset",
+                         "bad_signal",
+                         "invalid_status",
+                         "invalid_encryption_type",
+                         "invalid_encrypted",
+                         "invalid_signature",
+                         "invalid_timestamp",
+                         "not_authorized",
+                         "unknown_group",
+                         "not_member",
+                         "invalid_priority",
+                         "invalid_edit",
+                         "unknown_original",
+                         "edit_window_closed",
+                         "already_recalled",
+                         "recall_has_content",
+                         "edit_changes_recipient",
                          "invalid_push_registration",
-                         "internal",          "expired",           "store_full",
-                         "store_unavailable", "rate_limited",      "quota_exceeded"};
+                         "internal",
+                         "expired",
+                         "store_full",
+                         "store_unavailable",
+                         "rate_limited",
+                         "quota_exceeded"};
   ASSERT_EQ(std::size(names), static_cast<size_t>(ErrorCode::kCount));
-  for (size_t i = 0; i < std::size(names); ++i) {
-    EXPECT_EQ(Name(static_cast<ErrorCode>(i)), names[i]);
-  }
+  for (size_t i = 0; i < std::size(names); ++i) { EXPECT_EQ(Name(static_cast<ErrorCode>(i)), names[i]); }
 }
 
 TEST(ErrorCode, OnlyStoreAndLimitFailuresAreTransient) {
@@ -138,7 +156,7 @@ TEST(ValidateMessage, MissingRecipient) {
 TEST(ValidateMessage, InvalidRecipient) {
   CoreOptions o;
   for (const std::string& to : {std::string("b/ob"), std::string("+"), std::string("#"), std::string("bo+b"),
-                               std::string("b#"), std::string("a\0b", 3), std::string(o.max_name_bytes + 1, 'b')}) {
+                                std::string("b#"), std::string("a\0b", 3), std::string(o.max_name_bytes + 1, 'b')}) {
     EXPECT_EQ(Verdict(Msg("m1", to), o), "invalid_recipient") << to;
   }
   EXPECT_EQ(Verdict(Msg("m1", std::string(o.max_name_bytes, 'b')), o), "accepted");

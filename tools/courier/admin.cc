@@ -46,8 +46,7 @@ int run_admin(const AdminOptions& o) {
     session.subscribe({kResponseTopic}, deadline);
   } catch (const ConnectionError& e) {
     if (!session.connected()) throw;
-    emit_err(fmt::format("error: not_authorized: {} (is {} in plugin_opt_admin_users?)", e.what(),
-                         c.user));
+    emit_err(fmt::format("error: not_authorized: {} (is {} in plugin_opt_admin_users?)", e.what(), c.user));
     session.disconnect();
     return kExitRejected;
   }
@@ -59,9 +58,10 @@ int run_admin(const AdminOptions& o) {
       throw ConnectionError("connection lost while waiting for the response");
     }
     if (int reason = session.refused(mid); reason != 0) {
-      emit_err(fmt::format("error: not_authorized: the broker refused the request: {} (is {} in "
-                           "plugin_opt_admin_users?)",
-                           mosquitto_reason_string(reason), c.user));
+      emit_err(
+          fmt::format("error: not_authorized: the broker refused the request: {} (is {} in "
+                      "plugin_opt_admin_users?)",
+                      mosquitto_reason_string(reason), c.user));
       session.disconnect();
       return kExitRejected;
     }
@@ -77,14 +77,12 @@ int run_admin(const AdminOptions& o) {
       const auto responses = reply.find("responses");
       if (responses == reply.end() || !responses->is_array()) continue;
       for (const auto& r : *responses) {
-        if (!r.is_object() || r.value("command", "") != o.command ||
-            r.value("correlationData", "") != o.correlation) {
+        if (!r.is_object() || r.value("command", "") != o.command || r.value("correlationData", "") != o.correlation) {
           continue;
         }
         session.disconnect();
         if (auto err = r.find("error"); err != r.end()) {
-          emit_err(fmt::format("error: {}", err->is_string() ? err->get<std::string>()
-                                                             : err->dump()));
+          emit_err(fmt::format("error: {}", err->is_string() ? err->get<std::string>() : err->dump()));
           return kExitRejected;
         }
         if (auto data = r.find("data"); data != r.end()) emit(dump(*data, o.pretty));
@@ -92,9 +90,10 @@ int run_admin(const AdminOptions& o) {
       }
     }
   }
-  emit_err(fmt::format("error: timeout: no response on {} (does the plugin have the admin API, "
-                       "and is {} in plugin_opt_admin_users?)",
-                       kResponseTopic, c.user));
+  emit_err(
+      fmt::format("error: timeout: no response on {} (does the plugin have the admin API, "
+                  "and is {} in plugin_opt_admin_users?)",
+                  kResponseTopic, c.user));
   session.disconnect();
   return kExitTimeout;
 }
@@ -199,11 +198,9 @@ int admin_main(Args& args) {
 }  // namespace
 
 const Command kAdminCommand{
-    "admin",
-    "groups, users and stats through the $CONTROL API (admin users only)",
+    "admin",           "groups, users and stats through the $CONTROL API (admin users only)",
     kAdminUsage,
-    /*connects=*/true,
-    &admin_main,
+    /*connects=*/true, &admin_main,
 };
 
 }  // namespace courier::cli

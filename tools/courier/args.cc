@@ -67,8 +67,7 @@ int64_t parse_int(std::string_view option, const std::string& text, int64_t min,
   int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
-    throw UsageError(fmt::format("{}: expected an integer in {}..{}, got '{}'", option, min, max,
-                                 text));
+    throw UsageError(fmt::format("{}: expected an integer in {}..{}, got '{}'", option, min, max, text));
   }
   return v;
 }
@@ -77,8 +76,7 @@ double parse_seconds(std::string_view option, const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (text.empty() || end != text.c_str() + text.size() || !(v > 0) || v > 1e7) {
-    throw UsageError(fmt::format("{}: expected a positive number of seconds, got '{}'", option,
-                                 text));
+    throw UsageError(fmt::format("{}: expected a positive number of seconds, got '{}'", option, text));
   }
   return v;
 }

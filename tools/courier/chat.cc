@@ -40,10 +40,7 @@ int level(const client::AckState& s) { return s.read ? 3 : s.received ? 2 : s.se
 class ChatSession {
  public:
   explicit ChatSession(const ChatOptions& o)
-      : o_(o),
-        group_(!o.with.group.empty()),
-        peer_(group_ ? o.with.group : o.with.user),
-        me_(o.common.client.user) {}
+      : o_(o), group_(!o.with.group.empty()), peer_(group_ ? o.with.group : o.with.user), me_(o.common.client.user) {}
 
   int run();
 
@@ -86,9 +83,10 @@ client::Handlers ChatSession::handlers() {
   h.on_connection = [this](const client::ConnectionEvent& e) {
     if (e.state != client::ConnectionState::kOnline || announced_) return;
     announced_ = true;
-    emit_err(fmt::format("chat with {}{} as {}/{}: type a line and press Enter to send; "
-                         "Ctrl-D to end",
-                         group_ ? "group " : "", peer_, me_, c_->options().device));
+    emit_err(
+        fmt::format("chat with {}{} as {}/{}: type a line and press Enter to send; "
+                    "Ctrl-D to end",
+                    group_ ? "group " : "", peer_, me_, c_->options().device));
   };
   h.on_message = [this](const client::Message& m) { on_message(m); };
   h.on_receipt = [this](const client::Receipt& r) { on_receipt(r); };
@@ -126,8 +124,7 @@ void ChatSession::on_message(const client::Message& m) {
     position_[m.id] = m.user_offset;
   }
   // Sent from another device of ours.
-  emit(fmt::format("> me({}) #{}: {} ({})", m.from.device, m.user_offset, shown_text(m),
-                   state_name(m.state)));
+  emit(fmt::format("> me({}) #{}: {} ({})", m.from.device, m.user_offset, shown_text(m), state_name(m.state)));
 }
 
 void ChatSession::on_receipt(const client::Receipt& r) {
@@ -172,8 +169,8 @@ void ChatSession::on_sent(const client::SendResult& r, const std::string& text) 
     }
     emit(fmt::format("> me #{}: {} (sent)", r.user_offset, text_of(text)));
   } else {
-    emit(fmt::format("! not sent: {}{} \"{}\"", r.error_code,
-                     r.error_detail.empty() ? "" : ": " + r.error_detail, text_of(text)));
+    emit(fmt::format("! not sent: {}{} \"{}\"", r.error_code, r.error_detail.empty() ? "" : ": " + r.error_detail,
+                     text_of(text)));
   }
   waiter_.update([&] {
     --pending_;
@@ -203,9 +200,9 @@ int ChatSession::finish() {
   const bool quit = stop_requested();
   bool all_sent = true;
   if (!quit) {
-    all_sent = waiter_.wait_until([&] { return pending_ == 0 || watch_.failed(); },
-                                  Clock::now() + to_ms(o_.timeout_s)) &&
-               !watch_.failed();
+    all_sent =
+        waiter_.wait_until([&] { return pending_ == 0 || watch_.failed(); }, Clock::now() + to_ms(o_.timeout_s)) &&
+        !watch_.failed();
   }
   c_->close(std::chrono::milliseconds(1000));
   if (watch_.failed()) {

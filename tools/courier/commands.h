@@ -40,8 +40,8 @@ struct Target {
 struct SendOptions {
   CommonOptions common;
   Target to;
-  std::string id;        // empty: random
-  std::string text;      // payload bytes
+  std::string id;    // empty: random
+  std::string text;  // payload bytes
   uint32_t type = 0;
   uint32_t expiry = 0;
   uint32_t priority = 0;
@@ -54,10 +54,10 @@ struct SendOptions {
 // listen and sync.
 struct ListenOptions {
   CommonOptions common;
-  bool ack = false;             // send a `received` receipt for each RECEIVER message
-  bool read = false;            // send a `read` receipt instead
-  bool until_synced = false;    // sync: exit once the log's head is reached
-  std::optional<int64_t> count; // exit after this many message lines
+  bool ack = false;                 // send a `received` receipt for each RECEIVER message
+  bool read = false;                // send a `read` receipt instead
+  bool until_synced = false;        // sync: exit once the log's head is reached
+  std::optional<int64_t> count;     // exit after this many message lines
   std::optional<double> timeout_s;  // exit after this long
 };
 
@@ -78,23 +78,23 @@ struct TypingOptions {
 struct ChatOptions {
   CommonOptions common;
   Target with;
-  bool mark_read = true;   // mark incoming messages read (else received)
-  double timeout_s = 10;   // at the end of input: how long to wait for pending sends
+  bool mark_read = true;  // mark incoming messages read (else received)
+  double timeout_s = 10;  // at the end of input: how long to wait for pending sends
 };
 
 struct AdminOptions {
   CommonOptions common;
-  std::string request;     // the JSON request ({"commands":[...]})
-  std::string command;     // its command name, to find the response
-  std::string correlation; // its correlationData
+  std::string request;      // the JSON request ({"commands":[...]})
+  std::string command;      // its command name, to find the response
+  std::string correlation;  // its correlationData
   bool pretty = false;
   double timeout_s = 10;
 };
 
 struct InspectOptions {
-  std::string path;        // the store directory (plugin_opt_db_path)
-  std::string user;        // only this user's rows; empty: all
-  bool entries = true;     // print log entries
+  std::string path;              // the store directory (plugin_opt_db_path)
+  std::string user;              // only this user's rows; empty: all
+  bool entries = true;           // print log entries
   std::optional<int64_t> limit;  // at most this many entries per user (the newest)
 };
 
@@ -108,9 +108,9 @@ int run_inspect(const InspectOptions& options);
 
 struct PushGatewayOptions {
   std::string host = "127.0.0.1";
-  int port = 8787;          // 0: a free one
-  std::string secret;       // plugin_opt_push_secret: calls without a valid signature get 401
-  int status = 200;         // the answer to every call (410: "token gone")
+  int port = 8787;     // 0: a free one
+  std::string secret;  // plugin_opt_push_secret: calls without a valid signature get 401
+  int status = 200;    // the answer to every call (410: "token gone")
 };
 int run_push_gateway(const PushGatewayOptions& options);
 

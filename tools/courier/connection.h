@@ -48,9 +48,9 @@ class MosquittoLibrary {
 struct SessionOptions {
   std::string host = "localhost";
   int port = 1883;
-  std::string user;       // MQTT username; required
-  std::string password;   // empty: none sent
-  std::string client_id;  // MQTT client id (the Courier device); required
+  std::string user;                       // MQTT username; required
+  std::string password;                   // empty: none sent
+  std::string client_id;                  // MQTT client id (the Courier device); required
   std::optional<client::TlsOptions> tls;  // TLS when set
   int keepalive_s = 30;
 };
@@ -106,10 +106,8 @@ class Session {
   static void on_connect(mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
   static void on_disconnect(mosquitto*, void* self, int rc, const mosquitto_property*);
   static void on_publish(mosquitto*, void* self, int mid, int reason, const mosquitto_property*);
-  static void on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
-                           const mosquitto_property*);
-  static void on_message(mosquitto*, void* self, const mosquitto_message*,
-                         const mosquitto_property*);
+  static void on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted, const mosquitto_property*);
+  static void on_message(mosquitto*, void* self, const mosquitto_message*, const mosquitto_property*);
 
   SessionOptions options_;
   mosquitto* mosq_ = nullptr;

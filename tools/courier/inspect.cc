@@ -110,9 +110,7 @@ std::string entry_text(std::string_view user, int32_t offset, const v1::Message&
   return fmt::format("entry user={} {}{}{}{}", token(user), body, peer, extras, payload);
 }
 
-std::string peer_text(std::string_view user, int32_t offset) {
-  return fmt::format(" peer={}/{}", token(user), offset);
-}
+std::string peer_text(std::string_view user, int32_t offset) { return fmt::format(" peer={}/{}", token(user), offset); }
 
 // A group and its members, when the group is `only_user`'s (or all).
 void print_group(const storage::StoredGroup& sg, const std::string& only_user) {
@@ -145,8 +143,8 @@ void print_entry(const storage::StoredEntry& e) {
     emit(fmt::format("entry user={} offset={} body={} missing", token(e.user), e.offset, e.body_id));
     return;
   }
-  std::string extras = fmt::format(" body={}", e.body_id) + (e.expired ? " expired=true" : "") +
-                       extra_fields(*e.body, 3);
+  std::string extras =
+      fmt::format(" body={}", e.body_id) + (e.expired ? " expired=true" : "") + extra_fields(*e.body, 3);
   emit(entry_text(e.user, e.offset, e.message, peer, extras));
 }
 

@@ -55,11 +55,9 @@ int inspect_main(Args& args) { return run_inspect(parse_inspect(args)); }
 }  // namespace
 
 const Command kInspectCommand{
-    "inspect",
-    "read-only dump of a store directory (users, heads, cursors, entries)",
+    "inspect",          "read-only dump of a store directory (users, heads, cursors, entries)",
     kInspectUsage,
-    /*connects=*/false,
-    &inspect_main,
+    /*connects=*/false, &inspect_main,
 };
 
 }  // namespace courier::cli

@@ -232,11 +232,9 @@ int sync_main(Args& args) { return run_listen(parse_listen(args, true)); }
 }  // namespace
 
 const Command kListenCommand{
-    "listen",
-    "print messages and their ticks (sent, delivered, read) as they change",
+    "listen",          "print messages and their ticks (sent, delivered, read) as they change",
     kListenUsage,
-    /*connects=*/true,
-    &listen_main,
+    /*connects=*/true, &listen_main,
 };
 const Command kSyncCommand{
     "sync",

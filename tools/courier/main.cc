@@ -21,8 +21,8 @@ namespace {
 
 // In the order `courier --help` lists them.
 constexpr const Command* kCommands[] = {
-    &kSendCommand,  &kListenCommand, &kSyncCommand,    &kReadCommand,        &kTypingCommand,
-    &kChatCommand,  &kAdminCommand,  &kInspectCommand, &kPushGatewayCommand,
+    &kSendCommand, &kListenCommand, &kSyncCommand,    &kReadCommand,        &kTypingCommand,
+    &kChatCommand, &kAdminCommand,  &kInspectCommand, &kPushGatewayCommand,
 };
 
 const Command* find_command(std::string_view name) {
@@ -66,8 +66,8 @@ int run(int argc, char** argv) {
 std::string usage_for(int argc, char** argv) {
   const Command* cmd = argc >= 2 ? find_command(argv[1]) : nullptr;
   if (cmd != nullptr) {
-    return fmt::format("{}\nRun `courier {} --help` for the options.\n",
-                       cmd->usage.substr(0, cmd->usage.find('\n')), cmd->name);
+    return fmt::format("{}\nRun `courier {} --help` for the options.\n", cmd->usage.substr(0, cmd->usage.find('\n')),
+                       cmd->name);
   }
   return main_usage();
 }

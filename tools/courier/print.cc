@@ -80,8 +80,8 @@ std::string kind_name(client::Kind kind) {
 }
 
 namespace {
-constexpr std::array<const char*, 8> kStatusNames = {
-    "CHATTING", "RECORDING", "PLAYED", "TYPING", "PAUSED", "CANCELLED", "RESUME", "NOTIFICATION"};
+constexpr std::array<const char*, 8> kStatusNames = {"CHATTING", "RECORDING", "PLAYED", "TYPING",
+                                                     "PAUSED",   "CANCELLED", "RESUME", "NOTIFICATION"};
 }  // namespace
 
 std::string status_name(client::Status status) {
@@ -100,9 +100,7 @@ std::optional<client::Status> parse_status(std::string_view name) {
     }
     if (same) return static_cast<client::Status>(i + 1);
   }
-  if (name.size() == 1 && name[0] >= '1' && name[0] <= '8') {
-    return static_cast<client::Status>(name[0] - '0');
-  }
+  if (name.size() == 1 && name[0] >= '1' && name[0] <= '8') { return static_cast<client::Status>(name[0] - '0'); }
   return std::nullopt;
 }
 
@@ -118,9 +116,8 @@ std::string identity(const client::Identity& id) {
 }
 
 std::string format_message(const client::Message& m) {
-  std::string line = fmt::format("message offset={} user_offset={} from={} to={} kind={} id={}",
-                                 m.offset, m.user_offset, identity(m.from), token(m.to.user),
-                                 kind_name(m.kind), token(m.id));
+  std::string line = fmt::format("message offset={} user_offset={} from={} to={} kind={} id={}", m.offset,
+                                 m.user_offset, identity(m.from), token(m.to.user), kind_name(m.kind), token(m.id));
   if (!m.to.group.empty()) line += fmt::format(" group={}", token(m.to.group));
   if (state_name(m.state) != "none") line += fmt::format(" state={}", state_name(m.state));
   if (!m.encryption_type.empty() && m.encryption_type != "none") {
@@ -136,9 +133,8 @@ std::string format_message(const client::Message& m) {
 }
 
 std::string format_receipt(const client::Receipt& r) {
-  std::string line = fmt::format("signal kind={} id={} offset={} user_offset={} state={}",
-                                 kind_name(r.kind), token(r.id), r.offset, r.user_offset,
-                                 state_name(r.state));
+  std::string line = fmt::format("signal kind={} id={} offset={} user_offset={} state={}", kind_name(r.kind),
+                                 token(r.id), r.offset, r.user_offset, state_name(r.state));
   if (!r.from.user.empty()) line += fmt::format(" from={}", identity(r.from));
   return line;
 }
@@ -153,8 +149,7 @@ std::string format_activity(const client::Activity& a) {
 
 std::string format_error(const client::ServerError& e) {
   const std::string text = e.detail.empty() ? e.code : e.code + ": " + e.detail;
-  return fmt::format("signal {} id={} error={}", e.permanent ? "error" : "transient", token(e.id),
-                     quote(text));
+  return fmt::format("signal {} id={} error={}", e.permanent ? "error" : "transient", token(e.id), quote(text));
 }
 
 namespace {

@@ -42,12 +42,12 @@ std::string Line(const push::HttpRequest& r, const std::string& secret) {
   std::string line = fmt::format(
       "push user={} device={} app={} token={} id={} from={} signal_offset={} user_offset={} count={} "
       "undelivered={} priority={}",
-      field("user"), field("device"), field("app"), field("token"), field("id"), field("from"),
-      field("signal_offset"), field("user_offset"), field("count"), field("undelivered"), field("priority"));
+      field("user"), field("device"), field("app"), field("token"), field("id"), field("from"), field("signal_offset"),
+      field("user_offset"), field("count"), field("undelivered"), field("priority"));
   if (body.contains("group")) line += " group=" + field("group");
   if (body.contains("payload")) line += " payload=" + field("payload");
-  line += fmt::format(" key={} signature={}", key == r.headers.end() ? "-" : token(key->second),
-                      SignatureCheck(r, secret));
+  line +=
+      fmt::format(" key={} signature={}", key == r.headers.end() ? "-" : token(key->second), SignatureCheck(r, secret));
   return line;
 }
 
@@ -115,11 +115,9 @@ int push_gateway_main(Args& args) { return run_push_gateway(parse_push_gateway(a
 }  // namespace
 
 const Command kPushGatewayCommand{
-    "push-gateway",
-    "a reference push gateway: prints the push calls it receives",
+    "push-gateway",     "a reference push gateway: prints the push calls it receives",
     kPushGatewayUsage,
-    /*connects=*/false,
-    &push_gateway_main,
+    /*connects=*/false, &push_gateway_main,
 };
 
 }  // namespace courier::cli

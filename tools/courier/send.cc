@@ -29,8 +29,8 @@ int run_send(const SendOptions& o) {
   so.transient = o.transient;
   so.timeout = to_ms(o.timeout_s);
   const client::Identity to{.user = o.to.user, .device = {}, .group = o.to.group};
-  auto future = !o.recall.empty()   ? c.recall(o.recall, to, so)
-                : !o.edit.empty()   ? c.edit(o.edit, to, o.text, so)
+  auto future = !o.recall.empty()    ? c.recall(o.recall, to, so)
+                : !o.edit.empty()    ? c.edit(o.edit, to, o.text, so)
                 : o.to.group.empty() ? c.send(o.to.user, o.text, so)
                                      : c.sendToGroup(o.to.group, o.text, so);
   c.start();
@@ -38,8 +38,7 @@ int run_send(const SendOptions& o) {
   c.close(std::chrono::milliseconds(500));
 
   if (r.ok) {
-    emit(fmt::format("sent id={} offset={} user_offset={}", token(r.id), r.offset,
-                     r.user_offset));
+    emit(fmt::format("sent id={} offset={} user_offset={}", token(r.id), r.offset, r.user_offset));
     return kExitOk;
   }
   if (r.error_code == "connection_failed") {
@@ -51,16 +50,15 @@ int run_send(const SendOptions& o) {
       emit_err(fmt::format("error: cannot connect: {}", watch.last_reason()));
       return kExitConnection;
     }
-    emit_err(fmt::format("error: timeout: no acknowledgement (id={}, {} attempt{})", token(r.id),
-                         r.attempts, r.attempts == 1 ? "" : "s"));
+    emit_err(fmt::format("error: timeout: no acknowledgement (id={}, {} attempt{})", token(r.id), r.attempts,
+                         r.attempts == 1 ? "" : "s"));
     return kExitTimeout;
   }
   if (r.error_code == "closed" || r.error_code == "connection_lost") {
     emit_err(fmt::format("error: {}: {}", r.error_code, r.error_detail));
     return kExitConnection;
   }
-  emit_err(fmt::format("error: {}{}", r.error_code,
-                       r.error_detail.empty() ? "" : ": " + r.error_detail));
+  emit_err(fmt::format("error: {}{}", r.error_code, r.error_detail.empty() ? "" : ": " + r.error_detail));
   return kExitRejected;
 }
 

@@ -38,8 +38,7 @@ void Waiter::update(const std::function<void()>& fn) {
   cv_.notify_all();
 }
 
-bool Waiter::wait_until(const std::function<bool()>& done,
-                        std::optional<Clock::time_point> deadline) {
+bool Waiter::wait_until(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
   std::unique_lock lock(mu_);
   while (!done()) {
     if (stop_requested()) return false;
@@ -81,8 +80,7 @@ void ConnectionWatch::on_event(const client::ConnectionEvent& e) {
         failed_ = true;
         reason_ = e.reason;
         break;
-      default:
-        break;
+      default: break;
     }
   }
   if (announce_offline) emit_err(fmt::format("courier: offline ({}); reconnecting", e.reason));

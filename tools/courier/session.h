@@ -29,8 +29,7 @@ class Waiter {
   void update(const std::function<void()>& fn);
   // Waits until `done()` (evaluated under the lock) is true, the deadline
   // passes or SIGINT/SIGTERM arrives. Returns done()'s last value.
-  bool wait_until(const std::function<bool()>& done,
-                  std::optional<Clock::time_point> deadline);
+  bool wait_until(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
 
  private:
   std::mutex mu_;
@@ -47,7 +46,7 @@ class ConnectionWatch {
 
   bool ever_online() const;
   bool online() const;
-  bool failed() const;       // refused for good
+  bool failed() const;  // refused for good
   std::string last_reason() const;
 
  private:

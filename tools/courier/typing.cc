@@ -25,8 +25,7 @@ int run_typing(const TypingOptions& o) {
   c.start();
   bool sent = false;
   if (wait_online(watch, waiter, deadline)) {
-    auto f = o.to.group.empty() ? c.setActivity(o.to.user, o.status)
-                                : c.setGroupActivity(o.to.group, o.status);
+    auto f = o.to.group.empty() ? c.setActivity(o.to.user, o.status) : c.setGroupActivity(o.to.group, o.status);
     sent = ready_by(f, deadline) && f.get();
   }
   const int rc = finish(c, watch, errors, sent, deadline);
@@ -80,11 +79,9 @@ int typing_main(Args& args) { return run_typing(parse_typing(args)); }
 }  // namespace
 
 const Command kTypingCommand{
-    "typing",
-    "tell a user or group that you are typing (or another activity)",
+    "typing",          "tell a user or group that you are typing (or another activity)",
     kTypingUsage,
-    /*connects=*/true,
-    &typing_main,
+    /*connects=*/true, &typing_main,
 };
 
 }  // namespace courier::cli

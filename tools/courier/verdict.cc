@@ -10,8 +10,7 @@
 
 namespace courier::cli {
 
-int finish(client::Client& c, ConnectionWatch& watch, Errors& errors, bool published,
-           Clock::time_point deadline) {
+int finish(client::Client& c, ConnectionWatch& watch, Errors& errors, bool published, Clock::time_point deadline) {
   std::optional<int32_t> head;
   if (published) {
     auto barrier = c.queryHead();
@@ -55,8 +54,7 @@ client::Handlers error_handlers(Errors& errors) {
 
 // Waits until the client is online (or failed, or the deadline passed).
 bool wait_online(ConnectionWatch& watch, Waiter& waiter, Clock::time_point deadline) {
-  return waiter.wait_until([&] { return watch.online() || watch.failed(); }, deadline) &&
-         watch.online();
+  return waiter.wait_until([&] { return watch.online() || watch.failed(); }, deadline) && watch.online();
 }
 
 }  // namespace courier::cli

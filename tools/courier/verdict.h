@@ -32,7 +32,6 @@ bool wait_online(ConnectionWatch& watch, Waiter& waiter, Clock::time_point deadl
 
 // After the publishes: barrier, close, then map what happened to an exit
 // code. Prints the errors; returns -1 when everything went through.
-int finish(client::Client& c, ConnectionWatch& watch, Errors& errors, bool published,
-           Clock::time_point deadline);
+int finish(client::Client& c, ConnectionWatch& watch, Errors& errors, bool published, Clock::time_point deadline);
 
 }  // namespace courier::cli

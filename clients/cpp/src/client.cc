@@ -37,8 +37,8 @@
 
 namespace courier::client {
 
-using std::chrono::milliseconds;
 using detail::Handle;
+using std::chrono::milliseconds;
 
 namespace detail {
 
@@ -78,8 +78,8 @@ std::optional<int32_t> InitialCursor(const Options& o) {
   if (!o.cursor_file.empty()) {
     if (auto rec = detail::LoadCursorFile(o.cursor_file)) {
       if (rec->user != o.user || rec->device != o.device) {
-        throw std::invalid_argument("cursor file " + o.cursor_file + " belongs to " + rec->user +
-                                    "/" + rec->device + ", not " + o.user + "/" + o.device);
+        throw std::invalid_argument("cursor file " + o.cursor_file + " belongs to " + rec->user + "/" + rec->device +
+                                    ", not " + o.user + "/" + o.device);
       }
       from_file = rec->cursor;
     }
@@ -95,9 +95,7 @@ const Options& Validated(const Options& o) {
   if (o.host.empty()) throw std::invalid_argument("host is empty");
   if (o.port < 1 || o.port > 65535) throw std::invalid_argument("port must be in 1..65535");
   if (!detail::ValidName(o.user)) throw std::invalid_argument("user must be a non-empty topic level");
-  if (!detail::ValidName(o.device)) {
-    throw std::invalid_argument("device must be a non-empty topic level");
-  }
+  if (!detail::ValidName(o.device)) { throw std::invalid_argument("device must be a non-empty topic level"); }
   if (o.prefix.empty()) throw std::invalid_argument("prefix is empty");
   if (o.pull_limit == 0) throw std::invalid_argument("pull_limit must be positive");
   if (o.keepalive_s != 0 && (o.keepalive_s < 5 || o.keepalive_s > 65535)) {
@@ -149,9 +147,7 @@ std::pair<std::string, std::string> SplitError(const std::string& error) {
 // Construction, start, close.
 
 Client::Impl::Impl(Options options, Handlers handlers)
-    : options_(Validated(options)),
-      handlers_(std::move(handlers)),
-      session_(SessionConfigOf(options_, id_prefix_)) {
+    : options_(Validated(options)), handlers_(std::move(handlers)), session_(SessionConfigOf(options_, id_prefix_)) {
   LibInitOnce();
   if (const auto c = session_.cursor()) {
     cursor_atomic_ = *c;
@@ -165,16 +161,15 @@ Client::Impl::Impl(Options options, Handlers handlers)
     throw std::invalid_argument(what);
   };
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-  int rc = mosquitto_username_pw_set(
-      mosq_, options_.user.c_str(), options_.password.empty() ? nullptr : options_.password.c_str());
+  int rc = mosquitto_username_pw_set(mosq_, options_.user.c_str(),
+                                     options_.password.empty() ? nullptr : options_.password.c_str());
   if (rc != MOSQ_ERR_SUCCESS) fail("username: " + Describe(rc));
   if (options_.tls) {
     const TlsOptions& t = *options_.tls;
     if (t.ca_file.empty() && t.ca_path.empty()) fail("TLS needs a CA file or a CA path");
     if (t.cert_file.empty() != t.key_file.empty()) fail("TLS needs both a certificate and a key");
     auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-    rc = mosquitto_tls_set(mosq_, opt(t.ca_file), opt(t.ca_path), opt(t.cert_file),
-                           opt(t.key_file), nullptr);
+    rc = mosquitto_tls_set(mosq_, opt(t.ca_file), opt(t.ca_path), opt(t.cert_file), opt(t.key_file), nullptr);
     if (rc != MOSQ_ERR_SUCCESS) fail("TLS files: " + Describe(rc));
     mosquitto_tls_insecure_set(mosq_, t.insecure);
   }
@@ -201,14 +196,10 @@ Client::Impl::~Impl() {
 }
 
 int64_t Client::Impl::NowMs() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Client::Impl::Clock::time_point Client::Impl::ToSteady(int64_t ms) {
-  return Clock::now() + milliseconds(ms - NowMs());
-}
+Client::Impl::Clock::time_point Client::Impl::ToSteady(int64_t ms) { return Clock::now() + milliseconds(ms - NowMs()); }
 
 void Client::Impl::Start() {
   std::lock_guard lock(mu_);
@@ -361,23 +352,20 @@ void Client::start() { impl_->Start(); }
 void Client::close(milliseconds drain) { impl_->Close(drain); }
 void Client::setHandlers(Handlers handlers) { impl_->SetHandlers(std::move(handlers)); }
 
-std::future<SendResult> Client::send(const std::string& to, const std::string& payload,
-                                     SendOptions options) {
+std::future<SendResult> Client::send(const std::string& to, const std::string& payload, SendOptions options) {
   return impl_->Send({.to = {.user = to}, .payload = payload}, std::move(options));
 }
 
-std::future<SendResult> Client::sendToGroup(const std::string& group, const std::string& payload,
-                                            SendOptions options) {
+std::future<SendResult> Client::sendToGroup(const std::string& group, const std::string& payload, SendOptions options) {
   return impl_->Send({.to = {.group = group}, .payload = payload}, std::move(options));
 }
 
-std::future<SendResult> Client::edit(const std::string& id, const Identity& to,
-                                     const std::string& payload, SendOptions options) {
+std::future<SendResult> Client::edit(const std::string& id, const Identity& to, const std::string& payload,
+                                     SendOptions options) {
   return impl_->Send({.to = to, .payload = payload, .replaces = id}, std::move(options));
 }
 
-std::future<SendResult> Client::recall(const std::string& id, const Identity& to,
-                                       SendOptions options) {
+std::future<SendResult> Client::recall(const std::string& id, const Identity& to, SendOptions options) {
   options.encrypted.clear();
   options.signature.clear();
   options.transient = false;
@@ -400,6 +388,5 @@ int32_t Client::cursor() const { return impl_->cursor(); }
 bool Client::online() const { return impl_->online(); }
 size_t Client::pendingSends() const { return impl_->pending_sends(); }
 const Options& Client::options() const { return impl_->options(); }
-
 
 }  // namespace courier::client

@@ -24,7 +24,6 @@
 #include "courier/client.h"
 #include "session.h"
 
-
 namespace courier::client {
 
 namespace detail {
@@ -116,10 +115,8 @@ class Client::Impl {
   static void CbConnect(mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
   static void CbDisconnect(mosquitto*, void* self, int rc, const mosquitto_property*);
   static void CbPublish(mosquitto*, void* self, int mid, int reason, const mosquitto_property*);
-  static void CbSubscribe(mosquitto*, void* self, int mid, int count, const int* granted,
-                          const mosquitto_property*);
-  static void CbMessage(mosquitto*, void* self, const mosquitto_message*,
-                        const mosquitto_property*);
+  static void CbSubscribe(mosquitto*, void* self, int mid, int count, const int* granted, const mosquitto_property*);
+  static void CbMessage(mosquitto*, void* self, const mosquitto_message*, const mosquitto_property*);
 
   const Options options_;
   const std::string id_prefix_ = detail::RandomHex(8);
@@ -130,11 +127,11 @@ class Client::Impl {
   mutable std::mutex mu_;
   std::vector<std::function<void()>> commands_;
   Handlers handlers_;
-  bool closed_ = false;   // no more commands accepted
+  bool closed_ = false;  // no more commands accepted
   bool started_ = false;
   std::thread thread_;
   std::thread::id thread_id_;
-  std::mutex close_mu_;   // serializes Close()
+  std::mutex close_mu_;  // serializes Close()
 
   std::atomic<int32_t> cursor_atomic_{-1};
   std::atomic<bool> online_{false};
@@ -154,7 +151,7 @@ class Client::Impl {
 
   detail::Handle next_handle_ = 1;
   std::map<detail::Handle, SendWaiter> send_waiters_;
-  std::map<detail::Handle, std::promise<bool>> bool_waiters_;  // receipts, activity
+  std::map<detail::Handle, std::promise<bool>> bool_waiters_;                    // receipts, activity
   std::map<detail::Handle, std::promise<std::optional<int32_t>>> head_waiters_;  // sync, head
   std::map<int, uint64_t> mid_tokens_;  // publish mid -> Session token, this connection
   std::optional<int32_t> persisted_;

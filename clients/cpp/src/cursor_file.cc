@@ -53,9 +53,7 @@ std::optional<CursorRecord> LoadCursorFile(const std::string& path) {
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     const auto eq = line.find('=');
-    if (eq == std::string::npos) {
-      throw std::invalid_argument("cursor file " + path + ": bad line '" + line + "'");
-    }
+    if (eq == std::string::npos) { throw std::invalid_argument("cursor file " + path + ": bad line '" + line + "'"); }
     const std::string key = line.substr(0, eq);
     const std::string value = line.substr(eq + 1);
     if (key == "version") {

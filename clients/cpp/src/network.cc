@@ -48,10 +48,8 @@ bool PermanentConnack(int rc) {
     case MQTT_RC_BAD_USERNAME_OR_PASSWORD:
     case MQTT_RC_NOT_AUTHORIZED:
     case MQTT_RC_BANNED:
-    case MQTT_RC_BAD_AUTHENTICATION_METHOD:
-      return true;
-    default:
-      return false;
+    case MQTT_RC_BAD_AUTHENTICATION_METHOD: return true;
+    default: return false;
   }
 }
 
@@ -61,10 +59,8 @@ bool PermanentPuback(int reason) {
     case MQTT_RC_NOT_AUTHORIZED:
     case MQTT_RC_TOPIC_NAME_INVALID:
     case MQTT_RC_PAYLOAD_FORMAT_INVALID:
-    case MQTT_RC_PACKET_TOO_LARGE:
-      return true;
-    default:
-      return false;
+    case MQTT_RC_PACKET_TOO_LARGE: return true;
+    default: return false;
   }
 }
 
@@ -157,8 +153,7 @@ Clock::time_point Client::Impl::NextWake(Clock::time_point now) const {
 }
 
 void Client::Impl::PollAndLoop(Clock::time_point until) {
-  const bool use_socket = phase_ == Phase::kConnack || phase_ == Phase::kSuback ||
-                          phase_ == Phase::kOnline;
+  const bool use_socket = phase_ == Phase::kConnack || phase_ == Phase::kSuback || phase_ == Phase::kOnline;
   const int sock = use_socket ? mosquitto_socket(mosq_) : -1;
   pollfd fds[2] = {{wake_r_, POLLIN, 0}, {sock, POLLIN, 0}};
   if (sock >= 0 && mosquitto_want_write(mosq_)) fds[1].events |= POLLOUT;
@@ -167,8 +162,7 @@ void Client::Impl::PollAndLoop(Clock::time_point until) {
   ::poll(fds, sock >= 0 ? 2 : 1, timeout);
   if (fds[0].revents & POLLIN) {
     char buf[64];
-    while (::read(wake_r_, buf, sizeof buf) > 0) {
-    }
+    while (::read(wake_r_, buf, sizeof buf) > 0) {}
   }
   if (sock < 0) return;
   // Let libmosquitto read, write and keep alive. It reads only a few packets
@@ -211,8 +205,7 @@ void Client::Impl::PersistCursor() {
   if (options_.cursor_file.empty()) return;
   const auto c = session_.cursor();
   if (!c || c == persisted_) return;
-  std::string err =
-      detail::SaveCursorFile(options_.cursor_file, {options_.user, options_.device, *c});
+  std::string err = detail::SaveCursorFile(options_.cursor_file, {options_.user, options_.device, *c});
   if (err.empty()) {
     persisted_ = c;
     last_file_error_.clear();
@@ -224,8 +217,7 @@ void Client::Impl::PersistCursor() {
 }
 
 void Client::Impl::LocalError(std::string code, std::string detail) {
-  ServerError e{.code = std::move(code), .detail = std::move(detail), .permanent = true,
-                .local = true};
+  ServerError e{.code = std::move(code), .detail = std::move(detail), .permanent = true, .local = true};
   events_.push_back([e](const Handlers& h) {
     if (h.on_error) h.on_error(e);
   });
@@ -235,8 +227,7 @@ void Client::Impl::LocalError(std::string code, std::string detail) {
 // The Session's actions.
 
 void Client::Impl::Apply() {
-  for (auto actions = session_.TakeActions(); !actions.empty();
-       actions = session_.TakeActions()) {
+  for (auto actions = session_.TakeActions(); !actions.empty(); actions = session_.TakeActions()) {
     for (auto& a : actions) {
       std::visit(
           [this](auto& v) {
@@ -248,8 +239,8 @@ void Client::Impl::Apply() {
             } else if constexpr (std::is_same_v<T, Message>) {
               events_.push_back([m = std::move(v)](const Handlers& h) {
                 const auto& handler = m.replaces.empty() ? h.on_message
-                                      : m.recall ? (h.on_recall ? h.on_recall : h.on_message)
-                                                 : (h.on_edit ? h.on_edit : h.on_message);
+                                      : m.recall         ? (h.on_recall ? h.on_recall : h.on_message)
+                                                         : (h.on_edit ? h.on_edit : h.on_message);
                 if (handler) handler(m);
               });
             } else if constexpr (std::is_same_v<T, Receipt>) {
@@ -277,11 +268,9 @@ void Client::Impl::Apply() {
                 events_.push_back([cb = std::move(w.on_done), r = v.result](const Handlers&) { cb(r); });
               }
               Fulfill(std::move(w.promise), std::move(v.result));
-            } else if constexpr (std::is_same_v<T, detail::MarkDone> ||
-                                 std::is_same_v<T, detail::ActivityDone>) {
+            } else if constexpr (std::is_same_v<T, detail::MarkDone> || std::is_same_v<T, detail::ActivityDone>) {
               FulfillHandle(bool_waiters_, v.handle, v.ok);
-            } else if constexpr (std::is_same_v<T, detail::SyncDone> ||
-                                 std::is_same_v<T, detail::HeadDone>) {
+            } else if constexpr (std::is_same_v<T, detail::SyncDone> || std::is_same_v<T, detail::HeadDone>) {
               FulfillHandle(head_waiters_, v.handle, v.head);
             } else if constexpr (std::is_same_v<T, detail::CursorMoved>) {
               cursor_atomic_ = v.cursor;
@@ -295,8 +284,8 @@ void Client::Impl::Apply() {
 
 void Client::Impl::DoPublish(const detail::PublishAction& p) {
   int mid = 0;
-  const int rc = mosquitto_publish_v5(mosq_, &mid, p.topic.c_str(), static_cast<int>(p.bytes.size()),
-                                      p.bytes.data(), p.qos, false, nullptr);
+  const int rc = mosquitto_publish_v5(mosq_, &mid, p.topic.c_str(), static_cast<int>(p.bytes.size()), p.bytes.data(),
+                                      p.qos, false, nullptr);
   if (p.token == 0) return;
   if (rc == MOSQ_ERR_SUCCESS) {
     mid_tokens_[mid] = p.token;
@@ -310,8 +299,8 @@ void Client::Impl::DoSubscribe(const detail::SubscribeAction& s) {
   std::vector<char*> filters;
   for (auto& t : topics) filters.push_back(t.data());
   int mid = 0;
-  const int rc = mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(filters.size()),
-                                              filters.data(), 1, 0, nullptr);
+  const int rc =
+      mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(filters.size()), filters.data(), 1, 0, nullptr);
   if (rc != MOSQ_ERR_SUCCESS) {
     mosquitto_disconnect(mosq_);
     GoOffline("cannot subscribe: " + Describe(rc));
@@ -334,12 +323,10 @@ void Client::Impl::Emit(ConnectionState state, std::string reason) {
 
 void Client::Impl::Connect() {
   Emit(ConnectionState::kConnecting);
-  const int rc = mosquitto_connect(mosq_, options_.host.c_str(), options_.port,
-                                   options_.keepalive_s);
+  const int rc = mosquitto_connect(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
   if (rc != MOSQ_ERR_SUCCESS) {
     phase_ = Phase::kConnack;  // so that GoOffline counts it
-    GoOffline("cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " +
-              Describe(rc));
+    GoOffline("cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " + Describe(rc));
     return;
   }
   phase_ = Phase::kConnack;
@@ -355,7 +342,8 @@ void Client::Impl::GoOffline(const std::string& reason) {
     } else if (++quick_drops_ == kUnstableReport) {
       LocalError("unstable_connection",
                  "the connection keeps ending right after it opens; is another client using "
-                 "client id " + options_.device + "?");
+                 "client id " +
+                     options_.device + "?");
     }
   }
   phase_ = Phase::kIdle;
@@ -399,9 +387,7 @@ void Client::Impl::CbDisconnect(mosquitto*, void* self, int rc, const mosquitto_
   if (rc == MQTT_RC_SESSION_TAKEN_OVER) {
     // Another connection uses this client id: reconnecting would only
     // take it back and start a tug of war.
-    if (c->phase_ != Phase::kClosed) {
-      c->Fail("another connection took over client id " + c->options_.device);
-    }
+    if (c->phase_ != Phase::kClosed) { c->Fail("another connection took over client id " + c->options_.device); }
     return;
   }
   std::string reason = "connection lost";
@@ -410,14 +396,13 @@ void Client::Impl::CbDisconnect(mosquitto*, void* self, int rc, const mosquitto_
   c->GoOffline(reason);
 }
 
-void Client::Impl::CbPublish(mosquitto*, void* self, int mid, int reason,
-                             const mosquitto_property*) {
+void Client::Impl::CbPublish(mosquitto*, void* self, int mid, int reason, const mosquitto_property*) {
   auto* c = static_cast<Impl*>(self);
   auto it = c->mid_tokens_.find(mid);
   if (it == c->mid_tokens_.end()) return;
   const uint64_t token = it->second;
   c->mid_tokens_.erase(it);
-  const detail::PubAck ack = reason < 0x80        ? detail::PubAck::kAccepted
+  const detail::PubAck ack = reason < 0x80             ? detail::PubAck::kAccepted
                              : PermanentPuback(reason) ? detail::PubAck::kRefused
                                                        : detail::PubAck::kFailed;
   c->session_.OnPubAck(token, ack, reason >= 0x80 ? mosquitto_reason_string(reason) : "");
@@ -442,14 +427,11 @@ void Client::Impl::CbSubscribe(mosquitto*, void* self, int mid, int count, const
   c->Emit(ConnectionState::kOnline);
 }
 
-void Client::Impl::CbMessage(mosquitto*, void* self, const mosquitto_message* msg,
-                             const mosquitto_property*) {
+void Client::Impl::CbMessage(mosquitto*, void* self, const mosquitto_message* msg, const mosquitto_property*) {
   auto* c = static_cast<Impl*>(self);
   if (c->phase_ != Phase::kOnline || msg->topic == nullptr) return;
   const char* bytes = static_cast<const char*>(msg->payload);
-  c->session_.OnPublish(msg->topic,
-                        std::string(bytes, bytes ? static_cast<size_t>(msg->payloadlen) : 0),
-                        c->NowMs());
+  c->session_.OnPublish(msg->topic, std::string(bytes, bytes ? static_cast<size_t>(msg->payloadlen) : 0), c->NowMs());
   c->Apply();
 }
 

@@ -72,9 +72,8 @@ std::optional<PullOrder> Sequencer::OnEntry(Message m, std::vector<Message>* out
   return NewPull(*cursor_);
 }
 
-std::optional<PullOrder> Sequencer::OnPullResponse(const std::string& id, int32_t head,
-                                                   uint32_t count, std::vector<Message>* out,
-                                                   bool* synced,
+std::optional<PullOrder> Sequencer::OnPullResponse(const std::string& id, int32_t head, uint32_t count,
+                                                   std::vector<Message>* out, bool* synced,
                                                    std::optional<int32_t>* reset_from) {
   *synced = false;
   reset_from->reset();

@@ -31,7 +31,7 @@ namespace courier::client::detail {
 
 struct PullOrder {
   std::string id;
-  int32_t after = 0;   // pull entries after this offset; -1: after the server's cursor
+  int32_t after = 0;       // pull entries after this offset; -1: after the server's cursor
   bool head_only = false;  // a PUSH request: only learn the head
 };
 
@@ -52,8 +52,7 @@ class Sequencer {
   // and nothing is buffered. *reset_from is set to the old cursor when the
   // head was below it (the cursor is then reset to the head).
   std::optional<PullOrder> OnPullResponse(const std::string& id, int32_t head, uint32_t count,
-                                          std::vector<Message>* out, bool* synced,
-                                          std::optional<int32_t>* reset_from);
+                                          std::vector<Message>* out, bool* synced, std::optional<int32_t>* reset_from);
 
   // Pull `id` failed (transient error, timeout): returns the request to send
   // instead (same starting point), or nullopt when `id` is not running.

@@ -56,8 +56,7 @@ uint64_t Session::NewToken(Sent s) {
 }
 
 void Session::Publish(const std::string& topic, std::string bytes, uint64_t token) {
-  actions_.emplace_back(PublishAction{.topic = topic, .bytes = std::move(bytes), .qos = 1,
-                                      .token = token});
+  actions_.emplace_back(PublishAction{.topic = topic, .bytes = std::move(bytes), .qos = 1, .token = token});
 }
 
 // ---------------------------------------------------------------------------
@@ -86,10 +85,7 @@ void Session::OnSubscribed(int64_t now) {
   }
   // Every connection syncs from the cursor: what arrived while offline is
   // only in the log.
-  if (config_.receive &&
-      (config_.sync_on_connect || !sync_waiting_.empty() || !seq_.cursor())) {
-    StartSync(now);
-  }
+  if (config_.receive && (config_.sync_on_connect || !sync_waiting_.empty() || !seq_.cursor())) { StartSync(now); }
 }
 
 void Session::OnConnectionLost(const std::string& reason, int64_t) {
@@ -109,7 +105,8 @@ void Session::OnConnectionLost(const std::string& reason, int64_t) {
     if (p.transient) lost.push_back(p.id);
   }
   for (const auto& id : lost) {
-    Resolve(id, SendResult{.id = id, .error_code = "connection_lost",
+    Resolve(id, SendResult{.id = id,
+                           .error_code = "connection_lost",
                            .error_detail = "transient message not acknowledged: " + reason});
   }
 }
@@ -120,9 +117,7 @@ void Session::Finish(const std::string& code, const std::string& detail) {
   online_ = false;
   std::vector<std::string> ids;
   for (auto& [n, p] : sends_) ids.push_back(p.id);
-  for (const auto& id : ids) {
-    Resolve(id, SendResult{.id = id, .error_code = code, .error_detail = detail});
-  }
+  for (const auto& id : ids) { Resolve(id, SendResult{.id = id, .error_code = code, .error_detail = detail}); }
   for (auto& [n, r] : receipts_) {
     if (r.handle != 0) actions_.emplace_back(MarkDone{r.handle, false});
   }
@@ -173,9 +168,9 @@ void Session::Tick(int64_t now) {
     if (p.give_up && now >= *p.give_up) expired.push_back(p.id);
   }
   for (const auto& id : expired) {
-    Resolve(id, SendResult{.id = id, .error_code = "timeout",
-                           .error_detail = online_ ? "no acknowledgement in time"
-                                                   : "not connected in time"});
+    Resolve(id, SendResult{.id = id,
+                           .error_code = "timeout",
+                           .error_detail = online_ ? "no acknowledgement in time" : "not connected in time"});
   }
 }
 
@@ -190,15 +185,14 @@ void Session::OnPubAck(uint64_t token, PubAck ack, const std::string& reason) {
   switch (s.what) {
     case Sent::What::kSend:
       if (ack == PubAck::kRefused && send_ids_.contains(s.send_id)) {
-        Resolve(s.send_id, SendResult{.id = s.send_id, .error_code = "refused",
+        Resolve(s.send_id, SendResult{.id = s.send_id,
+                                      .error_code = "refused",
                                       .error_detail = "the broker refused the publish: " + reason});
       }
       return;  // otherwise the answer (or the retry timer) decides
     case Sent::What::kReceipt:
       if (auto r = receipts_.find(s.receipt); r != receipts_.end()) {
-        if (r->second.handle != 0) {
-          actions_.emplace_back(MarkDone{r->second.handle, ack == PubAck::kAccepted});
-        }
+        if (r->second.handle != 0) { actions_.emplace_back(MarkDone{r->second.handle, ack == PubAck::kAccepted}); }
         receipts_.erase(r);
       }
       return;
@@ -309,8 +303,8 @@ void Session::Resolve(const std::string& id, SendResult r) {
 
 void Session::Send(Handle h, Outgoing out, const SendOptions& o, int64_t now) {
   auto end = [&](std::string code, std::string detail) {
-    actions_.emplace_back(SendDone{h, SendResult{.id = o.id, .error_code = std::move(code),
-                                                 .error_detail = std::move(detail)}});
+    actions_.emplace_back(
+        SendDone{h, SendResult{.id = o.id, .error_code = std::move(code), .error_detail = std::move(detail)}});
   };
   if (finished_) return end(finished_->first, "the client is not running");
   if (o.id.empty()) return end("missing_id", "a send needs an id");
@@ -379,8 +373,7 @@ void Session::SetActivity(Handle h, const Identity& to, Status status, int64_t n
   s.mutable_to()->set_group(to.group);
   s.set_timestamp(now);
   activities_[h] = true;
-  Publish(topics_.signal, s.SerializeAsString(),
-          NewToken(Sent{.what = Sent::What::kActivity, .activity = h}));
+  Publish(topics_.signal, s.SerializeAsString(), NewToken(Sent{.what = Sent::What::kActivity, .activity = h}));
 }
 
 void Session::Sync(Handle h, int64_t now) {

@@ -66,7 +66,7 @@ struct SessionConfig {
 
 // A message to send (the rest comes from SendOptions).
 struct Outgoing {
-  Identity to;          // user, or group
+  Identity to;  // user, or group
   std::string payload;
   std::string replaces;  // edit / recall: the id of the original
   bool recall = false;
@@ -109,9 +109,8 @@ struct CursorMoved {  // the in-order cursor changed: persist it
   int32_t cursor = 0;
 };
 
-using Action = std::variant<PublishAction, SubscribeAction, Message, Receipt, Activity,
-                            ServerError, SyncedEvent, SendDone, MarkDone, ActivityDone, SyncDone,
-                            HeadDone, CursorMoved>;
+using Action = std::variant<PublishAction, SubscribeAction, Message, Receipt, Activity, ServerError, SyncedEvent,
+                            SendDone, MarkDone, ActivityDone, SyncDone, HeadDone, CursorMoved>;
 
 // What the broker said about a publish that asked for it (PUBACK).
 enum class PubAck {

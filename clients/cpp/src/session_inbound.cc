@@ -55,7 +55,10 @@ void Session::OnSignal(const v1::Signal& s, int64_t now) {
       actions_.emplace_back(HeadDone{h->second.handle, std::nullopt});
       heads_.erase(h);
     }
-    actions_.emplace_back(ServerError{.id = id, .code = code, .detail = detail, .permanent = true,
+    actions_.emplace_back(ServerError{.id = id,
+                                      .code = code,
+                                      .detail = detail,
+                                      .permanent = true,
                                       .offset = s.signal_offset(),
                                       .user_offset = s.user_offset(),
                                       .from = FromProto(s.from())});
@@ -122,8 +125,12 @@ void Session::OnTransientError(const v1::Signal& s, int64_t now) {
     return;
   }
   auto [code, detail] = SplitError(s.error());
-  actions_.emplace_back(ServerError{.id = id, .code = code, .detail = detail, .permanent = false,
-                                    .offset = s.signal_offset(), .user_offset = s.user_offset(),
+  actions_.emplace_back(ServerError{.id = id,
+                                    .code = code,
+                                    .detail = detail,
+                                    .permanent = false,
+                                    .offset = s.signal_offset(),
+                                    .user_offset = s.user_offset(),
                                     .from = FromProto(s.from())});
 }
 
@@ -199,8 +206,8 @@ void Session::Synced(int32_t head, int64_t now) {
 }
 
 void Session::LocalError(std::string code, std::string detail) {
-  actions_.emplace_back(ServerError{.code = std::move(code), .detail = std::move(detail),
-                                    .permanent = true, .local = true});
+  actions_.emplace_back(
+      ServerError{.code = std::move(code), .detail = std::move(detail), .permanent = true, .local = true});
 }
 
 }  // namespace courier::client::detail

@@ -5,8 +5,7 @@ namespace courier::client::detail {
 Topics MakeTopics(const std::string& prefix, const std::string& user, const std::string& device) {
   const std::string base = prefix + "/" + user;
   const std::string dev = base + "/devices/" + device;
-  return Topics{base + "/send", base + "/signal", base + "/inbox",
-                base + "/events", dev + "/inbox", dev + "/events"};
+  return Topics{base + "/send", base + "/signal", base + "/inbox", base + "/events", dev + "/inbox", dev + "/events"};
 }
 
 bool ValidName(const std::string& s) {
@@ -77,8 +76,10 @@ Receipt ReceiptOf(const v1::Signal& s) {
 }
 
 Activity ActivityOf(const v1::Signal& s) {
-  return Activity{.from = FromProto(s.from()), .to = FromProto(s.to()),
-                  .status = static_cast<Status>(s.status()), .timestamp = s.timestamp()};
+  return Activity{.from = FromProto(s.from()),
+                  .to = FromProto(s.to()),
+                  .status = static_cast<Status>(s.status()),
+                  .timestamp = s.timestamp()};
 }
 
 }  // namespace courier::client::detail

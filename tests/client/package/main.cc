@@ -11,9 +11,7 @@ int main(int argc, char** argv) {
   o.port = std::stoi(argv[2]);
   o.user = o.device = "hello";
   std::promise<std::string> got;
-  courier::client::Client c(o, {.on_message = [&](const courier::client::Message& m) {
-                                  got.set_value(m.payload);
-                                }});
+  courier::client::Client c(o, {.on_message = [&](const courier::client::Message& m) { got.set_value(m.payload); }});
   c.start();
   const auto r = c.send("hello", "hello from an installed Courier").get();
   std::printf("version=%s ok=%d offset=%d\n", courier::client::Version().c_str(), r.ok, r.offset);

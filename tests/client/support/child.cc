@@ -24,11 +24,9 @@ void CloseFd(int& fd) {
 
 }  // namespace
 
-std::unique_ptr<Child> Child::Spawn(const std::vector<std::string>& argv,
-                                    const std::vector<std::string>& env) {
+std::unique_ptr<Child> Child::Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
-      ::pipe2(err, O_CLOEXEC) != 0) {
+  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
     return nullptr;
   }
@@ -102,8 +100,7 @@ std::optional<std::string> Child::ReadLine(std::chrono::milliseconds timeout) {
   }
 }
 
-std::optional<std::string> Child::WaitForLine(const std::string& needle,
-                                              std::chrono::milliseconds timeout) {
+std::optional<std::string> Child::WaitForLine(const std::string& needle, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -131,8 +128,7 @@ int Child::Wait(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (process_.running()) {
     if (process_.Exited()) {
-      while (Pump(std::chrono::milliseconds(100))) {
-      }
+      while (Pump(std::chrono::milliseconds(100))) {}
       const int status = process_.wait_status();
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -144,8 +140,8 @@ int Child::Wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-RunResult RunProcess(const std::vector<std::string>& argv, const std::string& input,
-              std::chrono::milliseconds timeout, const std::vector<std::string>& env) {
+RunResult RunProcess(const std::vector<std::string>& argv, const std::string& input, std::chrono::milliseconds timeout,
+                     const std::vector<std::string>& env) {
   RunResult r;
   auto c = Child::Spawn(argv, env);
   if (!c) return r;

@@ -30,8 +30,7 @@ class Child {
  public:
   // argv[0] is the program's path. `env` entries (NAME=value) are added to
   // (or replace those of) the test's own environment.
-  static std::unique_ptr<Child> Spawn(const std::vector<std::string>& argv,
-                                      const std::vector<std::string>& env = {});
+  static std::unique_ptr<Child> Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -42,8 +41,7 @@ class Child {
   std::optional<std::string> ReadLine(std::chrono::milliseconds timeout = 10s);
   // Reads stdout lines until one contains `needle`; returns it. Every line
   // read (also the ones skipped) is kept in lines().
-  std::optional<std::string> WaitForLine(const std::string& needle,
-                                         std::chrono::milliseconds timeout = 10s);
+  std::optional<std::string> WaitForLine(const std::string& needle, std::chrono::milliseconds timeout = 10s);
   const std::vector<std::string>& lines() const { return lines_; }
 
   void WriteStdin(const std::string& bytes);
@@ -81,7 +79,7 @@ struct RunResult {
 
 // Runs a command to completion (stdin: `input`, then EOF).
 RunResult RunProcess(const std::vector<std::string>& argv, const std::string& input = {},
-              std::chrono::milliseconds timeout = 30s, const std::vector<std::string>& env = {});
+                     std::chrono::milliseconds timeout = 30s, const std::vector<std::string>& env = {});
 
 // A fresh directory under /tmp, removed with everything in it by the
 // destructor (proc::TempDir); a failed mkdtemp is a test failure.

@@ -38,9 +38,7 @@ class Recorder {
     h.on_receipt = [this](const client::Receipt& r) { Add([&] { receipts.push_back(r); }); };
     h.on_activity = [this](const client::Activity& a) { Add([&] { activities.push_back(a); }); };
     h.on_error = [this](const client::ServerError& e) { Add([&] { errors.push_back(e); }); };
-    h.on_connection = [this](const client::ConnectionEvent& e) {
-      Add([&] { connection.push_back(e); });
-    };
+    h.on_connection = [this](const client::ConnectionEvent& e) { Add([&] { connection.push_back(e); }); };
     h.on_synced = [this](int32_t head) { Add([&] { synced.push_back(head); }); };
     return h;
   }
@@ -151,8 +149,7 @@ class ClientTest : public ::testing::Test {
   }
 
   // Sends `n` messages from a fresh sender client and waits for every ack.
-  void SendFrom(const std::string& user, const std::string& to, int n,
-                const std::string& prefix = "m") {
+  void SendFrom(const std::string& user, const std::string& to, int n, const std::string& prefix = "m") {
     client::Options o = Opts(user, user + "-sender");
     o.receive = false;
     Client c(o);

@@ -25,9 +25,7 @@ constexpr const char* kStatuses[] = {"none",   "chatting",  "recording", "played
 
 std::string Hex(const std::string& hex) {
   std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  }
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) { out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)); }
   return out;
 }
 
@@ -53,8 +51,7 @@ class Matcher {
     return v;
   }
 
-  void Match(const std::string& path, const json& want, const json& got,
-             std::vector<std::string>* errs) {
+  void Match(const std::string& path, const json& want, const json& got, std::vector<std::string>* errs) {
     if (want.is_object()) {
       if (want.contains("$any")) return;
       if (want.contains("$capture")) {
@@ -72,8 +69,7 @@ class Matcher {
         return;
       }
       for (auto it = want.begin(); it != want.end(); ++it) {
-        Match(path + "." + it.key(), it.value(), got.contains(it.key()) ? got[it.key()] : json(),
-              errs);
+        Match(path + "." + it.key(), it.value(), got.contains(it.key()) ? got[it.key()] : json(), errs);
       }
       return;
     }
@@ -82,9 +78,7 @@ class Matcher {
         errs->push_back(path + ": want " + want.dump() + ", got " + got.dump());
         return;
       }
-      for (size_t i = 0; i < want.size(); ++i) {
-        Match(path + "[" + std::to_string(i) + "]", want[i], got[i], errs);
-      }
+      for (size_t i = 0; i < want.size(); ++i) { Match(path + "[" + std::to_string(i) + "]", want[i], got[i], errs); }
       return;
     }
     // int64 fields are strings in proto JSON: a number equals a numeric string.
@@ -109,12 +103,8 @@ const char* KindName(cc::Kind k) {
   }
 }
 
-json IdentityJson(const cc::Identity& i) {
-  return {{"user", i.user}, {"device", i.device}, {"group", i.group}};
-}
-json StateJson(const cc::AckState& s) {
-  return {{"sent", s.sent}, {"received", s.received}, {"read", s.read}};
-}
+json IdentityJson(const cc::Identity& i) { return {{"user", i.user}, {"device", i.device}, {"group", i.group}}; }
+json StateJson(const cc::AckState& s) { return {{"sent", s.sent}, {"received", s.received}, {"read", s.read}}; }
 
 template <typename Proto>
 json ProtoJson(const std::string& bytes) {
@@ -146,51 +136,72 @@ void Record(cd::Action& a, Seen* seen) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, cd::PublishAction>) {
           const bool send = v.topic.size() >= 5 && v.topic.ends_with("/send");
-          seen->publishes.push_back(
-              {{"topic", v.topic},
-               {"qos", v.qos},
-               {send ? "message" : "signal",
-                send ? ProtoJson<courier::v1::Message>(v.bytes)
-                     : ProtoJson<courier::v1::Signal>(v.bytes)}});
+          seen->publishes.push_back({{"topic", v.topic},
+                                     {"qos", v.qos},
+                                     {send ? "message" : "signal", send ? ProtoJson<courier::v1::Message>(v.bytes)
+                                                                        : ProtoJson<courier::v1::Signal>(v.bytes)}});
         } else if constexpr (std::is_same_v<T, cd::SubscribeAction>) {
           seen->subscribes.push_back(v.topics);
         } else if constexpr (std::is_same_v<T, cc::Message>) {
-          seen->events.push_back(
-              {{"event", "message"}, {"id", v.id}, {"offset", v.offset},
-               {"userOffset", v.user_offset}, {"kind", KindName(v.kind)},
-               {"from", IdentityJson(v.from)}, {"to", IdentityJson(v.to)},
-               {"timestamp", v.timestamp}, {"serverTimestamp", v.server_timestamp},
-               {"text", v.payload}, {"type", v.type}, {"transient", v.transient},
-               {"pulled", v.pulled}, {"state", StateJson(v.state)}, {"edited", v.edited},
-               {"recalled", v.recalled}, {"replaces", v.replaces}, {"recall", v.recall}});
+          seen->events.push_back({{"event", "message"},
+                                  {"id", v.id},
+                                  {"offset", v.offset},
+                                  {"userOffset", v.user_offset},
+                                  {"kind", KindName(v.kind)},
+                                  {"from", IdentityJson(v.from)},
+                                  {"to", IdentityJson(v.to)},
+                                  {"timestamp", v.timestamp},
+                                  {"serverTimestamp", v.server_timestamp},
+                                  {"text", v.payload},
+                                  {"type", v.type},
+                                  {"transient", v.transient},
+                                  {"pulled", v.pulled},
+                                  {"state", StateJson(v.state)},
+                                  {"edited", v.edited},
+                                  {"recalled", v.recalled},
+                                  {"replaces", v.replaces},
+                                  {"recall", v.recall}});
         } else if constexpr (std::is_same_v<T, cc::Receipt>) {
-          seen->events.push_back(
-              {{"event", "receipt"}, {"kind", KindName(v.kind)}, {"id", v.id},
-               {"offset", v.offset}, {"userOffset", v.user_offset}, {"state", StateJson(v.state)},
-               {"from", IdentityJson(v.from)}, {"to", IdentityJson(v.to)},
-               {"timestamp", v.timestamp}, {"recipients", v.recipients},
-               {"receivedCount", v.received_count}, {"readCount", v.read_count}});
+          seen->events.push_back({{"event", "receipt"},
+                                  {"kind", KindName(v.kind)},
+                                  {"id", v.id},
+                                  {"offset", v.offset},
+                                  {"userOffset", v.user_offset},
+                                  {"state", StateJson(v.state)},
+                                  {"from", IdentityJson(v.from)},
+                                  {"to", IdentityJson(v.to)},
+                                  {"timestamp", v.timestamp},
+                                  {"recipients", v.recipients},
+                                  {"receivedCount", v.received_count},
+                                  {"readCount", v.read_count}});
         } else if constexpr (std::is_same_v<T, cc::Activity>) {
           const int s = static_cast<int>(v.status);
-          seen->events.push_back({{"event", "activity"}, {"from", IdentityJson(v.from)},
+          seen->events.push_back({{"event", "activity"},
+                                  {"from", IdentityJson(v.from)},
                                   {"to", IdentityJson(v.to)},
                                   {"status", s >= 0 && s <= 8 ? kStatuses[s] : "unknown"},
                                   {"timestamp", v.timestamp}});
         } else if constexpr (std::is_same_v<T, cc::ServerError>) {
-          seen->events.push_back({{"event", "error"}, {"code", v.code}, {"detail", v.detail},
-                                  {"id", v.id}, {"permanent", v.permanent}, {"local", v.local}});
+          seen->events.push_back({{"event", "error"},
+                                  {"code", v.code},
+                                  {"detail", v.detail},
+                                  {"id", v.id},
+                                  {"permanent", v.permanent},
+                                  {"local", v.local}});
         } else if constexpr (std::is_same_v<T, cd::SyncedEvent>) {
           seen->events.push_back({{"event", "synced"}, {"head", v.head}});
         } else if constexpr (std::is_same_v<T, cd::SendDone>) {
           const cc::SendResult& r = v.result;
           if (r.ok) {
-            seen->events.push_back({{"event", "sendResolved"}, {"id", r.id}, {"offset", r.offset},
+            seen->events.push_back({{"event", "sendResolved"},
+                                    {"id", r.id},
+                                    {"offset", r.offset},
                                     {"userOffset", r.user_offset},
                                     {"serverTimestamp", r.server_timestamp},
                                     {"attempts", r.attempts}});
           } else {
-            seen->events.push_back({{"event", "sendRejected"}, {"id", r.id},
-                                    {"code", r.error_code}, {"detail", r.error_detail}});
+            seen->events.push_back(
+                {{"event", "sendRejected"}, {"id", r.id}, {"code", r.error_code}, {"detail", r.error_detail}});
           }
         }
       },
@@ -266,11 +277,11 @@ TraceResult ReplayTraceFile(const std::string& path) {
         session.OnPublish(step.at("topic").get<std::string>(), bytes, now);
       } else if (what == "send") {
         const json o = step.value("options", json::object());
-        cd::Outgoing out{.to = ToIdentity(step.at("to")),
-                         .payload = step.contains("text") ? step["text"].get<std::string>()
-                                                          : Hex(step.value("hex", "")),
-                         .replaces = o.value("replaces", ""),
-                         .recall = o.value("recall", false)};
+        cd::Outgoing out{
+            .to = ToIdentity(step.at("to")),
+            .payload = step.contains("text") ? step["text"].get<std::string>() : Hex(step.value("hex", "")),
+            .replaces = o.value("replaces", ""),
+            .recall = o.value("recall", false)};
         cc::SendOptions so;
         so.id = o.contains("id") ? o["id"].get<std::string>() : "id-" + std::to_string(++next_id);
         so.type = o.value("type", 0u);
@@ -281,16 +292,14 @@ TraceResult ReplayTraceFile(const std::string& path) {
         so.timeout = std::chrono::milliseconds(o.value("timeout", int64_t{0}));
         session.Send(next_handle++, std::move(out), so, now);
       } else if (what == "markReceived" || what == "markRead") {
-        session.Mark(next_handle++, step.at("offset").get<int32_t>(), what == "markRead", now,
-                     step.value("id", ""));
+        session.Mark(next_handle++, step.at("offset").get<int32_t>(), what == "markRead", now, step.value("id", ""));
       } else if (what == "setActivity") {
         const std::string name = step.at("status").get<std::string>();
         int status = 0;
         for (int s = 0; s <= 8; ++s) {
           if (name == kStatuses[s]) status = s;
         }
-        session.SetActivity(next_handle++, ToIdentity(step.at("to")),
-                            static_cast<cc::Status>(status), now);
+        session.SetActivity(next_handle++, ToIdentity(step.at("to")), static_cast<cc::Status>(status), now);
       } else {
         errs.push_back(where + ": unknown step");
         continue;

@@ -8,14 +8,13 @@ AdminClient::AdminClient(int port, std::string user, std::string client_id)
 ::testing::AssertionResult AdminClient::Connect() {
   std::string error;
   if (!client_.Connect(kWait, &error)) {
-    return ::testing::AssertionFailure() << "admin '" << client_.user() << "'/'"
-                                         << client_.client_id() << "': " << error;
+    return ::testing::AssertionFailure() << "admin '" << client_.user() << "'/'" << client_.client_id()
+                                         << "': " << error;
   }
   return ::testing::AssertionSuccess();
 }
 
-std::optional<AdminClient::json> AdminClient::CallRaw(const std::string& payload,
-                                                      std::chrono::milliseconds timeout) {
+std::optional<AdminClient::json> AdminClient::CallRaw(const std::string& payload, std::chrono::milliseconds timeout) {
   std::string error;
   if (!client_.Send(payload, &error)) {
     ADD_FAILURE() << error;
@@ -54,28 +53,23 @@ std::optional<AdminClient::json> AdminClient::Command(const json& command) {
 ::testing::AssertionResult AdminClient::Ok(const json& command, json* data) {
   auto r = Command(command);
   if (!r) {
-    return ::testing::AssertionFailure() << "no admin reply to " << command.dump() << " within "
-                                         << kWait.count() << " ms";
+    return ::testing::AssertionFailure() << "no admin reply to " << command.dump() << " within " << kWait.count()
+                                         << " ms";
   }
-  if (r->contains("error")) {
-    return ::testing::AssertionFailure() << command.dump() << " failed: " << r->dump();
-  }
+  if (r->contains("error")) { return ::testing::AssertionFailure() << command.dump() << " failed: " << r->dump(); }
   if (data) *data = r->contains("data") ? (*r)["data"] : json();
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult AdminClient::CreateGroup(const std::string& group,
-                                                    const std::vector<std::string>& members) {
+::testing::AssertionResult AdminClient::CreateGroup(const std::string& group, const std::vector<std::string>& members) {
   return Ok({{"command", "createGroup"}, {"group", group}, {"members", members}});
 }
 
-::testing::AssertionResult AdminClient::AddMember(const std::string& group,
-                                                  const std::string& user) {
+::testing::AssertionResult AdminClient::AddMember(const std::string& group, const std::string& user) {
   return Ok({{"command", "addGroupMember"}, {"group", group}, {"user", user}});
 }
 
-::testing::AssertionResult AdminClient::RemoveMember(const std::string& group,
-                                                     const std::string& user) {
+::testing::AssertionResult AdminClient::RemoveMember(const std::string& group, const std::string& user) {
   return Ok({{"command", "removeGroupMember"}, {"group", group}, {"user", user}});
 }
 

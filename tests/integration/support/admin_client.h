@@ -37,8 +37,7 @@ class AdminClient {
 
   // Publishes `payload` (raw bytes) to the admin topic and waits for the next
   // reply on the response topic. Returns the parsed reply (the whole object).
-  std::optional<json> CallRaw(const std::string& payload,
-                              std::chrono::milliseconds timeout = kWait);
+  std::optional<json> CallRaw(const std::string& payload, std::chrono::milliseconds timeout = kWait);
   // Sends {"commands": commands} and returns the reply's "responses" array.
   std::optional<json> Call(const json& commands);
   // One command; returns its response object (the only element).
@@ -48,8 +47,7 @@ class AdminClient {
   ::testing::AssertionResult Ok(const json& command, json* data = nullptr);
 
   // Shorthands for the group commands used by the flow tests.
-  ::testing::AssertionResult CreateGroup(const std::string& group,
-                                         const std::vector<std::string>& members);
+  ::testing::AssertionResult CreateGroup(const std::string& group, const std::vector<std::string>& members);
   ::testing::AssertionResult AddMember(const std::string& group, const std::string& user);
   ::testing::AssertionResult RemoveMember(const std::string& group, const std::string& user);
 

@@ -84,8 +84,8 @@ bool AsyncDevice::TakeJustReady() {
 bool AsyncDevice::Publish(const std::string& topic, const std::string& bytes) {
   if (!ready_ || mosq_ == nullptr) return false;
   int mid = 0;
-  return mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(bytes.size()), bytes.data(),
-                           1, false) == MOSQ_ERR_SUCCESS;
+  return mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(bytes.size()), bytes.data(), 1, false) ==
+         MOSQ_ERR_SUCCESS;
 }
 
 std::vector<Received> AsyncDevice::Take() {

@@ -29,8 +29,7 @@ proc::MosquittoOptions ProcessOptions() {
 
 }  // namespace
 
-Broker::Broker(BrokerOptions options)
-    : options_(std::move(options)), mosquitto_(ProcessOptions()) {
+Broker::Broker(BrokerOptions options) : options_(std::move(options)), mosquitto_(ProcessOptions()) {
   if (data_dir().empty()) {
     ADD_FAILURE() << "mkdtemp failed: " << mosquitto_.dir_error();
     return;
@@ -64,29 +63,24 @@ void Broker::Configure() {
   if (options_.with_plugin) {
     c.body.push_back(std::string("plugin ") + COURIER_PLUGIN_PATH);
     c.body.push_back("plugin_opt_db_path " + db_path());
-    for (const auto& [key, value] : options_.plugin_opts) {
-      c.body.push_back("plugin_opt_" + key + " " + value);
-    }
+    for (const auto& [key, value] : options_.plugin_opts) { c.body.push_back("plugin_opt_" + key + " " + value); }
   }
   c.body.insert(c.body.end(), options_.post_config.begin(), options_.post_config.end());
 }
 
 ::testing::AssertionResult Broker::Judge(const proc::Launch& launch) {
   switch (launch.outcome) {
-    case proc::LaunchOutcome::kAccepting:
-      return ::testing::AssertionSuccess();
+    case proc::LaunchOutcome::kAccepting: return ::testing::AssertionSuccess();
     case proc::LaunchOutcome::kExited:
       last_exit_status_ = launch.exit_status;
-      return ::testing::AssertionFailure()
-             << "mosquitto exited during start (status " << launch.exit_status << ") on port "
-             << port() << "\n----- broker log -----\n"
-             << log();
-    case proc::LaunchOutcome::kTimedOut:
-      return ::testing::AssertionFailure() << "mosquitto did not accept connections on port "
-                                           << port() << " within 10 s\n----- broker log -----\n"
+      return ::testing::AssertionFailure() << "mosquitto exited during start (status " << launch.exit_status
+                                           << ") on port " << port() << "\n----- broker log -----\n"
                                            << log();
-    case proc::LaunchOutcome::kSpawnFailed:
-      break;
+    case proc::LaunchOutcome::kTimedOut:
+      return ::testing::AssertionFailure()
+             << "mosquitto did not accept connections on port " << port() << " within 10 s\n----- broker log -----\n"
+             << log();
+    case proc::LaunchOutcome::kSpawnFailed: break;
   }
   return ::testing::AssertionFailure() << launch.error;
 }
@@ -118,10 +112,9 @@ void Broker::Configure() {
   auto started = Judge(mosquitto_.StartOnce());
   if (started) {
     Kill9();
-    return ::testing::AssertionFailure()
-           << "mosquitto started and accepted connections on port " << port()
-           << " (expected it to refuse to start)\n----- broker log -----\n"
-           << log();
+    return ::testing::AssertionFailure() << "mosquitto started and accepted connections on port " << port()
+                                         << " (expected it to refuse to start)\n----- broker log -----\n"
+                                         << log();
   }
   if (last_exit_status_ < 0) return started;  // did not exit on its own: killed after 10 s
   *wait_status = last_exit_status_;

@@ -77,9 +77,7 @@ class Broker {
   int port() const { return mosquitto_.port(); }
   // The temporary directory; the plugin's database lives in db_path().
   const std::string& data_dir() const { return mosquitto_.dir(); }
-  std::string db_path() const {
-    return options_.db_path.empty() ? data_dir() + "/db" : options_.db_path;
-  }
+  std::string db_path() const { return options_.db_path.empty() ? data_dir() + "/db" : options_.db_path; }
   // The options; changes take effect at the next Start() or Restart(), which
   // rewrite the configuration file.
   BrokerOptions& options() { return options_; }

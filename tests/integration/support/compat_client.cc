@@ -18,10 +18,9 @@ Props ReadProps(const mosquitto_property* props) {
   Props out;
   char* name = nullptr;
   char* value = nullptr;
-  for (const mosquitto_property* p = mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, &name,
-                                                                           &value, false);
-       p != nullptr;
-       p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &name, &value, true)) {
+  for (const mosquitto_property* p =
+           mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, &name, &value, false);
+       p != nullptr; p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &name, &value, true)) {
     out.user.emplace_back(name, value);
     std::free(name);
     std::free(value);
@@ -57,7 +56,8 @@ Props ReadProps(const mosquitto_property* props) {
 // Builds the property list of a publish; the caller frees it.
 mosquitto_property* MakeProps(const Props& p) {
   mosquitto_property* props = nullptr;
-  for (const auto& [k, v] : p.user) mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, k.c_str(), v.c_str());
+  for (const auto& [k, v] : p.user)
+    mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, k.c_str(), v.c_str());
   if (!p.content_type.empty()) mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, p.content_type.c_str());
   if (!p.response_topic.empty()) {
     mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, p.response_topic.c_str());
@@ -158,8 +158,8 @@ std::optional<int> CompatClient::Publish(const std::string& topic, const std::st
   if (!mosq_) return std::nullopt;
   mosquitto_property* props = MakeProps(p);
   int mid = 0;
-  int rc = mosquitto_publish_v5(mosq_, &mid, topic.empty() ? nullptr : topic.c_str(),
-                                static_cast<int>(payload.size()), payload.data(), qos, retain, props);
+  int rc = mosquitto_publish_v5(mosq_, &mid, topic.empty() ? nullptr : topic.c_str(), static_cast<int>(payload.size()),
+                                payload.data(), qos, retain, props);
   mosquitto_property_free_all(&props);
   if (rc != MOSQ_ERR_SUCCESS) return std::nullopt;
   if (qos == 0) return 0;
@@ -214,9 +214,9 @@ void CompatClient::OnMessage(struct mosquitto*, void* self, const struct mosquit
                              const mosquitto_property* props) {
   auto* c = static_cast<CompatClient*>(self);
   Delivery d{.topic = msg->topic ? msg->topic : "",
-             .payload = msg->payloadlen > 0 ? std::string(static_cast<const char*>(msg->payload),
-                                                        static_cast<size_t>(msg->payloadlen))
-                                          : std::string(),
+             .payload = msg->payloadlen > 0
+                            ? std::string(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen))
+                            : std::string(),
              .qos = msg->qos,
              .retain = msg->retain,
              .props = ReadProps(props)};

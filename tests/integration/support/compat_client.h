@@ -33,9 +33,9 @@ struct Props {
   std::string content_type;
   std::string response_topic;
   std::string correlation;
-  uint32_t message_expiry = 0;   // on receipt: the remaining seconds
-  int payload_format = -1;       // -1 absent
-  uint16_t topic_alias = 0;      // publish only (the broker never forwards ours)
+  uint32_t message_expiry = 0;  // on receipt: the remaining seconds
+  int payload_format = -1;      // -1 absent
+  uint16_t topic_alias = 0;     // publish only (the broker never forwards ours)
 };
 
 struct Delivery {

@@ -61,11 +61,12 @@ class Run {
     auto* c = Get(id);
     out_.push_back("sub " + id + " " + filter + " -> " + (c ? Rc(c->Subscribe(filter, qos)) : "no client"));
   }
-  void Pub(const std::string& id, const std::string& topic, const std::string& payload, int qos,
-           bool retain = false, const Props& props = {}) {
+  void Pub(const std::string& id, const std::string& topic, const std::string& payload, int qos, bool retain = false,
+           const Props& props = {}) {
     auto* c = Get(id);
     out_.push_back("pub " + id + " " + (topic.empty() ? "(alias)" : topic) + " q" + std::to_string(qos) +
-                   (retain ? " retained" : "") + " -> " + (c ? Rc(c->Publish(topic, payload, qos, retain, props)) : "no client"));
+                   (retain ? " retained" : "") + " -> " +
+                   (c ? Rc(c->Publish(topic, payload, qos, retain, props)) : "no client"));
   }
   // Waits for `n` deliveries to `id`, then a quiet period for any extra;
   // records them sorted (arrival order across topics is not part of MQTT's
@@ -127,8 +128,9 @@ Outcome QosLevels(DeployedBroker& b) {
   return r.Take();
 }
 Outcome QosLevelsExpected(Deployment) {
-  return {Sub("bob-q", "app/qos/#", 2),     Sub("bob-q", "app/qos1/#", 1),       Pub("alice-q", "app/qos/0", 0, 0),
-          Pub("alice-q", "app/qos/1", 1, 0), Pub("alice-q", "app/qos/2", 2, 0),   Pub("alice-q", "app/qos1/2", 2, 0),
+  return {Sub("bob-q", "app/qos/#", 2),           Sub("bob-q", "app/qos1/#", 1),
+          Pub("alice-q", "app/qos/0", 0, 0),      Pub("alice-q", "app/qos/1", 1, 0),
+          Pub("alice-q", "app/qos/2", 2, 0),      Pub("alice-q", "app/qos1/2", 2, 0),
           Got("bob-q", "app/qos/0 'zero' q0 r0"), Got("bob-q", "app/qos/1 'one' q1 r0"),
           Got("bob-q", "app/qos/2 'two' q2 r0"),  Got("bob-q", "app/qos1/2 'capped' q1 r0")};
 }
@@ -139,18 +141,21 @@ Outcome Retained(DeployedBroker& b) {
   r.Pub("alice-r", "app/ret/state", "on", 1, true);  // nobody subscribed yet
   r.Open("bob", "bob-r");
   r.Sub("bob-r", "app/ret/#", 1);
-  r.Recv("bob-r", 1);                               // the retained copy
-  r.Pub("alice-r", "app/ret/state", "", 1, true);    // clears it; bob gets it live
+  r.Recv("bob-r", 1);                              // the retained copy
+  r.Pub("alice-r", "app/ret/state", "", 1, true);  // clears it; bob gets it live
   r.Recv("bob-r", 1);
   r.Open("carol", "carol-r");
   r.Sub("carol-r", "app/ret/#", 1);
-  r.Recv("carol-r", 0);                              // nothing retained any more
+  r.Recv("carol-r", 0);  // nothing retained any more
   return r.Take();
 }
 Outcome RetainedExpected(Deployment) {
-  return {Pub("alice-r", "app/ret/state", 1, kNoSubscribers, true), Sub("bob-r", "app/ret/#", 1),
-          Got("bob-r", "app/ret/state 'on' q1 r1"),                  Pub("alice-r", "app/ret/state", 1, 0, true),
-          Got("bob-r", "app/ret/state '' q1 r0"),                    Sub("carol-r", "app/ret/#", 1),
+  return {Pub("alice-r", "app/ret/state", 1, kNoSubscribers, true),
+          Sub("bob-r", "app/ret/#", 1),
+          Got("bob-r", "app/ret/state 'on' q1 r1"),
+          Pub("alice-r", "app/ret/state", 1, 0, true),
+          Got("bob-r", "app/ret/state '' q1 r0"),
+          Sub("carol-r", "app/ret/#", 1),
           Got("carol-r", "nothing")};
 }
 
@@ -223,7 +228,8 @@ Outcome SysExpected(Deployment d) {
   // acl_file checks only deliveries (granted, but nothing arrives).
   const bool dynsec = d == Deployment::kDynsecFirst || d == Deployment::kDynsecLast;
   Outcome o = {Sub("bob-s", "$SYS/broker/version", dynsec ? kNotAuthorized : 0)};
-  o.push_back(Restricted(d) ? Got("bob-s", "nothing") : Got("bob-s", "$SYS/broker/version 'mosquitto version 2.x' q0 r1"));
+  o.push_back(Restricted(d) ? Got("bob-s", "nothing")
+                            : Got("bob-s", "$SYS/broker/version 'mosquitto version 2.x' q0 r1"));
   o.push_back(Pub("alice-s", "$SYS/broker/fake", 1, kNotAuthorized));
   return o;
 }
@@ -261,7 +267,8 @@ Outcome Shared(DeployedBroker& b) {
 Outcome SharedExpected(Deployment) {
   Outcome o = {Sub("bob-sh", "$share/grp/app/shared/#", 1), Sub("carol-sh", "$share/grp/app/shared/#", 1)};
   for (int i = 0; i < 6; ++i) o.push_back(Pub("alice-sh", "app/shared/" + std::to_string(i), 1, 0));
-  for (int i = 0; i < 6; ++i) o.push_back(Got("group", "app/shared/" + std::to_string(i) + " 'n" + std::to_string(i) + "' q1 r0"));
+  for (int i = 0; i < 6; ++i)
+    o.push_back(Got("group", "app/shared/" + std::to_string(i) + " 'n" + std::to_string(i) + "' q1 r0"));
   o.push_back("members that got some: 2");
   return o;
 }
@@ -291,7 +298,9 @@ Outcome PropertiesExpected(Deployment) {
   return {Sub("bob-p", "app/props/request", 1),
           Sub("alice-p", "app/props/reply", 1),
           Pub("alice-p", "app/props/request", 1, 0),
-          Got("bob-p", "app/props/request 'ping' q1 r0 up:k1=v1 up:k2=v2 ct:text/plain rt:app/props/reply cd:corr-1 pfi:1 expiry<=60"),
+          Got("bob-p",
+              "app/props/request 'ping' q1 r0 up:k1=v1 up:k2=v2 ct:text/plain rt:app/props/reply cd:corr-1 pfi:1 "
+              "expiry<=60"),
           Pub("bob-p", "app/props/reply", 1, 0),
           Got("alice-p", "app/props/reply 'pong' q1 r0 cd:corr-1")};
 }
@@ -304,7 +313,7 @@ Outcome TopicAliases(DeployedBroker& b) {
   Props alias;
   alias.topic_alias = 1;
   r.Pub("alice-a", "app/alias/long/topic/name", "first", 1, false, alias);  // sets alias 1
-  r.Pub("alice-a", "", "second", 1, false, alias);                         // uses it
+  r.Pub("alice-a", "", "second", 1, false, alias);                          // uses it
   r.Recv("bob-a", 2);
   return r.Take();
 }
@@ -334,11 +343,18 @@ Outcome AccessRules(DeployedBroker& b) {
 }
 Outcome AccessRulesExpected(Deployment d) {
   if (!Restricted(d)) {
-    return {Sub("bob-x", "app/#", 1),          Sub("bob-x", "sensors/#", 1),        Sub("alice-x", "forbidden/#", 1),
-            Pub("alice-x", "forbidden/x", 1, 0), Pub("bob-x", "app/private/x", 1, 0), Pub("sensor-x", "sensors/temp", 1, 0),
-            Pub("alice-x", "sensors/fake", 1, 0), Pub("alice-x", "app/open", 1, 0),
-            Got("bob-x", "app/open 'o' q1 r0"),  Got("bob-x", "app/private/x 'p' q1 r0"),
-            Got("bob-x", "sensors/fake '99' q1 r0"), Got("bob-x", "sensors/temp '21' q1 r0"),
+    return {Sub("bob-x", "app/#", 1),
+            Sub("bob-x", "sensors/#", 1),
+            Sub("alice-x", "forbidden/#", 1),
+            Pub("alice-x", "forbidden/x", 1, 0),
+            Pub("bob-x", "app/private/x", 1, 0),
+            Pub("sensor-x", "sensors/temp", 1, 0),
+            Pub("alice-x", "sensors/fake", 1, 0),
+            Pub("alice-x", "app/open", 1, 0),
+            Got("bob-x", "app/open 'o' q1 r0"),
+            Got("bob-x", "app/private/x 'p' q1 r0"),
+            Got("bob-x", "sensors/fake '99' q1 r0"),
+            Got("bob-x", "sensors/temp '21' q1 r0"),
             Got("alice-x", "forbidden/x 'f' q1 r0")};
   }
   const bool dynsec = d != Deployment::kPasswordAclFile;

@@ -60,8 +60,8 @@ std::string DynsecJson(const std::string& hash, const std::string& salt, const s
     std::string r = "{\"username\":\"" + user + "\",\"password\":\"" + hash + "\",\"salt\":\"" + salt +
                     "\",\"iterations\":" + iterations + ",\"roles\":[";
     for (size_t i = 0; i < roles.size(); ++i) {
-      r += (i ? "," : "") + std::string("{\"rolename\":\"") + roles[i] + "\",\"priority\":" +
-           std::to_string(10 - i) + "}";
+      r += (i ? "," : "") + std::string("{\"rolename\":\"") + roles[i] + "\",\"priority\":" + std::to_string(10 - i) +
+           "}";
     }
     return r + "]}";
   };

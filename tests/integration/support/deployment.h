@@ -46,8 +46,7 @@ std::vector<Deployment> AllDeployments();
 
 class DeployedBroker {
  public:
-  DeployedBroker(Deployment d, bool with_courier,
-                 std::vector<std::pair<std::string, std::string>> courier_opts = {});
+  DeployedBroker(Deployment d, bool with_courier, std::vector<std::pair<std::string, std::string>> courier_opts = {});
 
   ::testing::AssertionResult Start();
   Broker& broker() { return *broker_; }

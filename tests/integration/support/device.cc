@@ -23,9 +23,7 @@ CourierDevice::CourierDevice(int port, std::string user, std::string device)
 }
 
 ::testing::AssertionResult CourierDevice::Send(const v1::Message& m) { return SendRaw(Bytes(m)); }
-::testing::AssertionResult CourierDevice::Signal(const v1::Signal& s) {
-  return SignalRaw(Bytes(s));
-}
+::testing::AssertionResult CourierDevice::Signal(const v1::Signal& s) { return SignalRaw(Bytes(s)); }
 ::testing::AssertionResult CourierDevice::SendRaw(const std::string& bytes) {
   return client_.Publish(SendTopic(user_), bytes, 1);
 }
@@ -33,8 +31,7 @@ CourierDevice::CourierDevice(int port, std::string user, std::string device)
   return client_.Publish(SignalTopic(user_), bytes, 1);
 }
 
-std::optional<v1::Message> CourierDevice::NextMessageOn(const std::string& topic,
-                                                        const Match<v1::Message>& match,
+std::optional<v1::Message> CourierDevice::NextMessageOn(const std::string& topic, const Match<v1::Message>& match,
                                                         std::chrono::milliseconds timeout) {
   auto r = client_.WaitFor(
       [&](const Received& rec) {
@@ -47,8 +44,7 @@ std::optional<v1::Message> CourierDevice::NextMessageOn(const std::string& topic
   return ParseMessage(r->payload);
 }
 
-std::optional<v1::Signal> CourierDevice::NextSignalOn(const std::string& topic,
-                                                      const Match<v1::Signal>& match,
+std::optional<v1::Signal> CourierDevice::NextSignalOn(const std::string& topic, const Match<v1::Signal>& match,
                                                       std::chrono::milliseconds timeout) {
   auto r = client_.WaitFor(
       [&](const Received& rec) {
@@ -69,8 +65,7 @@ std::optional<v1::Message> CourierDevice::NextDeviceInbox(const Match<v1::Messag
                                                           std::chrono::milliseconds timeout) {
   return NextMessageOn(device_inbox(), match, timeout);
 }
-std::optional<v1::Signal> CourierDevice::NextEvent(const Match<v1::Signal>& match,
-                                                   std::chrono::milliseconds timeout) {
+std::optional<v1::Signal> CourierDevice::NextEvent(const Match<v1::Signal>& match, std::chrono::milliseconds timeout) {
   return NextSignalOn(events(), match, timeout);
 }
 std::optional<v1::Signal> CourierDevice::NextDeviceEvent(const Match<v1::Signal>& match,
@@ -78,8 +73,7 @@ std::optional<v1::Signal> CourierDevice::NextDeviceEvent(const Match<v1::Signal>
   return NextSignalOn(device_events(), match, timeout);
 }
 
-std::vector<v1::Message> CourierDevice::DeviceInboxBatch(size_t n,
-                                                         std::chrono::milliseconds timeout) {
+std::vector<v1::Message> CourierDevice::DeviceInboxBatch(size_t n, std::chrono::milliseconds timeout) {
   std::vector<v1::Message> out;
   for (const auto& r : client_.WaitForCount(device_inbox(), n, timeout)) {
     auto m = ParseMessage(r.payload);

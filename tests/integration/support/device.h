@@ -43,12 +43,10 @@ class CourierDevice {
 
   // Waits for the first Message / Signal on the given topic kind that
   // matches `match` (default: any), removes and returns it.
-  std::optional<v1::Message> NextInbox(const Match<v1::Message>& match = {},
-                                       std::chrono::milliseconds timeout = kWait);
+  std::optional<v1::Message> NextInbox(const Match<v1::Message>& match = {}, std::chrono::milliseconds timeout = kWait);
   std::optional<v1::Message> NextDeviceInbox(const Match<v1::Message>& match = {},
                                              std::chrono::milliseconds timeout = kWait);
-  std::optional<v1::Signal> NextEvent(const Match<v1::Signal>& match = {},
-                                      std::chrono::milliseconds timeout = kWait);
+  std::optional<v1::Signal> NextEvent(const Match<v1::Signal>& match = {}, std::chrono::milliseconds timeout = kWait);
   std::optional<v1::Signal> NextDeviceEvent(const Match<v1::Signal>& match = {},
                                             std::chrono::milliseconds timeout = kWait);
 
@@ -73,8 +71,7 @@ class CourierDevice {
   std::string device_events() const { return DeviceEventsTopic(user_, device_); }
 
  private:
-  std::optional<v1::Message> NextMessageOn(const std::string& topic,
-                                           const Match<v1::Message>& match,
+  std::optional<v1::Message> NextMessageOn(const std::string& topic, const Match<v1::Message>& match,
                                            std::chrono::milliseconds timeout);
   std::optional<v1::Signal> NextSignalOn(const std::string& topic, const Match<v1::Signal>& match,
                                          std::chrono::milliseconds timeout);

@@ -14,8 +14,7 @@
 
 namespace courier::it {
 
-std::optional<v1::Signal> SendOutcome(CourierDevice& d, const std::string& id,
-                                      std::chrono::milliseconds timeout) {
+std::optional<v1::Signal> SendOutcome(CourierDevice& d, const std::string& id, std::chrono::milliseconds timeout) {
   const std::string events = d.events();
   const std::string device_events = d.device_events();
   auto r = d.client().WaitFor(
@@ -42,8 +41,8 @@ std::optional<v1::Signal> SendAndWaitOutcome(CourierDevice& d, const v1::Message
 
 ::testing::AssertionResult Acked(const std::optional<v1::Signal>& outcome, CourierDevice& d) {
   if (!outcome) {
-    return ::testing::AssertionFailure() << "no ack and no error within " << kWait.count()
-                                         << " ms; " << d.user() << "/" << d.device() << " has queued:\n"
+    return ::testing::AssertionFailure() << "no ack and no error within " << kWait.count() << " ms; " << d.user() << "/"
+                                         << d.device() << " has queued:\n"
                                          << d.Pending();
   }
   if (!IsSenderAck(*outcome)) return ::testing::AssertionFailure() << "got " << Describe(*outcome);
@@ -56,8 +55,7 @@ bool IsTransientError(const v1::Signal& s, const std::string& code) {
          s.error().compare(0, prefix.size(), prefix) == 0;
 }
 
-::testing::AssertionResult PullWholeLog(CourierDevice& d, std::map<int32_t, v1::Message>* entries,
-                                        int32_t* head) {
+::testing::AssertionResult PullWholeLog(CourierDevice& d, std::map<int32_t, v1::Message>* entries, int32_t* head) {
   entries->clear();
   int32_t after = 0;
   for (int round = 0; round < 10000; ++round) {
@@ -69,15 +67,15 @@ bool IsTransientError(const v1::Signal& s, const std::string& code) {
       return s.id() == pull.id() && (s.has_error() || (s.type() == kResponse && s.signal_request() == kPull));
     });
     if (!resp) {
-      return ::testing::AssertionFailure() << "no pull response after offset " << after
-                                           << "; still queued:\n" << d.Pending();
+      return ::testing::AssertionFailure() << "no pull response after offset " << after << "; still queued:\n"
+                                           << d.Pending();
     }
     if (resp->has_error()) return ::testing::AssertionFailure() << "pull failed: " << Describe(*resp);
     // The entries come before the response (QoS 1, one client: in order).
     auto got = d.DrainDeviceInbox();
     if (got.size() != resp->limit()) {
-      return ::testing::AssertionFailure() << "pull after " << after << " announced " << resp->limit()
-                                           << " entries, " << got.size() << " arrived";
+      return ::testing::AssertionFailure()
+             << "pull after " << after << " announced " << resp->limit() << " entries, " << got.size() << " arrived";
     }
     for (auto& m : got) {
       int32_t off = m.signal_offset();
@@ -130,8 +128,7 @@ TmpfsMount::~TmpfsMount() {
 
 ::testing::AssertionResult TmpfsMount::RemountReadOnly() {
   if (::mount(nullptr, path_.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
-    return ::testing::AssertionFailure() << "remount read-only of " << path_ << ": "
-                                         << std::strerror(errno);
+    return ::testing::AssertionFailure() << "remount read-only of " << path_ << ": " << std::strerror(errno);
   }
   return ::testing::AssertionSuccess();
 }

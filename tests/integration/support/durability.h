@@ -29,8 +29,7 @@ std::optional<v1::Signal> SendOutcome(CourierDevice& d, const std::string& id,
 std::optional<v1::Signal> SendAndWaitOutcome(CourierDevice& d, const v1::Message& m);
 
 inline bool IsSenderAck(const v1::Signal& s) {
-  return s.type() == kResponse && s.signal_type() == kSender && s.signal_offset_state() &&
-         !s.has_error();
+  return s.type() == kResponse && s.signal_type() == kSender && s.signal_offset_state() && !s.has_error();
 }
 // Success when `outcome` is a SENDER ack; otherwise a failure that shows
 // what came instead (an error Signal, or nothing and what `d` has queued).
@@ -41,8 +40,7 @@ bool IsTransientError(const v1::Signal& s, const std::string& code);
 
 // Pulls `d`'s whole log (from offset 0, 1000 at a time, until the head the
 // responses report) into *entries, by offset; *head gets the head.
-::testing::AssertionResult PullWholeLog(CourierDevice& d, std::map<int32_t, v1::Message>* entries,
-                                        int32_t* head);
+::testing::AssertionResult PullWholeLog(CourierDevice& d, std::map<int32_t, v1::Message>* entries, int32_t* head);
 
 // How many lines of `text` contain `needle`, and the first such line.
 size_t CountLines(const std::string& text, const std::string& needle, std::string* first = nullptr);

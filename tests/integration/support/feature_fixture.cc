@@ -42,8 +42,8 @@ FeatureTest::Pulled FeatureTest::Pull(CourierDevice& d, int offset, unsigned lim
     return r;
   }
   r.response = d.NextDeviceEvent(PullResponse());
-  if (!r.response) ADD_FAILURE() << "no PULL response for " << d.user() << "/" << d.device()
-                                 << "; queued:\n" << d.Pending();
+  if (!r.response)
+    ADD_FAILURE() << "no PULL response for " << d.user() << "/" << d.device() << "; queued:\n" << d.Pending();
   // The entries precede the RESPONSE on the same connection: all queued now.
   r.entries = d.DrainDeviceInbox();
   return r;
@@ -77,8 +77,7 @@ std::vector<std::string> FeatureTest::Ids(const std::vector<v1::Message>& ms) {
   return out;
 }
 
-v1::Message GroupMessage(const std::string& id, const std::string& group,
-                         const std::string& payload) {
+v1::Message GroupMessage(const std::string& id, const std::string& group, const std::string& payload) {
   v1::Message m = NewMessage(id, "", payload);
   m.mutable_to()->clear_user();
   m.mutable_to()->set_group(group);

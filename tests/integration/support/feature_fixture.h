@@ -50,8 +50,7 @@ class FeatureTest : public CourierTest {
   // Calls `check` about every `step` until it returns true or `timeout`
   // passes; returns whether it did. `check` must itself wait for positive
   // conditions (e.g. a Pull), never sleep.
-  static bool Eventually(const std::function<bool()>& check,
-                         std::chrono::milliseconds timeout = kWait,
+  static bool Eventually(const std::function<bool()>& check, std::chrono::milliseconds timeout = kWait,
                          std::chrono::milliseconds step = std::chrono::milliseconds(200));
 
   static std::vector<int> Offsets(const std::vector<v1::Message>& ms);
@@ -63,8 +62,7 @@ class FeatureTest : public CourierTest {
 };
 
 // A Message to a group (to.group set, to.user empty).
-v1::Message GroupMessage(const std::string& id, const std::string& group,
-                         const std::string& payload);
+v1::Message GroupMessage(const std::string& id, const std::string& group, const std::string& payload);
 // An activity Signal to a group.
 v1::Signal GroupActivity(const std::string& group, int status);
 // A receipt for `offset` of the reader's log, echoing `id`.

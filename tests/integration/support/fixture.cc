@@ -62,36 +62,31 @@ std::optional<v1::Signal> SendAndWaitAck(CourierDevice& d, const v1::Message& m)
 
 namespace {
 
-::testing::AssertionResult GotError(CourierDevice& d, const std::string& id,
-                                    const std::string& code, bool transient) {
+::testing::AssertionResult GotError(CourierDevice& d, const std::string& id, const std::string& code, bool transient) {
   auto s = d.NextDeviceEvent(AnyError());
   if (!s) {
-    return ::testing::AssertionFailure() << "no error Signal on " << d.device_events()
-                                         << " (expected " << code << " for id '" << id
-                                         << "'); still queued:\n"
+    return ::testing::AssertionFailure() << "no error Signal on " << d.device_events() << " (expected " << code
+                                         << " for id '" << id << "'); still queued:\n"
                                          << d.Pending();
   }
   const int want_type = transient ? kResponse : kError;
   const std::string prefix = code + ":";
-  if (s->type() != want_type || s->id() != id || !s->has_error() ||
-      s->error().compare(0, prefix.size(), prefix) != 0 ||
+  if (s->type() != want_type || s->id() != id || !s->has_error() || s->error().compare(0, prefix.size(), prefix) != 0 ||
       (transient && s->signal_offset_state())) {
-    return ::testing::AssertionFailure()
-           << "expected " << (transient ? "transient" : "permanent") << " error type=" << want_type
-           << " id='" << id << "' error='" << prefix << " ...', got " << Describe(*s);
+    return ::testing::AssertionFailure() << "expected " << (transient ? "transient" : "permanent")
+                                         << " error type=" << want_type << " id='" << id << "' error='" << prefix
+                                         << " ...', got " << Describe(*s);
   }
   return ::testing::AssertionSuccess();
 }
 
 }  // namespace
 
-::testing::AssertionResult GotPermanentError(CourierDevice& d, const std::string& id,
-                                             const std::string& code) {
+::testing::AssertionResult GotPermanentError(CourierDevice& d, const std::string& id, const std::string& code) {
   return GotError(d, id, code, false);
 }
 
-::testing::AssertionResult GotTransientError(CourierDevice& d, const std::string& id,
-                                             const std::string& code) {
+::testing::AssertionResult GotTransientError(CourierDevice& d, const std::string& id, const std::string& code) {
   return GotError(d, id, code, true);
 }
 

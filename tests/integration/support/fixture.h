@@ -51,9 +51,7 @@ inline auto WithId(std::string id) {
   return [id = std::move(id)](const auto& x) { return x.id() == id; };
 }
 inline auto SignalWithId(std::string id, int type) {
-  return [id = std::move(id), type](const v1::Signal& s) {
-    return s.id() == id && s.type() == type;
-  };
+  return [id = std::move(id), type](const v1::Signal& s) { return s.id() == id && s.type() == type; };
 }
 
 inline auto SenderAckFor(std::string id) {
@@ -67,9 +65,7 @@ inline auto NoticeFor(std::string id, int signal_type) {
   };
 }
 inline auto PullResponse() {
-  return [](const v1::Signal& s) {
-    return s.type() == kResponse && s.signal_request() == kPull && !s.has_error();
-  };
+  return [](const v1::Signal& s) { return s.type() == kResponse && s.signal_request() == kPull && !s.has_error(); };
 }
 inline auto AnyError() {
   return [](const v1::Signal& s) { return s.has_error() || s.type() == kError; };
@@ -80,10 +76,8 @@ std::optional<v1::Signal> SendAndWaitAck(CourierDevice& d, const v1::Message& m)
 
 // Waits for the next error Signal on `d`'s own events topic and checks it is
 // a permanent error (type ERROR) about `id` with error "code: ...".
-::testing::AssertionResult GotPermanentError(CourierDevice& d, const std::string& id,
-                                             const std::string& code);
+::testing::AssertionResult GotPermanentError(CourierDevice& d, const std::string& id, const std::string& code);
 // Same for a transient error: type RESPONSE, signal_offset_state false.
-::testing::AssertionResult GotTransientError(CourierDevice& d, const std::string& id,
-                                             const std::string& code);
+::testing::AssertionResult GotTransientError(CourierDevice& d, const std::string& id, const std::string& code);
 
 }  // namespace courier::it

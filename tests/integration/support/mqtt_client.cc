@@ -19,8 +19,7 @@ TestClient::TestClient() { proc::MosquittoLibInit(); }
 
 TestClient::~TestClient() { Disconnect(); }
 
-::testing::AssertionResult TestClient::Connect(int port, const std::string& username,
-                                               const std::string& client_id,
+::testing::AssertionResult TestClient::Connect(int port, const std::string& username, const std::string& client_id,
                                                bool clean_session) {
   Login login;
   login.username = username;
@@ -32,8 +31,7 @@ TestClient::~TestClient() { Disconnect(); }
   return Connect(port, login, true, connack);
 }
 
-::testing::AssertionResult TestClient::Connect(int port, const Login& login, bool clean_session,
-                                               int* connack) {
+::testing::AssertionResult TestClient::Connect(int port, const Login& login, bool clean_session, int* connack) {
   Disconnect();
   subscriptions_.clear();
   port_ = port;
@@ -67,13 +65,11 @@ TestClient::~TestClient() { Disconnect(); }
   }
   int rc = mosquitto_connect(mosq_, "127.0.0.1", port, kKeepAliveSeconds);
   if (rc != MOSQ_ERR_SUCCESS) {
-    return ::testing::AssertionFailure()
-           << "mosquitto_connect(" << port << ") as " << who << ": " << mosquitto_strerror(rc);
+    return ::testing::AssertionFailure() << "mosquitto_connect(" << port << ") as " << who << ": "
+                                         << mosquitto_strerror(rc);
   }
   rc = mosquitto_loop_start(mosq_);
-  if (rc != MOSQ_ERR_SUCCESS) {
-    return ::testing::AssertionFailure() << "loop_start: " << mosquitto_strerror(rc);
-  }
+  if (rc != MOSQ_ERR_SUCCESS) { return ::testing::AssertionFailure() << "loop_start: " << mosquitto_strerror(rc); }
   loop_running_ = true;
 
   std::unique_lock lock(mu_);
@@ -85,11 +81,10 @@ TestClient::~TestClient() { Disconnect(); }
     return ::testing::AssertionSuccess();
   }
   if (connack_rc_ != 0) {
-    return ::testing::AssertionFailure()
-           << "connection refused for " << who << ": CONNACK " << connack_rc_ << " ("
-           << (login.protocol == kMqtt5 ? mosquitto_reason_string(connack_rc_)
-                                        : mosquitto_connack_string(connack_rc_))
-           << ")";
+    return ::testing::AssertionFailure() << "connection refused for " << who << ": CONNACK " << connack_rc_ << " ("
+                                         << (login.protocol == kMqtt5 ? mosquitto_reason_string(connack_rc_)
+                                                                      : mosquitto_connack_string(connack_rc_))
+                                         << ")";
   }
   return ::testing::AssertionSuccess();
 }
@@ -117,8 +112,7 @@ void TestClient::Disconnect() {
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult TestClient::SubscribeGranted(const std::string& topic, int qos,
-                                                        int* granted) {
+::testing::AssertionResult TestClient::SubscribeGranted(const std::string& topic, int qos, int* granted) {
   if (mosq_ == nullptr) return ::testing::AssertionFailure() << "not connected";
   int mid = 0;
   int rc = mosquitto_subscribe(mosq_, &mid, topic.c_str(), qos);
@@ -127,8 +121,7 @@ void TestClient::Disconnect() {
   }
   std::unique_lock lock(mu_);
   auto find = [&] {
-    return std::find_if(subacks_.begin(), subacks_.end(),
-                        [&](const auto& s) { return s.first == mid; });
+    return std::find_if(subacks_.begin(), subacks_.end(), [&](const auto& s) { return s.first == mid; });
   };
   if (!cv_.wait_for(lock, kWait, [&] { return find() != subacks_.end(); })) {
     return ::testing::AssertionFailure() << "no SUBACK for " << topic;
@@ -144,25 +137,22 @@ void TestClient::Disconnect() {
   auto result = SubscribeGranted(topic, qos, &granted);
   if (!result) return result;
   if (granted < 0 || granted > 2) {
-    return ::testing::AssertionFailure()
-           << "subscription to " << topic << " refused (granted " << granted << ")";
+    return ::testing::AssertionFailure() << "subscription to " << topic << " refused (granted " << granted << ")";
   }
   subscriptions_.emplace_back(topic, qos);
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult TestClient::Publish(const std::string& topic, const std::string& bytes,
-                                               int qos) {
+::testing::AssertionResult TestClient::Publish(const std::string& topic, const std::string& bytes, int qos) {
   int reason = 0;
   return Publish(topic, bytes, qos, &reason);
 }
 
-::testing::AssertionResult TestClient::Publish(const std::string& topic, const std::string& bytes,
-                                               int qos, int* reason) {
+::testing::AssertionResult TestClient::Publish(const std::string& topic, const std::string& bytes, int qos,
+                                               int* reason) {
   if (mosq_ == nullptr) return ::testing::AssertionFailure() << "not connected";
   int mid = 0;
-  int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(bytes.size()),
-                             bytes.data(), qos, false);
+  int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(bytes.size()), bytes.data(), qos, false);
   if (rc != MOSQ_ERR_SUCCESS) {
     return ::testing::AssertionFailure() << "publish " << topic << ": " << mosquitto_strerror(rc);
   }
@@ -177,8 +167,7 @@ void TestClient::Disconnect() {
   return ::testing::AssertionSuccess();
 }
 
-std::optional<Received> TestClient::WaitFor(const Predicate& pred,
-                                            std::chrono::milliseconds timeout) {
+std::optional<Received> TestClient::WaitFor(const Predicate& pred, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   std::optional<Received> found;
   cv_.wait_for(lock, timeout, [&] {
@@ -191,12 +180,11 @@ std::optional<Received> TestClient::WaitFor(const Predicate& pred,
   return found;
 }
 
-std::vector<Received> TestClient::WaitForCount(const std::string& topic, size_t n,
-                                               std::chrono::milliseconds timeout) {
+std::vector<Received> TestClient::WaitForCount(const std::string& topic, size_t n, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   auto count = [&] {
-    return static_cast<size_t>(std::count_if(queue_.begin(), queue_.end(),
-                                             [&](const Received& r) { return r.topic == topic; }));
+    return static_cast<size_t>(
+        std::count_if(queue_.begin(), queue_.end(), [&](const Received& r) { return r.topic == topic; }));
   };
   cv_.wait_for(lock, timeout, [&] { return count() >= n; });
   std::vector<Received> out;
@@ -227,8 +215,7 @@ std::vector<Received> TestClient::DrainTopic(const std::string& topic) {
 
 std::vector<Received> TestClient::DrainAll() {
   std::lock_guard lock(mu_);
-  std::vector<Received> out(std::make_move_iterator(queue_.begin()),
-                            std::make_move_iterator(queue_.end()));
+  std::vector<Received> out(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
   queue_.clear();
   return out;
 }
@@ -264,8 +251,7 @@ void TestClient::OnDisconnect(struct mosquitto*, void* self, int, const mosquitt
   c->cv_.notify_all();
 }
 
-void TestClient::OnPublish(struct mosquitto*, void* self, int mid, int reason,
-                           const mosquitto_property*) {
+void TestClient::OnPublish(struct mosquitto*, void* self, int mid, int reason, const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   try {
     std::lock_guard lock(c->mu_);
@@ -276,8 +262,8 @@ void TestClient::OnPublish(struct mosquitto*, void* self, int mid, int reason,
   c->cv_.notify_all();
 }
 
-void TestClient::OnSubscribe(struct mosquitto*, void* self, int mid, int count,
-                             const int* granted, const mosquitto_property*) {
+void TestClient::OnSubscribe(struct mosquitto*, void* self, int mid, int count, const int* granted,
+                             const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   try {
     std::lock_guard lock(c->mu_);
@@ -295,8 +281,7 @@ void TestClient::OnMessage(struct mosquitto*, void* self, const struct mosquitto
     Received r;
     r.topic = msg->topic != nullptr ? msg->topic : "";
     if (msg->payload != nullptr && msg->payloadlen > 0) {
-      r.payload.assign(static_cast<const char*>(msg->payload),
-                       static_cast<size_t>(msg->payloadlen));
+      r.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
     }
     r.qos = msg->qos;
     r.retain = msg->retain;

@@ -75,8 +75,8 @@ class TestClient {
   ::testing::AssertionResult Connect(int port, const Login& login, int* connack = nullptr);
   // Connects (MQTT 3.1.1) with the given username and client id, no password,
   // and waits for a successful CONNACK.
-  ::testing::AssertionResult Connect(int port, const std::string& username,
-                                     const std::string& client_id, bool clean_session = true);
+  ::testing::AssertionResult Connect(int port, const std::string& username, const std::string& client_id,
+                                     bool clean_session = true);
   // Sends DISCONNECT (if connected), stops the network thread, destroys the
   // handle. Safe to call when the broker is already gone.
   void Disconnect();
@@ -91,22 +91,18 @@ class TestClient {
   // treating refusal as failure.
   ::testing::AssertionResult SubscribeGranted(const std::string& topic, int qos, int* granted);
   // Publishes and, for QoS > 0, waits until the broker acknowledged it.
-  ::testing::AssertionResult Publish(const std::string& topic, const std::string& bytes,
-                                     int qos = 1);
+  ::testing::AssertionResult Publish(const std::string& topic, const std::string& bytes, int qos = 1);
   // Like Publish, and stores the PUBACK/PUBREC reason code (MQTT 5; always 0
   // on 3.1.1, and for QoS 0 once sent) instead of ignoring it.
-  ::testing::AssertionResult Publish(const std::string& topic, const std::string& bytes, int qos,
-                                     int* reason);
+  ::testing::AssertionResult Publish(const std::string& topic, const std::string& bytes, int qos, int* reason);
 
   // Waits for the first queued message matching `pred`, removes it from the
   // queue and returns it. Messages before it stay queued.
-  std::optional<Received> WaitFor(const Predicate& pred,
-                                  std::chrono::milliseconds timeout = kWait);
+  std::optional<Received> WaitFor(const Predicate& pred, std::chrono::milliseconds timeout = kWait);
   // Waits until `n` messages on `topic` are queued, then removes and returns
   // the first `n` of them in arrival order. On timeout returns (and removes)
   // what arrived; callers check the size.
-  std::vector<Received> WaitForCount(const std::string& topic, size_t n,
-                                     std::chrono::milliseconds timeout = kWait);
+  std::vector<Received> WaitForCount(const std::string& topic, size_t n, std::chrono::milliseconds timeout = kWait);
   // Removes and returns every queued message on `topic`, without waiting.
   std::vector<Received> DrainTopic(const std::string& topic);
   // Removes and returns every queued message, without waiting.
@@ -121,15 +117,13 @@ class TestClient {
   int port() const { return port_; }
 
  private:
-  ::testing::AssertionResult Connect(int port, const Login& login, bool clean_session,
-                                     int* connack);
+  ::testing::AssertionResult Connect(int port, const Login& login, bool clean_session, int* connack);
   static void OnConnect(struct mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
   static void OnDisconnect(struct mosquitto*, void* self, int rc, const mosquitto_property*);
   static void OnPublish(struct mosquitto*, void* self, int mid, int reason, const mosquitto_property*);
   static void OnSubscribe(struct mosquitto*, void* self, int mid, int count, const int* granted,
                           const mosquitto_property*);
-  static void OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg,
-                        const mosquitto_property*);
+  static void OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg, const mosquitto_property*);
 
   struct mosquitto* mosq_ = nullptr;
   bool loop_running_ = false;
@@ -143,7 +137,7 @@ class TestClient {
   // Guarded by mu_.
   int connack_rc_ = -1;  // -1: none yet
   bool is_connected_ = false;
-  std::map<int, int> pub_reasons_;  // mid -> PUBACK/PUBREC reason code
+  std::map<int, int> pub_reasons_;            // mid -> PUBACK/PUBREC reason code
   std::vector<std::pair<int, int>> subacks_;  // mid, first granted qos
   std::deque<Received> queue_;
 };

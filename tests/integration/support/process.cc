@@ -11,8 +11,7 @@
 
 namespace courier::it {
 
-::testing::AssertionResult RunProgram(const std::vector<std::string>& argv,
-                                      std::chrono::milliseconds timeout) {
+::testing::AssertionResult RunProgram(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   char tmpl[] = "/tmp/courier-it-run-XXXXXX";
   int fd = ::mkstemp(tmpl);
   if (fd < 0) return ::testing::AssertionFailure() << "mkstemp: " << std::strerror(errno);
@@ -35,12 +34,11 @@ namespace courier::it {
   std::string text = ReadWholeFile(out);
   ::unlink(out.c_str());
   if (!exited) {
-    return ::testing::AssertionFailure() << cmd << ": still running after " << timeout.count()
-                                         << " ms; killed\n" << text;
+    return ::testing::AssertionFailure() << cmd << ": still running after " << timeout.count() << " ms; killed\n"
+                                         << text;
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return ::testing::AssertionFailure() << cmd << " failed (wait status " << status << "):\n"
-                                         << text;
+    return ::testing::AssertionFailure() << cmd << " failed (wait status " << status << "):\n" << text;
   }
   return ::testing::AssertionSuccess();
 }

@@ -16,8 +16,7 @@ namespace courier::it {
 // Runs argv (argv[0]: a path or a name looked up in PATH) for at most
 // `timeout`; succeeds when it exited with status 0, otherwise the failure
 // carries its stdout and stderr.
-::testing::AssertionResult RunProgram(const std::vector<std::string>& argv,
-                                      std::chrono::milliseconds timeout);
+::testing::AssertionResult RunProgram(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
 
 using courier::proc::ReadWholeFile;
 

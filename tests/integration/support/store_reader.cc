@@ -6,21 +6,18 @@ namespace courier::it {
 
 StoreReader::~StoreReader() = default;
 
-::testing::AssertionResult StoreReader::Open(const std::string& db_path,
-                                             std::unique_ptr<StoreReader>* out) {
+::testing::AssertionResult StoreReader::Open(const std::string& db_path, std::unique_ptr<StoreReader>* out) {
   std::unique_ptr<storage::Reader> reader;
   auto status = storage::OpenLmdbReader(db_path, &reader);
   if (!status.ok()) {
-    return ::testing::AssertionFailure() << "cannot open the store at " << db_path << ": "
-                                         << status.ToString();
+    return ::testing::AssertionFailure() << "cannot open the store at " << db_path << ": " << status.ToString();
   }
   out->reset(new StoreReader());
   (*out)->reader_ = std::move(reader);
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult StoreReader::Log(const std::string& user,
-                                            std::vector<v1::Message>* entries, int32_t* head) {
+::testing::AssertionResult StoreReader::Log(const std::string& user, std::vector<v1::Message>* entries, int32_t* head) {
   *head = 0;
   for (const auto& h : reader_->Heads()) {
     if (h.key == user) *head = h.value;

@@ -26,13 +26,11 @@ namespace courier::it {
 class StoreReader {
  public:
   ~StoreReader();
-  static ::testing::AssertionResult Open(const std::string& db_path,
-                                         std::unique_ptr<StoreReader>* out);
+  static ::testing::AssertionResult Open(const std::string& db_path, std::unique_ptr<StoreReader>* out);
   // `user`'s whole log in offset order as a pull from offset 0 returns it
   // (entries that expired undelivered left out), and the head counter of
   // the log.
-  ::testing::AssertionResult Log(const std::string& user, std::vector<v1::Message>* entries,
-                                 int32_t* head);
+  ::testing::AssertionResult Log(const std::string& user, std::vector<v1::Message>* entries, int32_t* head);
 
  private:
   StoreReader() = default;

@@ -15,15 +15,14 @@ constexpr auto kGapPullInterval = std::chrono::milliseconds(100);
 }  // namespace
 
 int64_t EpochMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 // ---- LoadSender -------------------------------------------------------------
 
-LoadSender::LoadSender(std::string user, std::string device, std::vector<std::string> receivers,
-                       size_t window, size_t payload_bytes, std::chrono::milliseconds retry_after)
+LoadSender::LoadSender(std::string user, std::string device, std::vector<std::string> receivers, size_t window,
+                       size_t payload_bytes, std::chrono::milliseconds retry_after)
     : device_(user, device, {EventsTopic(user), DeviceEventsTopic(user, device)}),
       receivers_(std::move(receivers)),
       window_(window),
@@ -66,8 +65,7 @@ void LoadSender::Handle(const Received& in) {
       ++r.repeat_acks;
       ++repeat_acks_;
       if (s->signal_offset() != r.ack.signal_offset() || s->user_offset() != r.ack.user_offset()) {
-        problems_.push_back("repeated SENDER ack changed offsets: first " + Describe(r.ack) +
-                            ", then " + Describe(*s));
+        problems_.push_back("repeated SENDER ack changed offsets: first " + Describe(r.ack) + ", then " + Describe(*s));
       }
     }
     return;
@@ -96,8 +94,7 @@ void LoadSender::Step(int port) {
     Record& r = records_.at(id);
     if (reconnected || r.sends == 0 || now - r.last_send >= retry_after_) Publish(r);
   }
-  while (generating_ && in_flight_.size() < window_ &&
-         (max_messages_ == 0 || next_seq_ <= max_messages_)) {
+  while (generating_ && in_flight_.size() < window_ && (max_messages_ == 0 || next_seq_ <= max_messages_)) {
     const std::string id = user() + "-" + std::to_string(next_seq_);
     const std::string& to = receivers_[(next_seq_ - 1) % receivers_.size()];
     ++next_seq_;
@@ -116,8 +113,7 @@ void LoadSender::Step(int port) {
 // ---- LoadReceiver -----------------------------------------------------------
 
 LoadReceiver::LoadReceiver(std::string user, std::string device)
-    : device_(user, device,
-              {InboxTopic(user), DeviceInboxTopic(user, device), DeviceEventsTopic(user, device)}) {}
+    : device_(user, device, {InboxTopic(user), DeviceInboxTopic(user, device), DeviceEventsTopic(user, device)}) {}
 
 void LoadReceiver::Hold(const v1::Message& m, bool pulled) {
   const int32_t offset = m.signal_offset();
@@ -129,8 +125,8 @@ void LoadReceiver::Hold(const v1::Message& m, bool pulled) {
   if (!inserted) {
     ++redelivered_;
     if (it->second.id() != m.id() || it->second.from().user() != m.from().user()) {
-      problems_.push_back("offset " + std::to_string(offset) + " of " + user() +
-                          " delivered as " + Describe(it->second) + " and as " + Describe(m));
+      problems_.push_back("offset " + std::to_string(offset) + " of " + user() + " delivered as " +
+                          Describe(it->second) + " and as " + Describe(m));
     }
     return;
   }
@@ -187,8 +183,7 @@ void LoadReceiver::Step(int port) {
     RequestPull();
   }
   const int32_t highest = held_.empty() ? 0 : held_.rbegin()->first;
-  if (!pull_out_ && (contiguous_ < head_ || contiguous_ < highest) &&
-      now - pull_sent_ >= kGapPullInterval) {
+  if (!pull_out_ && (contiguous_ < head_ || contiguous_ < highest) && now - pull_sent_ >= kGapPullInterval) {
     RequestPull();
   }
 }

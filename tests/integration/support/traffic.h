@@ -39,19 +39,19 @@ class LoadSender {
   using Clock = std::chrono::steady_clock;
 
   struct Record {
-    v1::Message message;           // as first built; resent unchanged
+    v1::Message message;  // as first built; resent unchanged
     std::string receiver;
     int sends = 0;                 // publishes of this id
     std::vector<int64_t> send_ms;  // epoch ms of each publish
     bool acked = false;
-    v1::Signal ack;                // the first SENDER ack
-    int repeat_acks = 0;           // further SENDER acks for the same id
+    v1::Signal ack;       // the first SENDER ack
+    int repeat_acks = 0;  // further SENDER acks for the same id
     int transient_errors = 0;
     Clock::time_point last_send{};
   };
 
-  LoadSender(std::string user, std::string device, std::vector<std::string> receivers,
-             size_t window, size_t payload_bytes, std::chrono::milliseconds retry_after);
+  LoadSender(std::string user, std::string device, std::vector<std::string> receivers, size_t window,
+             size_t payload_bytes, std::chrono::milliseconds retry_after);
 
   // One round: reconnect when needed; after a reconnect resend everything
   // unacknowledged; handle what arrived; resend what waited too long; send

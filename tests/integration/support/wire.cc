@@ -12,15 +12,9 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 std::string SendTopic(const std::string& user) { return std::string(kPrefix) + "/" + user + "/send"; }
-std::string SignalTopic(const std::string& user) {
-  return std::string(kPrefix) + "/" + user + "/signal";
-}
-std::string InboxTopic(const std::string& user) {
-  return std::string(kPrefix) + "/" + user + "/inbox";
-}
-std::string EventsTopic(const std::string& user) {
-  return std::string(kPrefix) + "/" + user + "/events";
-}
+std::string SignalTopic(const std::string& user) { return std::string(kPrefix) + "/" + user + "/signal"; }
+std::string InboxTopic(const std::string& user) { return std::string(kPrefix) + "/" + user + "/inbox"; }
+std::string EventsTopic(const std::string& user) { return std::string(kPrefix) + "/" + user + "/events"; }
 std::string DeviceInboxTopic(const std::string& user, const std::string& device) {
   return std::string(kPrefix) + "/" + user + "/devices/" + device + "/inbox";
 }
@@ -28,15 +22,14 @@ std::string DeviceEventsTopic(const std::string& user, const std::string& device
   return std::string(kPrefix) + "/" + user + "/devices/" + device + "/events";
 }
 
-v1::Message NewMessage(const std::string& id, const std::string& to_user,
-                       const std::string& payload) {
+v1::Message NewMessage(const std::string& id, const std::string& to_user, const std::string& payload) {
   v1::Message m;
   m.set_id(id);
   m.mutable_to()->set_user(to_user);
   m.set_payload(payload);
-  m.set_timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count());
+  m.set_timestamp(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   return m;
 }
 

@@ -22,10 +22,10 @@ namespace v1 = ::courier::v1;
 inline constexpr const char* kPrefix = "msg";
 
 // Numeric values of the protocol's enums (see protocol.md §1).
-inline constexpr int kRequest = 1, kResponse = 2, kError = 3;    // Signal.type
-inline constexpr int kSender = 1, kDevice = 2, kReceiver = 3;    // signal_type
-inline constexpr int kPull = 1, kPush = 2;                       // signal_request
-inline constexpr int kTyping = 4;                                // Signal.status
+inline constexpr int kRequest = 1, kResponse = 2, kError = 3;  // Signal.type
+inline constexpr int kSender = 1, kDevice = 2, kReceiver = 3;  // signal_type
+inline constexpr int kPull = 1, kPush = 2;                     // signal_request
+inline constexpr int kTyping = 4;                              // Signal.status
 
 std::string SendTopic(const std::string& user);
 std::string SignalTopic(const std::string& user);
@@ -35,8 +35,7 @@ std::string DeviceInboxTopic(const std::string& user, const std::string& device)
 std::string DeviceEventsTopic(const std::string& user, const std::string& device);
 
 // A Message as a client sends it: id, to.user, payload, timestamp.
-v1::Message NewMessage(const std::string& id, const std::string& to_user,
-                       const std::string& payload);
+v1::Message NewMessage(const std::string& id, const std::string& to_user, const std::string& payload);
 // A delivery receipt for an entry of the sender's own log.
 v1::Signal Receipt(int offset, bool received, bool read);
 // A PULL request: entries after `offset` (-1: from this device's cursor).

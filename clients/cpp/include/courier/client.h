@@ -102,8 +102,8 @@ struct Message {
   int32_t offset = 0;       // position in this user's log (signal_offset); 0 for transient
   int32_t user_offset = 0;  // position in the conversation
   Kind kind = Kind::kUnknown;
-  Identity from;            // the sender's user and device, set by the server
-  Identity to;              // user, or group
+  Identity from;                 // the sender's user and device, set by the server
+  Identity to;                   // user, or group
   int64_t timestamp = 0;         // the sender's clock, epoch ms
   int64_t server_timestamp = 0;  // when the server accepted it, epoch ms
   std::string payload;           // bytes
@@ -113,7 +113,7 @@ struct Message {
   uint32_t type = 0;
   uint32_t expiry = 0;
   uint32_t priority = 0;
-  bool transient = false;   // fire-and-forget: not stored, no offset, not ordered
+  bool transient = false;  // fire-and-forget: not stored, no offset, not ordered
   // Edit and recall. An edit or recall entry names the message it replaces
   // (`replaces`); a stored message pulled after it was edited has the new
   // content and `edited`, after a recall no content and `recalled`.
@@ -121,8 +121,8 @@ struct Message {
   bool recall = false;
   bool edited = false;
   bool recalled = false;
-  AckState state;           // the stored state when the copy was sent to us
-  bool pulled = false;      // arrived by a pull (sync) rather than a live push
+  AckState state;       // the stored state when the copy was sent to us
+  bool pulled = false;  // arrived by a pull (sync) rather than a live push
 };
 
 // A tick changed (a Signal of type RESPONSE about a stored message).
@@ -138,7 +138,7 @@ struct Receipt {
   std::string id;
   int32_t offset = 0;
   int32_t user_offset = 0;
-  AckState state;           // for a group message: the state of member `from`
+  AckState state;  // for a group message: the state of member `from`
   Identity from;
   Identity to;
   int64_t timestamp = 0;
@@ -217,26 +217,26 @@ struct SendResult {
   int64_t server_timestamp = 0;
   std::string error_code;
   std::string error_detail;
-  int attempts = 0;         // how many times it was published
+  int attempts = 0;  // how many times it was published
 };
 
 using SendCallback = std::function<void(const SendResult&)>;
 
 struct SendOptions {
-  std::string id;              // empty: 16 random hex characters
-  int64_t timestamp = 0;       // 0: now
-  uint32_t type = 0;           // application-defined
-  uint32_t expiry = 0;         // seconds the server may hold it undelivered; 0 default
-  uint32_t priority = 0;       // 0 highest .. 15 lowest
-  bool transient = false;      // fire-and-forget: not stored, online receivers only;
-                               // ok (offsets 0) once relayed; never retried (no dedup
-                               // for them), so a lost connection ends it with
-                               // connection_lost
+  std::string id;          // empty: 16 random hex characters
+  int64_t timestamp = 0;   // 0: now
+  uint32_t type = 0;       // application-defined
+  uint32_t expiry = 0;     // seconds the server may hold it undelivered; 0 default
+  uint32_t priority = 0;   // 0 highest .. 15 lowest
+  bool transient = false;  // fire-and-forget: not stored, online receivers only;
+                           // ok (offsets 0) once relayed; never retried (no dedup
+                           // for them), so a lost connection ends it with
+                           // connection_lost
   std::string encryption_type = "none";
-  std::string encrypted;       // base64, opaque to the server
-  std::string signature;       // base64
+  std::string encrypted;                 // base64, opaque to the server
+  std::string signature;                 // base64
   std::chrono::milliseconds timeout{0};  // 0: retry until accepted, rejected or closed
-  SendCallback on_done;        // also called (on the network thread) with the result
+  SendCallback on_done;                  // also called (on the network thread) with the result
 };
 
 // Exponential backoff: initial, doubled after every failure up to max, with
@@ -269,7 +269,7 @@ struct Options {
   std::string password;  // empty: none
   std::string device;    // MQTT client id = Courier device; required
   std::optional<TlsOptions> tls;
-  std::string prefix = "msg";     // plugin_opt_topic_prefix of the broker
+  std::string prefix = "msg";  // plugin_opt_topic_prefix of the broker
   int keepalive_s = 30;
 
   // Receive: subscribe to the inboxes, deliver messages, sync. False: only
@@ -337,11 +337,9 @@ class Client {
   // Sends `payload` to user `to`. The future (and options.on_done) gets the
   // result; see SendResult. Can be called before start() and while offline:
   // the message goes out when the client is online.
-  std::future<SendResult> send(const std::string& to, const std::string& payload,
-                               SendOptions options = {});
+  std::future<SendResult> send(const std::string& to, const std::string& payload, SendOptions options = {});
   // The same for a group conversation (to.group set, to.user empty).
-  std::future<SendResult> sendToGroup(const std::string& group, const std::string& payload,
-                                      SendOptions options = {});
+  std::future<SendResult> sendToGroup(const std::string& group, const std::string& payload, SendOptions options = {});
 
   // Changes the content of message `id` that this user sent to `to` (the
   // original's user or group: the server refuses another one) to `payload`,
