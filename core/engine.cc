@@ -300,46 +300,19 @@ namespace {
 // The result type the store answers each request type with.
 template <typename Request>
 struct ResultOf;
-template <>
-struct ResultOf<storage::AppendRequest> {
-  using type = storage::AppendResult;
-};
-template <>
-struct ResultOf<storage::ReceiptRequest> {
-  using type = storage::ReceiptResult;
-};
-template <>
-struct ResultOf<storage::PullRequest> {
-  using type = storage::PullResult;
-};
-template <>
-struct ResultOf<storage::MembersRequest> {
-  using type = storage::MembersResult;
-};
-template <>
-struct ResultOf<storage::ExpireRequest> {
-  using type = storage::ExpireResult;
-};
-template <>
-struct ResultOf<storage::TrimRequest> {
-  using type = storage::TrimResult;
-};
-template <>
-struct ResultOf<storage::AdminRequest> {
-  using type = storage::AdminResult;
-};
-template <>
-struct ResultOf<storage::PushRegisterRequest> {
-  using type = storage::PushRegisterResult;
-};
-template <>
-struct ResultOf<storage::PushDoneRequest> {
-  using type = storage::PushDoneResult;
-};
-template <>
-struct ResultOf<storage::PushScanRequest> {
-  using type = storage::PushScanResult;
-};
+// A table: one request type and its result per line.
+// clang-format off
+template <> struct ResultOf<storage::AppendRequest> { using type = storage::AppendResult; };
+template <> struct ResultOf<storage::ReceiptRequest> { using type = storage::ReceiptResult; };
+template <> struct ResultOf<storage::PullRequest> { using type = storage::PullResult; };
+template <> struct ResultOf<storage::MembersRequest> { using type = storage::MembersResult; };
+template <> struct ResultOf<storage::ExpireRequest> { using type = storage::ExpireResult; };
+template <> struct ResultOf<storage::TrimRequest> { using type = storage::TrimResult; };
+template <> struct ResultOf<storage::AdminRequest> { using type = storage::AdminResult; };
+template <> struct ResultOf<storage::PushRegisterRequest> { using type = storage::PushRegisterResult; };
+template <> struct ResultOf<storage::PushDoneRequest> { using type = storage::PushDoneResult; };
+template <> struct ResultOf<storage::PushScanRequest> { using type = storage::PushScanResult; };
+// clang-format on
 }  // namespace
 
 std::vector<Publish> Engine::OnCompletion(const storage::Completion& done) const {
