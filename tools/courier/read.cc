@@ -16,20 +16,15 @@ namespace courier::cli {
 
 int run_read(const ReadOptions& o) {
   const auto deadline = Clock::now() + to_ms(o.timeout_s);
-  client::Options co = o.common.client;
-  co.receive = false;
-  Errors errors;
-  Waiter waiter;
-  ConnectionWatch watch(&waiter);
-  client::Client c(co, watch.handlers(error_handlers(errors)));
-  c.start();
+  PublishOnly p(o.common.client);
+  client::Client& c = p.client;
   // Receipts wait for the connection by themselves; the futures tell when
   // the broker has them.
   std::vector<std::future<bool>> acks;
   for (int32_t offset : o.offsets) acks.push_back(o.read ? c.markRead(offset) : c.markReceived(offset));
   bool all = true;
   for (auto& f : acks) all = ready_by(f, deadline) && f.get() && all;
-  const int rc = finish(c, watch, errors, all, deadline);
+  const int rc = finish(c, p.watch, p.errors, all, deadline);
   if (rc >= 0) return rc;
   for (int32_t offset : o.offsets) {
     emit(fmt::format("marked offset={} state={}", offset, o.read ? "read" : "delivered"));

@@ -16,19 +16,14 @@ namespace courier::cli {
 
 int run_typing(const TypingOptions& o) {
   const auto deadline = Clock::now() + to_ms(o.timeout_s);
-  client::Options co = o.common.client;
-  co.receive = false;
-  Errors errors;
-  Waiter waiter;
-  ConnectionWatch watch(&waiter);
-  client::Client c(co, watch.handlers(error_handlers(errors)));
-  c.start();
+  PublishOnly p(o.common.client);
+  client::Client& c = p.client;
   bool sent = false;
-  if (wait_online(watch, waiter, deadline)) {
+  if (wait_online(p.watch, p.waiter, deadline)) {
     auto f = o.to.group.empty() ? c.setActivity(o.to.user, o.status) : c.setGroupActivity(o.to.group, o.status);
     sent = ready_by(f, deadline) && f.get();
   }
-  const int rc = finish(c, watch, errors, sent, deadline);
+  const int rc = finish(c, p.watch, p.errors, sent, deadline);
   if (rc >= 0) return rc;
   if (o.to.group.empty()) {
     emit(fmt::format("activity to={} status={}", token(o.to.user), status_name(o.status)));

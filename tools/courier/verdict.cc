@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,18 @@
 #include "print.h"
 
 namespace courier::cli {
+
+namespace {
+client::Options WithoutReceiving(client::Options o) {
+  o.receive = false;
+  return o;
+}
+}  // namespace
+
+PublishOnly::PublishOnly(client::Options options)
+    : client(WithoutReceiving(std::move(options)), watch.handlers(error_handlers(errors))) {
+  client.start();
+}
 
 int finish(client::Client& c, ConnectionWatch& watch, Errors& errors, bool published, Clock::time_point deadline) {
   std::optional<int32_t> head;

@@ -27,6 +27,16 @@ bool ready_by(std::future<T>& f, Clock::time_point deadline) {
 // warnings.
 client::Handlers error_handlers(Errors& errors);
 
+// A started client that only publishes (receive off), with what finish()
+// needs: the server's errors and the connection's state.
+struct PublishOnly {
+  explicit PublishOnly(client::Options options);
+  Errors errors;
+  Waiter waiter;
+  ConnectionWatch watch{&waiter};
+  client::Client client;
+};
+
 // Waits until the client is online (or failed, or the deadline passed).
 bool wait_online(ConnectionWatch& watch, Waiter& waiter, Clock::time_point deadline);
 
