@@ -8,6 +8,8 @@ PACKAGES=(
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   libprotobuf-dev protobuf-compiler
   liblmdb-dev lmdb-utils
+  # the PostgreSQL engine (storage/postgres) links libpq
+  libpq-dev
   libfmt-dev
   nlohmann-json3-dev
   # push notifications: HTTP calls to the app's gateway (libcurl) and the
@@ -25,8 +27,10 @@ PACKAGES=(
 # browser chat's test (clients/web) headless.
 # clang-format and pmccabe check the code's format and sizes
 # (scripts/check_format.sh, scripts/check_sizes.sh).
+# postgresql-15: the servers the PostgreSQL store's tests start (as the
+# postgres user the package creates).
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium clang-format pmccabe)
+  PACKAGES+=(chromium clang-format pmccabe postgresql-15)
 fi
 
 missing=()
