@@ -21,11 +21,11 @@ void GetUser(Batch& b, const AdminOp& op, AdminOpResult* res) {
 // kRemovePush: NotFound when the device has no registration.
 Status RemovePush(Batch& b, const AdminOp& op) {
   PushRegisterResult removed;
-  Status s = RegisterPush(
-      b,
-      PushRegisterRequest{
-          .user = op.user, .device = op.device, .app = {}, .token = {}, .now_ms = op.now_ms, .reply = {}},
-      &removed);
+  Status s =
+      RegisterPush(b,
+                   PushRegisterRequest{
+                       .user = op.user, .device = op.device, .app = {}, .token = {}, .now_ms = op.now_ms, .reply = {}},
+                   &removed);
   if (s.ok() && !removed.existed) return Status::NotFound(op.user + "/" + op.device + " has no push registration");
   return s;
 }

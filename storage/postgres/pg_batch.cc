@@ -89,8 +89,8 @@ void ReadGroups(Batch& b, const std::vector<Request>& batch) {
   if (names.empty()) return;
   for (const auto& n : names) b.groups[n] = std::nullopt;
   PgResult rows = b.Read(change ? "SELECT name, body FROM courier_groups WHERE name = ANY($1) ORDER BY name FOR UPDATE"
-                                   : "SELECT name, body FROM courier_groups WHERE name = ANY($1) ORDER BY name FOR SHARE",
-                            Params().Array(BytesArray(names)));
+                                : "SELECT name, body FROM courier_groups WHERE name = ANY($1) ORDER BY name FOR SHARE",
+                         Params().Array(BytesArray(names)));
   for (int i = 0; i < rows.rows(); ++i) {
     b.groups[std::string(rows.bytes(i, 0))] = ParseOrThrow<Group>(rows.bytes(i, 1), "group record does not parse");
   }
@@ -108,7 +108,7 @@ Message MessageOfCopy(Message m, const CopyRow& c) {
 
 Body ParseBody(std::string_view bytes) { return ParseOrThrow<Body>(bytes, "body does not parse"); }
 
-const std::string& SenderOf(const Body& body) {
+const std::string& BodySender(const Body& body) {
   return body.sender().empty() ? body.message().from().user() : body.sender();
 }
 
@@ -176,7 +176,8 @@ void Batch::QueueLock(std::vector<std::string> users, std::vector<std::string> c
   SortUnique(&convs);
   if (!users.empty()) {
     const Params p = Params().Array(BytesArray(users));
-    db_.Send("INSERT INTO courier_heads (usr) SELECT u FROM unnest($1::bytea[]) u ORDER BY u ON CONFLICT DO NOTHING", p);
+    db_.Send("INSERT INTO courier_heads (usr) SELECT u FROM unnest($1::bytea[]) u ORDER BY u ON CONFLICT DO NOTHING",
+             p);
     db_.Send("SELECT usr, head, undelivered FROM courier_heads WHERE usr = ANY($1) ORDER BY usr FOR UPDATE", p, h);
   }
   if (!convs.empty()) {
@@ -192,7 +193,8 @@ void Batch::TakeLocked(const PgResult& h, const PgResult& c) {
     heads_[std::string(h.bytes(i, 0))] =
         HeadRow{static_cast<int32_t>(h.integer(i, 1)), static_cast<int32_t>(h.integer(i, 2)), false};
   }
-  for (int i = 0; i < c.rows(); ++i) convs_[std::string(c.bytes(i, 0))] = {static_cast<int32_t>(c.integer(i, 1)), false};
+  for (int i = 0; i < c.rows(); ++i)
+    convs_[std::string(c.bytes(i, 0))] = {static_cast<int32_t>(c.integer(i, 1)), false};
 }
 
 void Batch::Lock(std::vector<std::string> users, std::vector<std::string> convs) {
@@ -264,8 +266,8 @@ void Batch::LoadRegs(const std::vector<std::string>& users) {
   }
   SortUnique(&missing);
   if (missing.empty()) return;
-  PgResult r = Read("SELECT usr, device, reg FROM courier_push_regs WHERE usr = ANY($1)",
-                    Params().Array(BytesArray(missing)));
+  PgResult r =
+      Read("SELECT usr, device, reg FROM courier_push_regs WHERE usr = ANY($1)", Params().Array(BytesArray(missing)));
   for (const auto& u : missing) regs[u];
   for (int i = 0; i < r.rows(); ++i) {
     regs[std::string(r.bytes(i, 0))][std::string(r.bytes(i, 1))] =

@@ -52,7 +52,7 @@ struct HeadRow {
 courier::v1::Message MessageOfCopy(courier::v1::Message m, const CopyRow& c);
 // Parses a stored body; throws PgError when it does not parse.
 courier::store::v1::Body ParseBody(std::string_view bytes);
-const std::string& SenderOf(const courier::store::v1::Body& body);
+const std::string& BodySender(const courier::store::v1::Body& body);
 
 class Batch {
  public:

@@ -204,7 +204,7 @@ Status Append(Batch& b, const AppendRequest& r, AppendResult* out) {
   const bool replace = !r.message.replaces().empty();
   if (replace) {
     out->refused = r.sender.size() + 1 + r.message.replaces().size() <= kMaxKey ? FindOriginal(b, r, &original)
-                                                                               : ReplaceRefusal::kUnknownOriginal;
+                                                                                : ReplaceRefusal::kUnknownOriginal;
     if (out->refused != ReplaceRefusal::kNone) return Status::Ok();
   }
   Status s = CheckReceivers(b, r, *receivers);

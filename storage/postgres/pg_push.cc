@@ -63,9 +63,7 @@ PgResult DueAfter(Batch& b, const std::string& after, int64_t limit) {
       "SELECT d.usr, d.device, d.off, d.due, r.reg FROM courier_push_due d"
       " LEFT JOIN courier_push_regs r ON r.usr = d.usr AND r.device = d.device ";
   PushKey k;
-  if (after.empty()) {
-    return b.Read(kCols + "ORDER BY d.usr, d.device, d.off LIMIT $1", Params().Int8(limit));
-  }
+  if (after.empty()) { return b.Read(kCols + "ORDER BY d.usr, d.device, d.off LIMIT $1", Params().Int8(limit)); }
   if (ParseDueKey(after, &k)) {
     return b.Read(kCols + "WHERE (d.usr, d.device, d.off) > ($1, $2, $3) ORDER BY d.usr, d.device, d.off LIMIT $4",
                   Params().Bytes(k.user).Bytes(k.device).Int4(k.offset).Int8(limit));

@@ -35,7 +35,7 @@ struct Peer {
 // has it.
 void UpdatePeer(Batch& b, const ReceiptRequest& r, int64_t seq, Body& body, Peer& peer, bool newly_received,
                 bool newly_read, ReceiptResult* out) {
-  const std::string& sender = SenderOf(body);
+  const std::string& sender = BodySender(body);
   if (sender.empty()) return;
   out->peer_user = sender;
   if (!peer.found || peer.copy.seq != seq) return;

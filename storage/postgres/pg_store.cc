@@ -121,9 +121,7 @@ struct PgStore::Impl {
     try {
       Status s = EnsureSchema(*c, kSchemaVersion, &created);
       if (!s.ok()) return s;
-    } catch (const PgError& e) {
-      return Status::IoError(e.what());
-    }
+    } catch (const PgError& e) { return Status::IoError(e.what()); }
     if (created) Log("created the courier schema, version " + std::to_string(kSchemaVersion));
     conn = std::move(c);
     return Status::Ok();
@@ -247,7 +245,8 @@ Status PgStore::Open(const PgOptions& options, PgLog log, std::unique_ptr<PgStor
     impl->params.emplace_back(o->keyword, o->val);
     timeout |= std::string(o->keyword) == "connect_timeout";
   }
-  if (!timeout) impl->params.emplace_back("connect_timeout", std::to_string(std::max<uint32_t>(options.connect_timeout_s, 1)));
+  if (!timeout)
+    impl->params.emplace_back("connect_timeout", std::to_string(std::max<uint32_t>(options.connect_timeout_s, 1)));
   Status s = impl->Connect();
   if (s.code() == Status::Code::kCorruption) return s;
   if (!s.ok()) impl->Failed(s);
