@@ -3,7 +3,6 @@
 // test gets a fresh database. Most tests run the same batches on an
 // LmdbStore and a PgStore and require the same completions (statuses,
 // offsets, every field of every copy). Not registered with ctest.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -32,13 +31,11 @@ std::string BaseConninfo() {
   return v ? v : "";
 }
 
-// Runs one statement on database `db` of the test server.
 void Exec(const std::string& db, const std::string& sql) {
   PGconn* c = PQconnectdb((BaseConninfo() + " dbname=" + db).c_str());
   ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
   PGresult* r = PQexec(c, sql.c_str());
-  EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
-      << sql << ": " << PQresultErrorMessage(r);
+  EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << sql << ": " << PQresultErrorMessage(r);
   PQclear(r);
   PQfinish(c);
 }
@@ -49,7 +46,6 @@ class FreshDb {
   FreshDb() {
     static int n = 0;
     name_ = "courier_smoke_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-    Exec("postgres", "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
     Exec("postgres", "CREATE DATABASE " + name_);
   }
   ~FreshDb() { Exec("postgres", "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
@@ -62,11 +58,7 @@ class FreshDb {
 
 std::unique_ptr<PgStore> OpenPg(const std::string& conninfo) {
   std::unique_ptr<PgStore> s;
-  PgOptions o;
-  o.conninfo = conninfo;
-  o.reconnect_min_ms = 50;
-  o.reconnect_max_ms = 200;
-  Status st = PgStore::Open(o, {}, &s);
+  Status st = PgStore::Open(PgOptions{.conninfo = conninfo, .reconnect_min_ms = 50, .reconnect_max_ms = 200}, {}, &s);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return s;
 }
@@ -104,8 +96,8 @@ std::string Dump(const Completion& c) {
           o << r.removed;
         } else if constexpr (std::is_same_v<T, AdminResult>) {
           for (const auto& a : r.results) {
-            o << "(" << static_cast<int>(a.status.code()) << a.status.message() << "," << a.head << ","
-              << a.undelivered << "," << a.user_offset;
+            o << "(" << static_cast<int>(a.status.code()) << a.status.message() << "," << a.head << "," << a.undelivered
+              << "," << a.user_offset;
             for (const auto& n : a.names) o << "," << n;
             for (const auto& [d, c] : a.cursors) o << "," << d << "=" << c;
             for (const auto& p : a.push_regs) o << "," << p.device << p.app << p.token << p.registered_ms << p.due;
@@ -158,7 +150,6 @@ class PgTwinTest : public ::testing::Test {
     return got;
   }
   Completion One(Request r) { return std::move(Run({std::move(r)}).at(0)); }
-
   static AppendRequest ToUser(const std::string& from, const std::string& to, const std::string& id, int64_t ts = 1000,
                               int64_t expires_ms = 0) {
     AppendRequest r;
@@ -204,9 +195,7 @@ TEST_F(PgTwinTest, OneToOneDedupAndPull) {
   EXPECT_EQ(std::get<AppendResult>(c[1].result).receiver_copies.at(0).signal_offset(), 2);
   EXPECT_TRUE(std::get<AppendResult>(c[2].result).duplicate);
   EXPECT_TRUE(std::get<AppendResult>(One(ToUser("alice", "bob", "m2")).result).duplicate);
-  One(Pull("bob", 1, 10));
-  One(Pull("alice", 0, 0));
-  One(Pull("nobody", -1));
+  Run({Pull("bob", 1, 10), Pull("alice", 0, 0), Pull("nobody", -1)});
   AppendRequest bad = ToUser("alice", "alice", "x");
   Run({bad, ToUser("", "bob", "y"), ToUser("alice", std::string(600, 'z'), "z"), ToUser("carol", "bob", "c1")});
 }
@@ -231,7 +220,8 @@ TEST_F(PgTwinTest, GroupsAndMembershipInOneBatch) {
               AdminOp{.kind = Kind::kRemoveMember, .group = "fam", .user = "carol"},
               AdminOp{.kind = Kind::kRemoveMember, .group = "fam", .user = "carol"}}),
        ToGroup("bob", "fam", "g4"), Pull("dave", 0), Pull("alice", 0)});
-  Run({Admin({AdminOp{.kind = Kind::kListGroups}, AdminOp{.kind = Kind::kGetGroup, .group = "fam", .conversation = "g:fam"},
+  Run({Admin({AdminOp{.kind = Kind::kListGroups},
+              AdminOp{.kind = Kind::kGetGroup, .group = "fam", .conversation = "g:fam"},
               AdminOp{.kind = Kind::kDeleteGroup, .group = "fam"}, AdminOp{.kind = Kind::kDeleteGroup, .group = "fam"},
               AdminOp{.kind = Kind::kGetGroup, .group = "fam"}}),
        ToGroup("bob", "fam", "g5")});
@@ -303,7 +293,8 @@ TEST_F(PgTwinTest, PushDueScanAndDone) {
        PushScanRequest{.after_key = "", .limit = 10}, Admin({AdminOp{.kind = Kind::kListPush, .user = "bob"}})});
   Run({PushDoneRequest{.done = {{"bob", "tab", 2}, {"bob", "tab", 2}, {"bob", "x", 1}},
                        .unregister = {{"bob", "phone", 0}}},
-       Admin({AdminOp{.kind = Kind::kListPush, .user = "bob"}, AdminOp{.kind = Kind::kRemovePush, .user = "bob", .device = "tab"},
+       Admin({AdminOp{.kind = Kind::kListPush, .user = "bob"},
+              AdminOp{.kind = Kind::kRemovePush, .user = "bob", .device = "tab"},
               AdminOp{.kind = Kind::kRemovePush, .user = "bob", .device = "tab"}}),
        PushScanRequest{.after_key = "", .limit = 10}});
 }
@@ -357,9 +348,7 @@ class Forwarder {
  public:
   Forwarder() {
     listener_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in a = Loopback(0);
     int one = 1;
     setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
@@ -382,10 +371,7 @@ class Forwarder {
         if (poll(&p, 1, 50) <= 0) continue;
         int in = accept(listener_, nullptr, nullptr);
         int out = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = htons(static_cast<uint16_t>(target_port));
+        sockaddr_in a = Loopback(target_port);
         if (connect(out, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
           close(in), close(out);
           continue;
@@ -397,6 +383,13 @@ class Forwarder {
   }
 
  private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    return a;
+  }
   void Pipe(int x, int y) {
     char buf[65536];
     while (!stop_) {
@@ -422,9 +415,7 @@ class Forwarder {
 std::string Param(const std::string& conninfo, const std::string& key) {
   PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), nullptr);
   std::string v;
-  for (auto* o = opts; o && o->keyword; ++o) {
-    if (key == o->keyword && o->val) v = o->val;
-  }
+  for (auto* o = opts; o && o->keyword; ++o) v = key == o->keyword && o->val ? o->val : v;
   PQconninfoFree(opts);
   return v;
 }
@@ -438,14 +429,17 @@ TEST(PgStoreTest, UnreachableAtOpenThenRecovers) {
   std::vector<std::string> lines;
   std::unique_ptr<PgStore> s;
   PgOptions o{.conninfo = conninfo, .connect_timeout_s = 2, .reconnect_min_ms = 100, .reconnect_max_ms = 400};
-  ASSERT_TRUE(PgStore::Open(o, [&](const std::string& l) { lines.push_back(l); }, &s).ok());
+  ASSERT_TRUE(PgStore::Open(
+                  o, [&](const std::string& l) { lines.push_back(l); }, &s)
+                  .ok());
   s->Submit(PullRequest{.user = "u", .device = "d", .after = 0, .limit = 1});
   auto done = s->Flush();
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].status.code(), Status::Code::kIoError);
   EXPECT_NE(done[0].status.message().find("store_unavailable"), std::string::npos) << done[0].status.message();
   EXPECT_EQ(done[0].status.message().find("sekrit"), std::string::npos);
-  fwd.Start(std::stoi(Param(BaseConninfo(), "port").empty() ? "5432" : Param(BaseConninfo(), "port")));
+  const std::string port = Param(BaseConninfo(), "port");
+  fwd.Start(port.empty() ? 5432 : std::stoi(port));
   s->Submit(PullRequest{.user = "u", .device = "d", .after = 0, .limit = 1});
   EXPECT_EQ(s->Flush().at(0).status.code(), Status::Code::kIoError) << "still in backoff";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
