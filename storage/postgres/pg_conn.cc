@@ -174,7 +174,7 @@ void PgConn::Fail(const PGresult* r, const std::string& what) {
     msg += ": " + Trimmed(PQresultErrorMessage(r));
   }
   if (!r || msg.size() == what.size() + 2) msg += Trimmed(PQerrorMessage(conn_));
-  throw PgError(msg, state);
+  throw PgError(msg, state, PQstatus(conn_) == CONNECTION_BAD);
 }
 
 void PgConn::FlushOut() {

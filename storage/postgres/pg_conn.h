@@ -29,13 +29,18 @@ namespace courier::storage {
 // A failed statement or a broken connection.
 class PgError : public std::runtime_error {
  public:
-  PgError(const std::string& msg, std::string sqlstate) : std::runtime_error(msg), sqlstate_(std::move(sqlstate)) {}
+  PgError(const std::string& msg, std::string sqlstate, bool lost = false)
+      : std::runtime_error(msg), sqlstate_(std::move(sqlstate)), lost_(lost) {}
   const std::string& sqlstate() const { return sqlstate_; }
+  // The connection is gone: closed by the server (a FATAL error such as an
+  // administrator's shutdown, class 57P) or by the network (class 08).
+  bool lost() const { return lost_ || sqlstate_.rfind("08", 0) == 0 || sqlstate_.rfind("57P", 0) == 0; }
   // Deadlock or serialization failure: the whole transaction may be retried.
   bool retryable() const { return sqlstate_ == "40P01" || sqlstate_ == "40001"; }
 
  private:
   std::string sqlstate_;
+  bool lost_;
 };
 
 // Type OIDs of the parameters this engine sends.

@@ -106,6 +106,7 @@ struct PgStore::Impl {
   Clock::time_point next_attempt{};
   uint32_t backoff_ms = 0;
   std::string last_error;
+  bool commit_sent = false;  // of the transaction being applied
 
   void Log(const std::string& line) const {
     if (log) log("postgres " + where + ": " + line);
@@ -168,6 +169,7 @@ struct PgStore::Impl {
           request));
     }
     b.FlushWrites();
+    commit_sent = true;
     conn->Send("COMMIT");
     conn->Sync();
     return applied;
@@ -192,6 +194,7 @@ struct PgStore::Impl {
       applied.push_back(std::move(a));
     }
     b.FlushWrites();
+    commit_sent = true;
     conn->Send("COMMIT");
     conn->Sync();
     return applied;
@@ -202,6 +205,7 @@ struct PgStore::Impl {
     Status failure;
     for (int attempt = 1;; ++attempt) {
       if (!EnsureConnected(&failure)) break;
+      commit_sent = false;
       try {
         const auto t0 = Clock::now();
         std::vector<Applied> applied = upkeep ? ApplyUpkeep(batch) : ApplyClient(batch);
@@ -216,10 +220,14 @@ struct PgStore::Impl {
         return;
       } catch (const PgError& e) {
         // The transaction did not commit, or its COMMIT's outcome is
-        // unknown: either way the connection's state is, so it goes.
+        // unknown: either way the connection's state is, so it goes. A
+        // connection found broken before the COMMIT was sent (closed while
+        // idle) wrote nothing: the batch is tried once more on a new one.
+        const bool lost_idle = e.lost() && !commit_sent && attempt == 1;
+        if (e.lost()) Log(std::string("connection lost: ") + e.what());
         conn.reset();
         failure = Status::IoError(e.what());
-        if (!e.retryable() || attempt >= kMaxAttempts) {
+        if ((!e.retryable() && !lost_idle) || attempt >= kMaxAttempts) {
           Log(std::string("batch failed: ") + e.what());
           break;
         }
