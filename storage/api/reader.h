@@ -57,10 +57,12 @@ struct MessageSpace {
 // One entry of a user's log as stored.
 struct StoredEntry {
   std::string user;
-  int32_t offset = 0;    // the entry's offset in the user's log
-  uint64_t body_id = 0;  // the stored body it shows (schema 2)
-  bool device = false;   // the sender's DEVICE copy
-  bool expired = false;  // expired before any device received it
+  int32_t offset = 0;     // the entry's offset in the user's log
+  uint64_t body_id = 0;   // the stored body it shows (schema 2)
+  bool device = false;    // the sender's DEVICE copy
+  bool expired = false;   // expired before any device received it
+  bool received = false;  // the copy's receipt flags (also in message.signal_ack_state)
+  bool read = false;
   // The body (schema 2); nullopt when it is missing or does not parse.
   std::optional<courier::store::v1::Body> body;
   // A schema 1 store's record of the entry, instead of a body.
@@ -88,6 +90,18 @@ struct DedupEntry {
   int32_t offset = 0;  // the sender's offset of the message
 };
 
+// One push registration or due push, as stored (records nullopt when they
+// do not parse).
+struct StoredPushReg {
+  std::string user, device;
+  std::optional<courier::store::v1::PushReg> reg;
+};
+struct StoredPushDue {
+  std::string user, device;
+  int32_t offset = 0;
+  std::optional<courier::store::v1::PushDue> due;
+};
+
 struct StoredGroup {
   std::string name;
   std::optional<courier::store::v1::Group> group;  // nullopt when the record does not parse
@@ -113,6 +127,16 @@ class Reader {
   virtual std::vector<StoredGroup> Groups() = 0;
   // Push registrations of `user`'s devices, in device order.
   virtual std::vector<AdminOpResult::PushReg> PushRegistrations(const std::string& user) = 0;
+  // Every user's count of log entries no device has received (non-zero
+  // ones), in user order.
+  virtual std::vector<Counter> Undelivered() = 0;
+  // Every push registration, in (user, device) order, and every due push,
+  // in (user, device, offset) order: what a copy of the store needs.
+  virtual std::vector<StoredPushReg> PushRegs() = 0;
+  virtual std::vector<StoredPushDue> DuePushes() = 0;
+  // The last body sequence handed out (no body of a higher one exists);
+  // 0 when the store has none.
+  virtual uint64_t BodySequence() = 0;
 
   // Entries of each (user, first offset) in `from`: the user's log from that
   // offset on, in offset order, with peers resolved. Expired entries are

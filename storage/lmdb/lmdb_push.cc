@@ -24,20 +24,6 @@ std::string DueKey(std::string_view user, std::string_view device, int32_t offse
   return k;
 }
 
-// (user, device, offset) of a due key; false when it has another shape.
-bool ParseDueKey(std::string_view key, PushKey* out) {
-  const auto a = key.find('\0');
-  if (a == std::string_view::npos || key.size() < a + 1 + 1 + 4) return false;
-  const auto b = key.size() - 5;
-  if (key[b] != '\0') return false;
-  out->user = std::string(key.substr(0, a));
-  out->device = std::string(key.substr(a + 1, b - a - 1));
-  uint32_t o = 0;
-  for (size_t i = b + 1; i < key.size(); ++i) o = (o << 8) | static_cast<unsigned char>(key[i]);
-  out->offset = static_cast<int32_t>(o);
-  return true;
-}
-
 template <typename Proto>
 Proto ParseOrThrow(std::string_view bytes, const char* what) {
   Proto p;
@@ -86,6 +72,19 @@ void ClearDevice(Txn& txn, MDB_dbi due, const std::string& user, const std::stri
 }
 
 }  // namespace
+
+bool ParseDueKey(std::string_view key, PushKey* out) {
+  const auto a = key.find('\0');
+  if (a == std::string_view::npos || key.size() < a + 1 + 1 + 4) return false;
+  const auto b = key.size() - 5;
+  if (key[b] != '\0') return false;
+  out->user = std::string(key.substr(0, a));
+  out->device = std::string(key.substr(a + 1, b - a - 1));
+  uint32_t o = 0;
+  for (size_t i = b + 1; i < key.size(); ++i) o = (o << 8) | static_cast<unsigned char>(key[i]);
+  out->offset = static_cast<int32_t>(o);
+  return true;
+}
 
 void WriteDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset,
                     const courier::v1::Message& m, int32_t undelivered, bool with_payload, std::vector<PushDue>* out) {

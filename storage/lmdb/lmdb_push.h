@@ -22,6 +22,9 @@ struct PushTables {
 
 // Writes a due push for every registered device of `user` for the RECEIVER
 // copy at `offset` of its log, and appends them to *out.
+// (user, device, offset) of a push_due key; false when it has another shape.
+bool ParseDueKey(std::string_view key, PushKey* out);
+
 void WriteDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset,
                     const courier::v1::Message& m, int32_t undelivered, bool with_payload, std::vector<PushDue>* out);
 // Removes the due pushes of every device of `user` at `offset`.

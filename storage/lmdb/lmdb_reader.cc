@@ -36,6 +36,10 @@ class LmdbReader final : public Reader {
   std::vector<DedupEntry> DedupEntries() override;
   std::vector<StoredGroup> Groups() override;
   std::vector<AdminOpResult::PushReg> PushRegistrations(const std::string& user) override;
+  std::vector<Counter> Undelivered() override;
+  std::vector<StoredPushReg> PushRegs() override;
+  std::vector<StoredPushDue> DuePushes() override;
+  uint64_t BodySequence() override;
   std::vector<StoredEntry> Entries(const std::vector<std::pair<std::string, int32_t>>& from) override;
 
  private:
@@ -192,6 +196,49 @@ std::vector<AdminOpResult::PushReg> LmdbReader::PushRegistrations(const std::str
   } catch (const LmdbError&) { return {}; }
 }
 
+std::vector<Counter> LmdbReader::Undelivered() {
+  std::vector<Counter> out = Counters(t_.undelivered);
+  std::erase_if(out, [](const Counter& c) { return c.value == 0; });
+  return out;
+}
+
+std::vector<StoredPushReg> LmdbReader::PushRegs() {
+  std::vector<StoredPushReg> out;
+  Walk(t_.push_regs, {}, [&](std::string_view k, std::string_view v) {
+    auto [user, device] = SplitNul(k);
+    StoredPushReg r{user, device, courier::store::v1::PushReg()};
+    if (!r.reg->ParseFromArray(v.data(), static_cast<int>(v.size()))) r.reg.reset();
+    out.push_back(std::move(r));
+    return true;
+  });
+  return out;
+}
+
+std::vector<StoredPushDue> LmdbReader::DuePushes() {
+  std::vector<StoredPushDue> out;
+  Walk(t_.push_due, {}, [&](std::string_view k, std::string_view v) {
+    PushKey key;
+    StoredPushDue d;
+    if (ParseDueKey(k, &key)) {
+      d = StoredPushDue{key.user, key.device, key.offset, courier::store::v1::PushDue()};
+      if (!d.due->ParseFromArray(v.data(), static_cast<int>(v.size()))) d.due.reset();
+    } else {
+      d.user = std::string(k);  // a key of another shape: shown whole, without a record
+    }
+    out.push_back(std::move(d));
+    return true;
+  });
+  return out;
+}
+
+uint64_t LmdbReader::BodySequence() {
+  if (t_.meta == kNoTable) return 0;
+  try {
+    auto v = txn_->Get(t_.meta, kBodySeqKey);
+    return v ? keys::DecodeSeq(*v).value_or(0) : 0;
+  } catch (const LmdbError&) { return 0; }
+}
+
 std::vector<StoredEntry> LmdbReader::Entries(const std::vector<std::pair<std::string, int32_t>>& from) {
   std::vector<StoredEntry> out;
   for (const auto& [user, first] : from) {
@@ -220,6 +267,8 @@ void LmdbReader::CopiesOf(const std::string& user, int32_t first, std::vector<St
     e.body_id = copy->seq;
     e.device = copy->device;
     e.expired = copy->expired;
+    e.received = copy->received;
+    e.read = copy->read;
     if (auto bytes = txn_->Get(t_.bodies, keys::BodyKey(copy->seq))) {
       Body b;
       if (b.ParseFromArray(bytes->data(), static_cast<int>(bytes->size()))) e.body = std::move(b);

@@ -113,6 +113,7 @@ extern const Command kTypingCommand;
 extern const Command kChatCommand;
 extern const Command kAdminCommand;
 extern const Command kInspectCommand;
+extern const Command kMigrateCommand;
 extern const Command kPushGatewayCommand;
 
 }  // namespace courier::cli

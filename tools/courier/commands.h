@@ -22,7 +22,7 @@ enum Exit : int {
   kExitRejected = 3,    // the server said no for good: ERROR signal, admin error, not authorized
   kExitTimeout = 4,     // no final answer before --timeout
   kExitInternal = 5,    // anything unexpected
-  kExitStore = 6,       // inspect: the store cannot be opened or is not a Courier store
+  kExitStore = 6,       // inspect, migrate: the store cannot be opened or is not a Courier store
 };
 
 // Connection options shared by every command that connects.
@@ -93,6 +93,7 @@ struct AdminOptions {
 
 struct InspectOptions {
   std::string path;              // the store directory (plugin_opt_db_path)
+  std::string pg;                // or: a PostgreSQL store's conninfo
   std::string user;              // only this user's rows; empty: all
   bool entries = true;           // print log entries
   std::optional<int64_t> limit;  // at most this many entries per user (the newest)

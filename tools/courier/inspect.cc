@@ -21,6 +21,8 @@
 
 #include "commands.h"
 #include "lmdb_reader.h"
+#include "pg_reader.h"
+#include "pg_store.h"
 #include "print.h"
 #include "reader.h"
 #include "store.pb.h"
@@ -163,7 +165,14 @@ bool in_conversation(std::string_view key, const std::string& user) {
 
 int run_inspect(const InspectOptions& o) {
   std::unique_ptr<storage::Reader> s;
-  if (auto status = storage::OpenLmdbReader(o.path, &s); !status.ok()) {
+  if (!o.pg.empty()) {
+    const std::string where = storage::PgStore::Describe(o.pg);
+    if (auto status = storage::OpenPgReader(o.pg, &s); !status.ok()) {
+      emit_err(fmt::format("error: cannot open postgres store {}: {}", where, status.message()));
+      return kExitStore;
+    }
+    emit(fmt::format("store pg={} schema={}", token(where), token(s->schema_version())));
+  } else if (auto status = storage::OpenLmdbReader(o.path, &s); !status.ok()) {
     if (status.code() == storage::Status::Code::kCorruption) {
       emit_err(fmt::format("error: {} is not a Courier store (no meta/schema_version)", o.path));
     } else {
@@ -171,7 +180,7 @@ int run_inspect(const InspectOptions& o) {
     }
     return kExitStore;
   }
-  emit(fmt::format("store path={} schema={}", token(o.path), token(s->schema_version())));
+  if (o.pg.empty()) emit(fmt::format("store path={} schema={}", token(o.path), token(s->schema_version())));
   for (const auto& t : s->Tables()) emit(fmt::format("table name={} entries={}", token(t.name), t.records));
   const bool all = o.user.empty();
 

@@ -12,9 +12,11 @@ namespace courier::cli {
 namespace {
 
 constexpr std::string_view kInspectUsage = R"(usage: courier inspect [options] DIR
+       courier inspect [options] --pg CONNINFO
 
-Prints the contents of the Courier store in DIR (plugin_opt_db_path) without
-changing it; safe while the broker runs. One record per line:
+Prints the contents of the Courier store in DIR (plugin_opt_db_path), or of
+the PostgreSQL store CONNINFO (plugin_opt_pg_conninfo), without changing it;
+safe while the broker runs. One record per line:
   store path=DIR schema=2
   table name=NAME entries=N
   head user=U offset=N
@@ -24,6 +26,7 @@ changing it; safe while the broker runs. One record per line:
   entry user=U offset=N user_offset=M from=.. to=.. kind=.. id=.. [..] peer=U/N "PAYLOAD"
 
 Inspect options:
+      --pg CONNINFO     read a PostgreSQL store instead of DIR
       --user U          only the rows of user U
       --no-entries      skip the log entries
       --limit N         at most the N newest entries per user
@@ -35,6 +38,8 @@ InspectOptions parse_inspect(Args& args) {
     if (positional) {
       if (!o.path.empty()) throw UsageError("only one DIR");
       o.path = std::string(a);
+    } else if (a == "--pg") {
+      o.pg = args.value(a);
     } else if (a == "--user") {
       o.user = args.value(a);
     } else if (a == "--no-entries") {
@@ -46,7 +51,7 @@ InspectOptions parse_inspect(Args& args) {
     }
     return true;
   });
-  if (o.path.empty()) throw UsageError("DIR is required");
+  if (o.path.empty() == o.pg.empty()) throw UsageError("one of DIR or --pg CONNINFO is required");
   return o;
 }
 

@@ -21,8 +21,8 @@ namespace {
 
 // In the order `courier --help` lists them.
 constexpr const Command* kCommands[] = {
-    &kSendCommand, &kListenCommand, &kSyncCommand,    &kReadCommand,        &kTypingCommand,
-    &kChatCommand, &kAdminCommand,  &kInspectCommand, &kPushGatewayCommand,
+    &kSendCommand, &kListenCommand, &kSyncCommand,    &kReadCommand,    &kTypingCommand,
+    &kChatCommand, &kAdminCommand,  &kInspectCommand, &kMigrateCommand, &kPushGatewayCommand,
 };
 
 const Command* find_command(std::string_view name) {
@@ -43,7 +43,7 @@ std::string main_usage() {
 Run `courier COMMAND --help` for the options of a command.
 
 Exit codes: 0 ok, 1 usage, 2 connection, 3 rejected by the server, 4 timeout,
-5 internal, 6 store cannot be opened (inspect).
+5 internal, 6 store cannot be opened (inspect, migrate).
 )";
   return s;
 }

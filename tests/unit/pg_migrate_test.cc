@@ -1,0 +1,188 @@
+// The LMDB to PostgreSQL migration (storage/postgres/pg_import.h): a store
+// filled through LmdbStore is copied; the PostgreSQL Reader then gives what
+// the LMDB Reader gives, and a PgStore on the copy continues exactly as the
+// LmdbStore does. Needs a server (COURIER_TEST_PG).
+#include "pg_migrate_fixture.h"
+
+#include <regex>
+
+#include "lmdb_reader.h"
+#include "pg_import.h"
+#include "pg_reader.h"
+
+namespace courier::storage::migrate_test {
+namespace {
+
+class RequireServer : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    ASSERT_FALSE(BaseConninfo().empty()) << "set COURIER_TEST_PG to the conninfo of a PostgreSQL server, e.g. "
+                                            "\"host=127.0.0.1 port=55432 user=postgres\"";
+  }
+};
+const auto* const kRequireServer = ::testing::AddGlobalTestEnvironment(new RequireServer);
+
+std::unique_ptr<Reader> LmdbReaderOf(const std::string& path) {
+  std::unique_ptr<Reader> r;
+  EXPECT_TRUE(OpenLmdbReader(path, &r).ok());
+  return r;
+}
+
+std::unique_ptr<Reader> PgReaderOf(const std::string& conninfo) {
+  std::unique_ptr<Reader> r;
+  Status s = OpenPgReader(conninfo, &r);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return r;
+}
+
+Status Migrate(const std::string& path, const std::string& conninfo, ImportCounts* n) {
+  auto from = LmdbReaderOf(path);
+  return ImportIntoPg(*from, conninfo, n);
+}
+
+// The completion's result, for the fields a client sees.
+std::string Dump(const Completion& c) {
+  std::ostringstream o;
+  o << static_cast<int>(c.status.code()) << "|";
+  std::visit(
+      [&](const auto& r) {
+        using T = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<T, AppendResult>) {
+          o << r.duplicate << static_cast<int>(r.refused) << Text(r.device_copy);
+          for (size_t i = 0; i < r.receivers.size(); ++i) o << r.receivers[i] << Text(r.receiver_copies[i]);
+          for (const auto& d : r.pushes) o << "[" << d.user << d.device << d.offset << d.undelivered << "]";
+        } else if constexpr (std::is_same_v<T, ReceiptResult>) {
+          o << r.changed << r.peer_user << r.recipients << r.received_count << r.read_count << Text(r.entry);
+          if (r.peer) o << Text(*r.peer);
+        } else if constexpr (std::is_same_v<T, PullResult>) {
+          o << r.head << "," << r.reached;
+          for (const auto& m : r.entries) o << Text(m);
+        } else if constexpr (std::is_same_v<T, ExpireResult>) {
+          for (const auto& e : r.expired) o << e.receiver << e.sender_offset << Text(e.entry);
+        } else if constexpr (std::is_same_v<T, TrimResult>) {
+          o << r.removed;
+        } else if constexpr (std::is_same_v<T, PushScanResult>) {
+          for (const auto& d : r.due) o << "[" << d.user << d.device << d.offset << d.id << d.payload << "]";
+        } else if constexpr (std::is_same_v<T, AdminResult>) {
+          for (const auto& a : r.results) {
+            o << "(" << a.head << "," << a.undelivered << "," << a.user_offset;
+            for (const auto& [d, cur] : a.cursors) o << "," << d << "=" << cur;
+            o << ")";
+          }
+        }
+      },
+      c.result);
+  return o.str();
+}
+
+class MigrateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto lmdb = OpenLmdb(dir_.store());
+    FillSource(*lmdb);
+  }
+  TempDir dir_;
+  FreshDb db_;
+};
+
+TEST_F(MigrateTest, TheCopyReadsLikeTheSource) {
+  ImportCounts n;
+  Status s = Migrate(dir_.store(), db_.conninfo(), &n);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(n.users, 5);  // alice, bob, carol, dan, erin
+  EXPECT_EQ(n.groups, 1);
+  EXPECT_EQ(n.push_regs, 2);
+  EXPECT_EQ(n.due_pushes, 1);
+  auto lmdb = LmdbReaderOf(dir_.store());
+  auto pg = PgReaderOf(db_.conninfo());
+  const std::string want = DumpReader(*lmdb);
+  EXPECT_EQ(want, DumpReader(*pg));
+  // What the source must hold for the comparison to mean something.
+  for (const char* part : {"head dan=2", "edited: true", "recalled: true", "exp=1", "read=1", "due bob/phone/",
+                           "cursor dan/phone=2", "received_count: 1"}) {
+    EXPECT_NE(want.find(part), std::string::npos) << part;
+  }
+  EXPECT_EQ(want.find("entry dan/"), std::string::npos);  // trimmed
+  EXPECT_EQ(pg->schema_version(), std::to_string(PgStore::kSchemaVersion));
+  int64_t copies = 0;
+  for (const auto& t : pg->Tables()) copies += t.name == "courier_copies" ? t.records : 0;
+  EXPECT_EQ(copies, static_cast<int64_t>(n.entries));
+  MessageSpace space;
+  EXPECT_TRUE(pg->ScanMessageSpace(&space).ok());
+  EXPECT_EQ(space.bodies.records, n.bodies);
+}
+
+TEST_F(MigrateTest, APgStoreOnTheCopyContinuesLikeTheSource) {
+  ImportCounts n;
+  ASSERT_TRUE(Migrate(dir_.store(), db_.conninfo(), &n).ok());
+  auto lmdb = OpenLmdb(dir_.store());
+  auto pg = OpenPg(db_.conninfo());
+  auto twin = [&](std::vector<Request> batch) {
+    for (const auto& r : batch) lmdb->Submit(r), pg->Submit(r);
+    auto want = lmdb->Flush();
+    auto got = pg->Flush();
+    EXPECT_EQ(want.size(), got.size());
+    for (size_t i = 0; i < std::min(want.size(), got.size()); ++i) EXPECT_EQ(Dump(want[i]), Dump(got[i])) << i;
+    return got;
+  };
+  auto c = twin({ToUser("alice", "bob", "n1", 2000), ToUser("alice", "bob", "m5", 2000), ToUser("erin", "dan", "d3")});
+  const auto& fresh = std::get<AppendResult>(c[0].result);
+  EXPECT_EQ(fresh.receiver_copies.at(0).signal_offset(), 12);  // bob's head was 11
+  EXPECT_EQ(fresh.device_copy.user_offset(), 10);              // alice|bob's conversation counter was 9
+  const auto& resend = std::get<AppendResult>(c[1].result);
+  EXPECT_TRUE(resend.duplicate);
+  EXPECT_EQ(resend.device_copy.signal_offset(), 5);
+  EXPECT_EQ(std::get<AppendResult>(c[2].result).receiver_copies.at(0).signal_offset(), 3);  // dan's head was 2
+  twin({Receipt("bob", "phone", 5, true), Receipt("bob", "phone", 4, false), Receipt("alice", "phone", 7, true)});
+  twin({Replacing(ToUser("alice", "bob", "e3", 2100), "m4", false), ToGroup("bob", "fam", "g2"),
+        PushScanRequest{.after_key = "", .limit = 10}});
+  twin({ExpireRequest{.now_ms = 5000000000000, .max_entries = 100}});
+  twin({PullRequest{.user = "bob", .device = "phone", .after = 0, .limit = 100},
+        PullRequest{.user = "alice", .device = "phone", .after = -1, .limit = 100},
+        PullRequest{.user = "carol", .device = "tab", .after = 0, .limit = 100},
+        PullRequest{.user = "dan", .device = "phone", .after = -1, .limit = 100},
+        AdminRequest{.ops = {AdminOp{.kind = Kind::kGetUser, .user = "bob"},
+                             AdminOp{.kind = Kind::kGetUser, .user = "carol"}}}});
+  twin({TrimRequest{.older_than_ms = 1500, .max_entries = 100}});
+  lmdb.reset();
+  pg.reset();
+  // PgStore hands out body sequences from a pool, with gaps: bodies appended
+  // after the migration may get other numbers than LMDB's.
+  auto no_seqs = [](const std::string& dump) {
+    return std::regex_replace(dump, std::regex("(body=|edits: |body_seq )[0-9]+"), "$1#");
+  };
+  EXPECT_EQ(no_seqs(DumpReader(*LmdbReaderOf(dir_.store()))), no_seqs(DumpReader(*PgReaderOf(db_.conninfo()))));
+}
+
+TEST_F(MigrateTest, ANonEmptyTargetIsRefusedAndKeptAsItWas) {
+  {
+    auto pg = OpenPg(db_.conninfo());
+    RunOk(*pg, {ToUser("zed", "yan", "z1")});
+  }
+  const std::string before = DumpReader(*PgReaderOf(db_.conninfo()));
+  ImportCounts n;
+  Status s = Migrate(dir_.store(), db_.conninfo(), &n);
+  EXPECT_EQ(s.code(), Status::Code::kInvalid);
+  EXPECT_NE(s.message().find("not empty"), std::string::npos) << s.message();
+  EXPECT_EQ(n.entries, 0);
+  EXPECT_EQ(before, DumpReader(*PgReaderOf(db_.conninfo())));
+  // A second migration into a migrated database is refused too.
+  FreshDb other;
+  ASSERT_TRUE(Migrate(dir_.store(), other.conninfo(), &n).ok());
+  EXPECT_EQ(Migrate(dir_.store(), other.conninfo(), &n).code(), Status::Code::kInvalid);
+}
+
+TEST(MigrateFailureTest, AnUnreachableDatabaseIsAnIoError) {
+  TempDir dir;
+  OpenLmdb(dir.store());
+  ImportCounts n;
+  EXPECT_EQ(Migrate(dir.store(), "host=127.0.0.1 port=1 user=postgres connect_timeout=2", &n).code(),
+            Status::Code::kIoError);
+  std::unique_ptr<Reader> r;
+  EXPECT_EQ(OpenPgReader("host=127.0.0.1 port=1 connect_timeout=2", &r).code(), Status::Code::kIoError);
+  FreshDb empty;
+  EXPECT_EQ(OpenPgReader(empty.conninfo(), &r).code(), Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace courier::storage::migrate_test
