@@ -167,13 +167,14 @@ PgConn::~PgConn() { PQfinish(conn_); }
 
 void PgConn::Fail(const PGresult* r, const std::string& what) {
   std::string state;
-  std::string msg = what;
+  std::string detail;
   if (r) {
     const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (s) state = s;
-    msg += ": " + Trimmed(PQresultErrorMessage(r));
+    detail = Trimmed(PQresultErrorMessage(r));
   }
-  if (!r || msg.size() == what.size() + 2) msg += Trimmed(PQerrorMessage(conn_));
+  if (detail.empty()) detail = Trimmed(PQerrorMessage(conn_));
+  const std::string msg = detail.empty() ? what : what + ": " + detail;
   throw PgError(msg, state, PQstatus(conn_) == CONNECTION_BAD);
 }
 

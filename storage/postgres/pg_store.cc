@@ -256,7 +256,7 @@ Status PgStore::Open(const PgOptions& options, PgLog log, std::unique_ptr<PgStor
   if (!timeout)
     impl->params.emplace_back("connect_timeout", std::to_string(std::max<uint32_t>(options.connect_timeout_s, 1)));
   Status s = impl->Connect();
-  if (s.code() == Status::Code::kCorruption) return s;
+  if (s.code() == Status::Code::kCorruption) return Status::Corruption(impl->where + ": " + s.message());
   if (!s.ok()) impl->Failed(s);
   out->reset(new PgStore(std::move(impl)));
   return Status::Ok();
