@@ -52,7 +52,10 @@ std::string PgWithDatabase(const std::string& server_conninfo, const std::string
 }
 
 bool PgCreateDatabase(const std::string& server_conninfo, const std::string& name, std::string* error) {
-  return PgExec(PgWithDatabase(server_conninfo, "postgres"), "CREATE DATABASE " + PgQuoteIdent(name), error);
+  // FILE_COPY: about 5 times faster than PostgreSQL 15's default (WAL_LOG)
+  // for the small template of a test server.
+  return PgExec(PgWithDatabase(server_conninfo, "postgres"),
+                "CREATE DATABASE " + PgQuoteIdent(name) + " STRATEGY FILE_COPY", error);
 }
 
 bool PgDropDatabase(const std::string& server_conninfo, const std::string& name, std::string* error) {

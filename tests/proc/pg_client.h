@@ -22,7 +22,7 @@ std::string PgQuoteIdent(const std::string& name);
 // A database name from any text: lower-case letters, digits and '_', at most
 // 63 bytes (PostgreSQL's limit), never empty.
 std::string PgDatabaseName(const std::string& text);
-// CREATE DATABASE `name` on the server of `server_conninfo` (a conninfo
+// CREATE DATABASE `name` (PostgreSQL 15 or later) on the server of `server_conninfo` (a conninfo
 // without dbname; the statement runs in the maintenance database postgres).
 bool PgCreateDatabase(const std::string& server_conninfo, const std::string& name, std::string* error);
 // DROP DATABASE IF EXISTS `name` WITH (FORCE): ends its sessions first.

@@ -126,8 +126,8 @@ Launch Postgres::LaunchOnPort() {
   Launch launch;
   if (!WriteSettings(&launch.error)) return launch;
   SpawnOptions spawn;
-  spawn.argv = {Tool("postgres"), "-D", data_dir(), "-p", std::to_string(port_), "-c", "listen_addresses=127.0.0.1",
-                "-k", dir()};
+  spawn.argv = {
+      Tool("postgres"), "-D", data_dir(), "-p", std::to_string(port_), "-c", "listen_addresses=127.0.0.1", "-k", dir()};
   spawn.output_file = dir() + "/postgres.log";
   spawn.run_as_uid = uid_;
   spawn.run_as_gid = gid_;
@@ -157,10 +157,9 @@ Launch Postgres::LaunchOnPort() {
 Launch Postgres::Start() {
   Launch last;
   if (!dir_.ok() || !setup_error_.empty() || options_.bindir.empty()) {
-    last.error = !dir_.ok() ? dir_.error()
-                 : !setup_error_.empty()
-                     ? setup_error_
-                     : "no PostgreSQL binaries (set COURIER_PG_BINDIR, or install postgresql-15)";
+    last.error = !dir_.ok()              ? dir_.error()
+                 : !setup_error_.empty() ? setup_error_
+                                         : "no PostgreSQL binaries (set COURIER_PG_BINDIR, or install postgresql-15)";
     return last;
   }
   if (::access((data_dir() + "/PG_VERSION").c_str(), F_OK) != 0 && !InitDb(&last.error)) return last;

@@ -46,8 +46,8 @@ StoreEngine PostgresEngine();
 
 // Instantiates the TEST_Ps of `suite` once per engine: test names start with
 // Lmdb/ or Postgres/ (ctest runs Postgres/* as one test, label postgres).
-#define COURIER_STORE_ENGINES(suite)                                                                         \
-  INSTANTIATE_TEST_SUITE_P(Lmdb, suite, ::testing::Values(::courier::storage::testing::LmdbEngine()),       \
-                           [](const auto& info) { return info.param.name; });                               \
+#define COURIER_STORE_ENGINES(suite)                                                                          \
+  INSTANTIATE_TEST_SUITE_P(Lmdb, suite, ::testing::Values(::courier::storage::testing::LmdbEngine()),         \
+                           [](const auto& info) { return info.param.name; });                                 \
   INSTANTIATE_TEST_SUITE_P(Postgres, suite, ::testing::Values(::courier::storage::testing::PostgresEngine()), \
                            [](const auto& info) { return info.param.name; })
