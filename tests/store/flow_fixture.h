@@ -3,7 +3,9 @@
 // COURIER_STORE_ENGINES). Each inbound publish goes through OnPublish ->
 // Submit -> Flush -> OnCompletion, as the plugin's shell drives it, and the
 // tests look at what would be published. Shared by flow_test.cc,
-// edit_flow_test.cc and push_flow_test.cc. Threads: the test's main thread.
+// edit_flow_test.cc and push_flow_test.cc. Ownership: the fixture owns its
+// store site (directory or database) and the store. Threads: the test's main
+// thread. Failures: gtest assertions.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -8,7 +8,8 @@
 //   StoreFeaturesTest  groups, expiry, retention and admin (Ok<R>, Admin,
 //                      CreateGroup), messages keyed "u:<a>|<b>" and "g:<group>"
 //
-// Threads: the test's main thread. Failures: gtest assertions.
+// Ownership: each test owns its site and its store (closed before the site
+// goes). Threads: the test's main thread. Failures: gtest assertions.
 #pragma once
 
 #include <gtest/gtest.h>
