@@ -86,8 +86,8 @@ if stage postgres; then
   unset COURIER_IT_STORE COURIER_IT_PG
   pg_server_stop
   trap - EXIT
-  [ "$failed" = 0 ] || exit 1
   took "PostgreSQL store and integration tests" $t
+  [ "$failed" = 0 ] || exit 1
 fi
 
 if stage web; then
