@@ -77,8 +77,9 @@ if stage postgres; then
   t=$SECONDS
   stage plain || bash scripts/build.sh --test
   trap pg_server_stop EXIT
+  t_server=$SECONDS
   pg_server_start
-  took "PostgreSQL server start" $t
+  took "PostgreSQL server start" $t_server
   export COURIER_IT_STORE=postgres COURIER_IT_PG="$PG_CONNINFO"
   failed=0
   (cd build && ctest --output-on-failure --timeout 600 -L postgres) || failed=1
