@@ -79,13 +79,13 @@ class EdgeFollower {
 
  private:
   struct User {
-    uint64_t presence = 0;     // which Present() made this state
-    bool known = false;        // the watermark was read (first pull done)
-    int32_t watermark = 0;     // published contiguously up to here
-    std::set<int32_t> above;   // published, above the watermark
-    bool in_flight = false;    // a pull from Due() is out
-    bool hinted = false;       // a catch-up hint came while it was out
-    int64_t due_ms = 0;        // when the next pull is due (queued in due_ unless in flight)
+    uint64_t presence = 0;    // which Present() made this state
+    bool known = false;       // the watermark was read (first pull done)
+    int32_t watermark = 0;    // published contiguously up to here
+    std::set<int32_t> above;  // published, above the watermark
+    bool in_flight = false;   // a pull from Due() is out
+    bool hinted = false;      // a catch-up hint came while it was out
+    int64_t due_ms = 0;       // when the next pull is due (queued in due_ unless in flight)
   };
   using Users = std::map<std::string, User, std::less<>>;
 

@@ -121,8 +121,8 @@ std::optional<EdgeHint> ParseRecord(std::string_view* in) {
 bool IsValidEdgeId(std::string_view edge) {
   if (edge.empty() || edge.size() > kMaxEdgeBytes) return false;
   for (char c : edge) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;

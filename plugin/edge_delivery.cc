@@ -30,9 +30,8 @@ EdgeDelivery::EdgeDelivery(const core::Engine& engine, EdgeOptions options, std:
       edge_id_(std::move(edge_id)),
       outbox_(outbox),
       kick_(std::move(kick)),
-      follower_(core::EdgeFollower::Options{.catchup_ms = options.catchup_ms,
-                                            .pull_limit = engine.options().max_pull_limit,
-                                            .max_pulls = 1000}) {
+      follower_(core::EdgeFollower::Options{
+          .catchup_ms = options.catchup_ms, .pull_limit = engine.options().max_pull_limit, .max_pulls = 1000}) {
   if (options.hints && make_bus) {
     bus_ = make_bus([this](std::vector<std::string> n) { Received(std::move(n)); },
                     [this](const std::string& line) { Log(line); });

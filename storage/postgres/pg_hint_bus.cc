@@ -139,6 +139,10 @@ bool PgHintBus::Connect(Conn* c) {
   const char* values[] = {timeout.c_str(), options_.conninfo.c_str(), nullptr};
   c->pg = PQconnectStartParams(keys, values, 1);
   if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) return false;
+  // libpq would print the server's notices (a FATAL when the backend is
+  // terminated) to the broker's stderr; the bus reports breaks itself.
+  PQsetNoticeProcessor(
+      c->pg, [](void*, const char*) {}, nullptr);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.connect_timeout_s);
   for (PostgresPollingStatusType st = PGRES_POLLING_WRITING; st != PGRES_POLLING_OK;) {
     if (st == PGRES_POLLING_FAILED || std::chrono::steady_clock::now() > deadline) return false;

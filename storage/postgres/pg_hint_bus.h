@@ -35,13 +35,13 @@
 namespace courier::storage {
 
 struct PgHintBusOptions {
-  std::string conninfo;                 // libpq connection string (the store's)
-  std::string channel = "courier";      // the LISTEN/NOTIFY channel
-  uint32_t connect_timeout_s = 5;       // per connection attempt
+  std::string conninfo;             // libpq connection string (the store's)
+  std::string channel = "courier";  // the LISTEN/NOTIFY channel
+  uint32_t connect_timeout_s = 5;   // per connection attempt
   uint32_t reconnect_min_ms = 100;
   uint32_t reconnect_max_ms = 5000;
-  size_t max_queued = 10000;            // notifications kept while the bus is down
-  size_t max_per_statement = 256;       // notifications per pg_notify() statement
+  size_t max_queued = 10000;       // notifications kept while the bus is down
+  size_t max_per_statement = 256;  // notifications per pg_notify() statement
 };
 
 class PgHintBus final : public HintBus {

@@ -88,9 +88,11 @@ class EdgeDeliveryTest : public ::testing::Test {
   }
   // An inbound publish on `edge`: what that edge publishes.
   std::vector<Publish> In(Edge& edge, const std::string& user, const std::string& kind, const std::string& payload) {
-    core::Decision d = edge.engine.OnPublish(core::Inbound{
-        .topic = "msg/" + user + "/" + kind, .payload = payload, .user = user, .client_id = user + "-dev",
-        .now_ms = now_});
+    core::Decision d = edge.engine.OnPublish(core::Inbound{.topic = "msg/" + user + "/" + kind,
+                                                           .payload = payload,
+                                                           .user = user,
+                                                           .client_id = user + "-dev",
+                                                           .now_ms = now_});
     edge.delivery.Made(d.publish);
     auto out = Commit(edge, std::move(d.requests));
     out.insert(out.begin(), d.publish.begin(), d.publish.end());
