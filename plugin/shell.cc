@@ -179,7 +179,10 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
       if (access == core::Access::kSubscribe) {
         const std::string_view user = OrEmpty(mosquitto_client_username(ev->client));
         if (presence_.Connected(user, client_id, mosquitto_client_protocol(ev->client) == mp_websockets) && edges_) {
+          // Its first pull (the head) is submitted now, before any pull the
+          // device sends after subscribing: that one then sees at least that head.
           edges_->Present(std::string(user), NowMs());
+          for (auto& r : edges_->Due(NowMs())) store_->Submit(std::move(r));
         }
       }
       if (access == core::Access::kRead && !options_.core.echo_to_sending_device && ev->payload &&
