@@ -108,6 +108,7 @@ void EdgeDelivery::Received(std::vector<std::string> notifications) {
   const int64_t now = NowMs();
   std::vector<core::Publish> out;
   bool malformed = false;
+  bool catch_up = false;  // a followed user's catch-up pull became due
   {
     std::lock_guard lock(mu_);
     for (const auto& n : notifications) {
@@ -117,12 +118,16 @@ void EdgeDelivery::Received(std::vector<std::string> notifications) {
         continue;
       }
       if (batch->edge == edge_id_) continue;
+      for (const auto& h : batch->hints) {
+        catch_up = catch_up || (h.kind == core::EdgeHint::Kind::kCatchUp && follower_.Follows(h.user));
+      }
       for (auto& p : core::PublishesOf(engine_.topics(), batch->hints, &follower_, now)) out.push_back(std::move(p));
     }
   }
   if (malformed) Log("hint bus: ignoring a notification on the channel that is not a Courier hint");
   if (!out.empty()) outbox_->Put(Outbox::Contents{.publishes = std::move(out), .failures = {}});
-  if (kick_) kick_();  // publishes to send, or catch-up pulls due at once
+  // Hints for users with no device here wake nobody.
+  if (kick_ && (!out.empty() || catch_up)) kick_();
 }
 
 void EdgeDelivery::Log(std::string line) {

@@ -43,7 +43,7 @@ std::string PgExec(const std::string& sql) {
     err = PQerrorMessage(c);
   } else {
     PGresult* r = PQexec(c, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) err = PQerrorMessage(c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) err = PQerrorMessage(c);
     PQclear(r);
   }
   PQfinish(c);
@@ -69,9 +69,7 @@ class CrossEdgeTest : public ::testing::Test {
     ASSERT_EQ(PgExec("CREATE DATABASE " + db_), "");
     for (auto* edge : {&a_, &b_}) {
       BrokerOptions o;
-      o.plugin_opts = {{"store", "postgres"},
-                       {"pg_conninfo", PgServer() + " dbname=" + db_},
-                       {"admin_users", "admin"}};
+      o.plugin_opts = {{"store", "postgres"}, {"pg_conninfo", PgServer() + " dbname=" + db_}, {"admin_users", "admin"}};
       for (const auto& kv : EdgeOptions()) o.plugin_opts.push_back(kv);
       *edge = std::make_unique<Broker>(o);
       ASSERT_TRUE((*edge)->Start());
@@ -221,6 +219,26 @@ TEST_F(CrossEdgeTest, GroupMembersOnBothEdgesGetTheirCopies) {
   ASSERT_TRUE(a2_->NextInbox(WithId("g-1"))) << a2_->Pending();
 }
 
+TEST_F(CrossEdgeTest, KilledHintConnectionsOnlyDelayUntilCatchUp) {
+  ASSERT_TRUE(Spread());
+  ASSERT_TRUE(SendAndWaitAck(*a1_, NewMessage("m1", "bob", "before")));
+  ASSERT_TRUE(b2_->NextInbox(WithId("m1"))) << b2_->Pending();
+  // Both edges' hint connections (the only sessions that LISTEN) go.
+  ASSERT_EQ(PgExec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db_ +
+                   "' AND (query LIKE 'LISTEN%' OR query LIKE 'SELECT pg_notify%')"),
+            "");
+  ASSERT_TRUE(SendAndWaitAck(*a1_, NewMessage("m2", "bob", "during")));
+  auto copy = b2_->NextInbox(WithId("m2"), milliseconds(3000));  // hint or catch-up (1 s)
+  ASSERT_TRUE(copy) << b2_->Pending();
+  EXPECT_EQ(copy->signal_offset(), 2);
+  std::this_thread::sleep_for(milliseconds(500));  // the buses reconnect after 100 ms
+  ASSERT_TRUE(SendAndWaitAck(*a1_, NewMessage("m3", "bob", "after")));
+  EXPECT_TRUE(b2_->NextInbox(WithId("m3"))) << b2_->Pending();
+  ASSERT_TRUE(b2_->Signal(Activity("alice", 4)));
+  EXPECT_TRUE(a1_->NextEvent([](const v1::Signal& s) { return s.status() == 4; })) << "hints flow again";
+  for (const auto& m : b2_->DrainInbox()) ADD_FAILURE() << "again: " << Describe(m);
+}
+
 // Hints off: delivery across edges rests on catch-up alone.
 class CrossEdgeCatchUpTest : public CrossEdgeTest {
  protected:
@@ -241,6 +259,7 @@ TEST_F(CrossEdgeCatchUpTest, LostHintsAreCaughtUpWithinTheInterval) {
     EXPECT_EQ(copy->signal_offset(), i);
     EXPECT_EQ(copy->signal_type(), kReceiver);
     EXPECT_LT(waited, milliseconds(300 + 400)) << "catch-up interval plus a commit and a round";
+    std::printf("catch-up delivery of %s after %lld ms\n", id.c_str(), static_cast<long long>(waited.count()));
     auto device_copy = a2_->NextInbox(WithId(id));
     ASSERT_TRUE(device_copy) << a2_->Pending();
     EXPECT_EQ(device_copy->signal_type(), kDevice);
