@@ -125,9 +125,10 @@ void EdgeDelivery::Received(std::vector<std::string> notifications) {
     }
   }
   if (malformed) Log("hint bus: ignoring a notification on the channel that is not a Courier hint");
-  if (!out.empty()) outbox_->Put(Outbox::Contents{.publishes = std::move(out), .failures = {}});
+  const bool to_publish = !out.empty();
+  if (to_publish) outbox_->Put(Outbox::Contents{.publishes = std::move(out), .failures = {}});
   // Hints for users with no device here wake nobody.
-  if (kick_ && (!out.empty() || catch_up)) kick_();
+  if (kick_ && (to_publish || catch_up)) kick_();
 }
 
 void EdgeDelivery::Log(std::string line) {

@@ -288,7 +288,9 @@ TEST_F(CrossEdgeTest, CrossEdgeLatencyIsCloseToSameEdge) {
   std::sort(cross.begin(), cross.end());
   std::printf("same-edge median %.2f ms p90 %.2f ms; cross-edge median %.2f ms p90 %.2f ms\n", same[10], same[18],
               cross[10], cross[18]);
-  EXPECT_LT(cross[10], 200.0);
+  // A hinted publish wakes the other broker at once: not after its 100 ms
+  // epoll timeout.
+  EXPECT_LT(cross[10], same[10] + 50.0);
 }
 
 }  // namespace
