@@ -4,9 +4,10 @@
 // hint after the commit, or, with hints off, through the other edge's
 // catch-up pull within plugin_opt_edge_catchup_ms.
 //
-// Needs a PostgreSQL server: COURIER_TEST_PG_CONNINFO, a conninfo without
-// dbname (say "host=127.0.0.1 port=55433 user=postgres"); each test makes a
-// database of its own there and drops it. Without it the tests skip.
+// Needs a PostgreSQL server: COURIER_TEST_PG_CONNINFO (or COURIER_IT_PG), a
+// conninfo without dbname (say "host=127.0.0.1 port=55433 user=postgres");
+// each test makes one database there for both edges and drops it. Without
+// it the tests skip.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
@@ -30,9 +31,12 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
+// COURIER_TEST_PG_CONNINFO, else COURIER_IT_PG (the postgres stage's server).
 std::string PgServer() {
-  const char* c = std::getenv("COURIER_TEST_PG_CONNINFO");
-  return c ? c : "";
+  for (const char* name : {"COURIER_TEST_PG_CONNINFO", "COURIER_IT_PG"}) {
+    if (const char* c = std::getenv(name); c && *c) return c;
+  }
+  return "";
 }
 
 // One statement on the server's postgres database; "" or the error.
