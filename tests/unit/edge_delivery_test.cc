@@ -7,6 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -205,6 +210,98 @@ TEST_F(EdgeDeliveryTest, OwnAppendsAreNotCaughtUpAgain) {
   EXPECT_EQ(On(Hinted(a_), "msg/alice/inbox").size(), 1u);
   now_ += 1000;
   EXPECT_TRUE(Tick(a_).empty());
+}
+
+// A bus with a thread of its own, as PgHintBus has: what one bus sends is
+// delivered to the other buses from their threads.
+struct ThreadedHub {
+  struct Bus final : storage::HintBus {
+    Bus(ThreadedHub* hub, Deliver d) : hub(hub), deliver(std::move(d)), thread([this] { Run(); }) {}
+    ~Bus() override {
+      {
+        std::lock_guard lock(mu);
+        stop = true;
+      }
+      cv.notify_one();
+      thread.join();
+    }
+    void Send(std::vector<std::string> n) override {
+      std::lock_guard lock(hub->mu);
+      for (Bus* b : hub->buses) {
+        if (b == this) continue;
+        std::lock_guard inner(b->mu);
+        for (const auto& x : n) b->queue.push_back(x);
+        b->cv.notify_one();
+      }
+    }
+    void Run() {
+      std::unique_lock lock(mu);
+      for (;;) {
+        cv.wait(lock, [&] { return stop || !queue.empty(); });
+        if (stop) return;
+        auto batch = std::move(queue);
+        queue.clear();
+        lock.unlock();
+        deliver(std::move(batch));
+        lock.lock();
+      }
+    }
+    ThreadedHub* hub;
+    Deliver deliver;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::string> queue;
+    bool stop = false;
+    std::thread thread;
+  };
+  EdgeDelivery::MakeBus Maker() {
+    return [this](storage::HintBus::Deliver d, storage::HintBus::Log) {
+      auto b = std::make_unique<Bus>(this, std::move(d));
+      std::lock_guard lock(mu);
+      buses.push_back(b.get());
+      return b;
+    };
+  }
+  std::mutex mu;
+  std::vector<Bus*> buses;
+};
+
+// The threads of the plugin at once: a worker making and shipping hints on
+// A, B's bus thread receiving them, B's broker thread following users and
+// taking the outbox. Under TSan (scripts/test.sh, stage tsan) a race fails it.
+TEST(EdgeDeliveryThreads, HintsCrossWhileEveryThreadWorks) {
+  ThreadedHub hub;
+  core::Engine engine{core::CoreOptions{}};
+  Outbox a_out, b_out;
+  std::atomic<int> kicks{0};
+  EdgeDelivery a(engine, EdgeOptions{}, "edge-a", &a_out, {}, hub.Maker());
+  EdgeDelivery b(
+      engine, EdgeOptions{}, "edge-b", &b_out, [&] { ++kicks; }, hub.Maker());
+  b.Present("bob", kT0);
+  constexpr int kMessages = 2000;
+  std::thread worker([&] {
+    for (int i = 1; i <= kMessages; ++i) {
+      v1::Message copy = Msg("m" + std::to_string(i), "bob", "x");
+      copy.set_signal_offset(i);
+      copy.set_signal_type(3);
+      a.Made({engine.LiveCopy("bob", copy)});
+      if (i % 10 == 0) a.Ship();
+    }
+    a.Ship();
+  });
+  size_t got = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (got < kMessages && std::chrono::steady_clock::now() < end) {
+    b.Present("carol", kT0);
+    b.Due(kT0);
+    got += On(b_out.Take().publishes, "msg/bob/inbox").size();
+    b.Absent("carol");
+  }
+  worker.join();
+  EXPECT_EQ(got, size_t{kMessages});
+  EXPECT_GT(kicks.load(), 0);
+  a.StopBus();
+  b.StopBus();
 }
 
 }  // namespace
