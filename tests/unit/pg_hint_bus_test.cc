@@ -1,6 +1,7 @@
 // storage/postgres/pg_hint_bus.h against a real PostgreSQL: set
 // COURIER_TEST_PG_CONNINFO (say "host=127.0.0.1 port=55433 user=postgres
-// dbname=postgres"), or the tests that need a server skip.
+// dbname=postgres") or COURIER_IT_PG (a server, no dbname), or the tests
+// that need a server skip.
 #include "pg_hint_bus.h"
 
 #include <gtest/gtest.h>
@@ -21,8 +22,10 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 std::string Conninfo() {
-  const char* c = std::getenv("COURIER_TEST_PG_CONNINFO");
-  return c ? c : "";
+  if (const char* c = std::getenv("COURIER_TEST_PG_CONNINFO"); c && *c) return c;
+  // The postgres stage's server (scripts/test.sh), which has no dbname.
+  if (const char* c = std::getenv("COURIER_IT_PG"); c && *c) return std::string(c) + " dbname=postgres";
+  return "";
 }
 
 // What one bus received and logged.
