@@ -13,15 +13,18 @@ extern "C" {
 #include <exception>
 #include <memory>
 
-#include "lmdb_store.h"  // the one place that picks the storage engine
+#include "deferred_log.h"
 #include "plugin_options.h"
 #include "shell.h"
+#include "store_opener.h"
 
 namespace {
 
 using courier::plugin::Shell;
 
 mosquitto_plugin_id_t* g_id = nullptr;
+// Lines the store's worker thread logs; printed on the broker thread.
+courier::plugin::DeferredLog g_deferred_log;
 
 // Waking the broker thread: the store's worker sends this signal to it, which
 // interrupts its epoll_wait (Mosquitto blocks only its own signals there), so
@@ -65,6 +68,7 @@ int Guarded(const char* where, Fn&& fn) {
 }
 
 int OnMessage(int, void* event, void* userdata) {
+  g_deferred_log.Drain();  // also without ticks (per_listener_settings true)
   int rc = Guarded(
       "message", [&] { return static_cast<Shell*>(userdata)->OnMessage(static_cast<mosquitto_evt_message*>(event)); });
   // Any code but success and ACL_DENIED disconnects the client; a bug of
@@ -97,7 +101,10 @@ int OnReload(int, void*, void* userdata) {
 }
 
 int OnTick(int, void*, void* userdata) {
-  return Guarded("tick", [&] { return static_cast<Shell*>(userdata)->OnTick(); });
+  return Guarded("tick", [&] {
+    g_deferred_log.Drain();
+    return static_cast<Shell*>(userdata)->OnTick();
+  });
 }
 
 int OnDisconnect(int, void* event, void* userdata) {
@@ -133,12 +140,13 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       return MOSQ_ERR_INVAL;
     }
     auto options = std::get<courier::plugin::PluginOptions>(std::move(parsed));
-    std::unique_ptr<courier::storage::LmdbStore> store;
-    auto status = courier::storage::LmdbStore::Open(options.store, &store);
-    if (!status.ok()) {
-      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: %s", status.ToString().c_str());
+    auto opened = courier::plugin::OpenStore(options, &g_deferred_log);
+    g_deferred_log.Drain();
+    if (auto* err = std::get_if<std::string>(&opened)) {
+      mosquitto_log_printf(MOSQ_LOG_ERR, "courier: refusing to load: %s", err->c_str());
       return MOSQ_ERR_UNKNOWN;
     }
+    auto& [store, store_description] = std::get<courier::plugin::OpenedStore>(opened);
     // Mosquitto 2.0 loads a plugin per listener, and then sends it no tick,
     // when per_listener_settings is true. The plugin id's first (private)
     // field is that listener, null otherwise; 2.0.0-2.0.20 all have it so.
@@ -150,7 +158,8 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       InstallWakeHandler();
       wake = WakeBrokerThread;
     }
-    auto shell = std::make_unique<Shell>(options, std::move(store), std::move(wake));
+    auto shell =
+        std::make_unique<Shell>(options, std::move(store), std::move(wake), courier::plugin::HintBusOf(options));
     g_id = identifier;
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS)
@@ -174,11 +183,8 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       mosquitto_callback_unregister(g_id, MOSQ_EVT_RELOAD, OnReload, nullptr);
       return rc;
     }
-    mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/, sync %s", options.store.path.c_str(),
-                         options.core.topic_prefix.c_str(),
-                         options.store.sync == courier::storage::SyncMode::kFull     ? "full"
-                         : options.store.sync == courier::storage::SyncMode::kNoMeta ? "nometa"
-                                                                                     : "os");
+    mosquitto_log_printf(MOSQ_LOG_INFO, "courier: store %s open, topics under %s/", store_description.c_str(),
+                         options.core.topic_prefix.c_str());
     shell->DecideOtherTopics();  // one line: what happens to topics outside the prefix
     *userdata = shell.release();
     return MOSQ_ERR_SUCCESS;

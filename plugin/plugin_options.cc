@@ -1,5 +1,6 @@
 #include "plugin_options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -51,6 +52,25 @@ const std::map<std::string, Setter>& Setters() {
          o.store.path = v;
          return "";
        }},
+      {"store",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         if (v == "lmdb")
+           o.engine = StoreEngine::kLmdb;
+         else if (v == "postgres")
+           o.engine = StoreEngine::kPostgres;
+         else
+           return "must be 'lmdb' or 'postgres'";
+         return "";
+       }},
+      {"pg_conninfo",
+       [](PluginOptions& o, const std::string& v) -> std::string {
+         o.pg.conninfo = v;  // checked by libpq when the store opens
+         return "";
+       }},
+      {"pg_connect_timeout_s",
+       Number(1, 3600, [](PluginOptions& o, uint64_t n) { o.pg.connect_timeout_s = uint32_t(n); })},
+      {"pg_reconnect_max_ms",
+       Number(10, 3600000, [](PluginOptions& o, uint64_t n) { o.pg.reconnect_max_ms = uint32_t(n); })},
       {"topic_prefix",
        [](PluginOptions& o, const std::string& v) {
          std::string err = CheckPrefix(v);
@@ -149,6 +169,8 @@ const std::map<std::string, Setter>& Setters() {
       {"push_coalesce_ms", Number(0, 3600000, [](PluginOptions& o, uint64_t n) { o.push.coalesce_ms = uint32_t(n); })},
       {"push_max_age_s", Number(1, 30u * 86400, [](PluginOptions& o, uint64_t n) { o.push.max_age_s = uint32_t(n); })},
       {"push_timeout_ms", Number(100, 600000, [](PluginOptions& o, uint64_t n) { o.push.timeout_ms = uint32_t(n); })},
+      {"edge_catchup_ms", Number(10, 3600000, [](PluginOptions& o, uint64_t n) { o.edge.catchup_ms = uint32_t(n); })},
+      {"edge_hints", Bool([](PluginOptions& o, bool b) { o.edge.hints = b; })},
       {"max_pull_limit", Number(1, 100000, [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
   };
   return setters;
@@ -170,7 +192,11 @@ std::variant<PluginOptions, std::string> ParseOptions(const std::vector<std::pai
     std::string err = it->second(o, value);
     if (!err.empty()) return "plugin_opt_" + key + " '" + value + "' " + err;
   }
-  if (o.store.path.empty()) return "plugin_opt_db_path is required";
+  if (o.engine == StoreEngine::kLmdb && o.store.path.empty()) return "plugin_opt_db_path is required";
+  if (o.engine == StoreEngine::kPostgres && o.pg.conninfo.empty()) {
+    return "plugin_opt_pg_conninfo is required with plugin_opt_store postgres";
+  }
+  o.pg.reconnect_min_ms = std::min(o.pg.reconnect_min_ms, o.pg.reconnect_max_ms);
   if (o.store.max_map_size_mb < o.store.map_size_mb) {
     return "plugin_opt_max_map_size_mb must be at least plugin_opt_map_size_mb";
   }

@@ -7,7 +7,9 @@
 #include <variant>
 #include <vector>
 
+#include "edge_options.h"
 #include "lmdb_options.h"
+#include "pg_options.h"
 #include "push_sender.h"
 #include "core_options.h"
 
@@ -21,9 +23,17 @@ enum class OtherTopics {
   kAllow,  // topics outside the prefix are allowed (a broker with no ACL)
 };
 
+// Which storage engine holds the logs (docs/scale-out.md).
+enum class StoreEngine {
+  kLmdb,      // one broker, a directory on its disk (plugin_opt_db_path)
+  kPostgres,  // several brokers ("edges") on one PostgreSQL (plugin_opt_pg_conninfo)
+};
+
 struct PluginOptions {
   core::CoreOptions core;
+  StoreEngine engine = StoreEngine::kLmdb;
   storage::LmdbOptions store;
+  storage::PgOptions pg;
   OtherTopics other_topics = OtherTopics::kAuto;
   // Entries older than this that every device of their user has received
   // are removed, with their dedup records. 0 keeps everything.
@@ -33,6 +43,8 @@ struct PluginOptions {
   // Push notifications to the app's gateway (docs/push.md); off while
   // push.url is empty.
   push::PushOptions push;
+  // Cross-edge delivery, with a store shared by several edges (docs/scale-out.md).
+  EdgeOptions edge;
 
   bool operator==(const PluginOptions&) const = default;
 };

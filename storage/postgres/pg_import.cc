@@ -19,8 +19,8 @@ constexpr size_t kRowsPerInsert = 2000;
 // Entries asked of the Reader at a time (whole logs: at least one).
 constexpr int64_t kEntriesPerRead = 50000;
 
-const char* const kTables[] = {"courier_heads",  "courier_convs",     "courier_bodies",   "courier_copies",
-                               "courier_cursors", "courier_groups",   "courier_push_regs", "courier_push_due"};
+const char* const kTables[] = {"courier_heads",   "courier_convs",  "courier_bodies",    "courier_copies",
+                               "courier_cursors", "courier_groups", "courier_push_regs", "courier_push_due"};
 
 // A refusal found while copying: the transaction is dropped.
 struct Refused {
@@ -196,7 +196,7 @@ void Importer::CopyEntry(const StoredEntry& e) {
   }
   // The expiry index: RECEIVER copies still waiting for a device.
   const bool waiting = !e.device && !e.received && !e.expired;
-  waiting && body.expires_ms() > 0 ? copy_rows_[8].Int8(body.expires_ms()) : copy_rows_[8].Null();
+  waiting&& body.expires_ms() > 0 ? copy_rows_[8].Int8(body.expires_ms()) : copy_rows_[8].Null();
   copy_rows_.Row(db_);
   ++n_.entries;
 }
@@ -205,8 +205,9 @@ void Importer::CopyHeads() {
   std::map<std::string, std::pair<int32_t, int32_t>> heads;  // user -> head, undelivered
   for (const auto& h : from_.Heads()) heads[h.key].first = h.value;
   for (const auto& u : from_.Undelivered()) heads[u.key].second = u.value;
-  Rows rows("INSERT INTO courier_heads (usr, head, undelivered) SELECT * FROM unnest($1::bytea[], $2::int4[], $3::int4[])",
-            {kBytea, kInt4, kInt4});
+  Rows rows(
+      "INSERT INTO courier_heads (usr, head, undelivered) SELECT * FROM unnest($1::bytea[], $2::int4[], $3::int4[])",
+      {kBytea, kInt4, kInt4});
   for (const auto& [user, v] : heads) {
     rows[0].Bytes(user);
     rows[1].Int4(v.first);
@@ -226,8 +227,9 @@ void Importer::CopyHeads() {
 }
 
 void Importer::CopySmallTables() {
-  Rows cursors("INSERT INTO courier_cursors (usr, device, cur) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int4[])",
-               {kBytea, kBytea, kInt4});
+  Rows cursors(
+      "INSERT INTO courier_cursors (usr, device, cur) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int4[])",
+      {kBytea, kBytea, kInt4});
   for (const auto& c : from_.Cursors()) {
     cursors[0].Bytes(c.user);
     cursors[1].Bytes(c.device);
@@ -236,7 +238,8 @@ void Importer::CopySmallTables() {
     ++n_.cursors;
   }
   cursors.Send(db_);
-  Rows groups("INSERT INTO courier_groups (name, body) SELECT * FROM unnest($1::bytea[], $2::bytea[])", {kBytea, kBytea});
+  Rows groups("INSERT INTO courier_groups (name, body) SELECT * FROM unnest($1::bytea[], $2::bytea[])",
+              {kBytea, kBytea});
   for (const auto& g : from_.Groups()) {
     if (!g.group) throw Refused{Status::Corruption("group '" + g.name + "' does not parse")};
     groups[0].Bytes(g.name);
@@ -248,12 +251,13 @@ void Importer::CopySmallTables() {
 }
 
 void Importer::CopyPushes() {
-  Rows regs("INSERT INTO courier_push_regs (usr, device, reg) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])",
-            {kBytea, kBytea, kBytea});
+  Rows regs(
+      "INSERT INTO courier_push_regs (usr, device, reg) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])",
+      {kBytea, kBytea, kBytea});
   for (const auto& r : from_.PushRegs()) {
     if (!r.reg) {
-      throw Refused{Status::Corruption("push registration of device '" + r.device + "' of user '" + r.user +
-                                       "' does not parse")};
+      throw Refused{
+          Status::Corruption("push registration of device '" + r.device + "' of user '" + r.user + "' does not parse")};
     }
     regs[0].Bytes(r.user);
     regs[1].Bytes(r.device);

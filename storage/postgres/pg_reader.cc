@@ -242,12 +242,12 @@ void PgReader::ResolveReceivers(std::vector<StoredEntry>* entries) {
     }
   }
   if (seqs.size() == 0) return;
-  PgResult r = Query("SELECT seq, usr, off FROM courier_copies WHERE NOT device AND seq = ANY($1)",
-                     Params().Array(seqs));
+  PgResult r =
+      Query("SELECT seq, usr, off FROM courier_copies WHERE NOT device AND seq = ANY($1)", Params().Array(seqs));
   std::map<uint64_t, std::pair<std::string, int32_t>> receiver_of;
   for (int i = 0; i < r.rows(); ++i) {
     receiver_of[static_cast<uint64_t>(r.integer(i, 0))] = {std::string(r.bytes(i, 1)),
-                                                            static_cast<int32_t>(r.integer(i, 2))};
+                                                           static_cast<int32_t>(r.integer(i, 2))};
   }
   for (auto& e : *entries) {
     if (!e.device || !e.body) continue;

@@ -100,6 +100,34 @@ TEST(PluginOptions, ExampleConfigShowsEveryOptionWithItsDefault) {
   EXPECT_EQ(seen.size(), OptionNames().size()) << "the example shows an option the plugin does not know";
 }
 
+TEST(PluginOptions, StoreEngine) {
+  EXPECT_EQ(Good({}).engine, StoreEngine::kLmdb);
+  EXPECT_EQ(Good({{"store", "lmdb"}}).engine, StoreEngine::kLmdb);
+  for (const char* bad : {"", "pg", "LMDB", "postgresql"}) ExpectRefused("store", bad);
+
+  // PostgreSQL needs a conninfo and no db_path.
+  auto r = ParseOptions({{"store", "postgres"}, {"pg_conninfo", "host=db1,db2 dbname=courier"}});
+  ASSERT_TRUE(std::holds_alternative<PluginOptions>(r)) << std::get<std::string>(r);
+  const PluginOptions& o = std::get<PluginOptions>(r);
+  EXPECT_EQ(o.engine, StoreEngine::kPostgres);
+  EXPECT_EQ(o.pg.conninfo, "host=db1,db2 dbname=courier");
+  EXPECT_EQ(o.pg.connect_timeout_s, 5u);
+  EXPECT_EQ(o.pg.reconnect_max_ms, 5000u);
+
+  auto missing = ParseOptions({{"store", "postgres"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find("plugin_opt_pg_conninfo is required"), std::string::npos);
+  // LMDB still needs its directory.
+  auto no_path = ParseOptions({{"store", "lmdb"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(no_path));
+  EXPECT_NE(std::get<std::string>(no_path).find("plugin_opt_db_path is required"), std::string::npos);
+
+  // The first reconnect wait never exceeds the longest.
+  EXPECT_EQ(Good({{"pg_reconnect_max_ms", "50"}}).pg.reconnect_min_ms, 50u);
+  for (const char* bad : {"0", "9", "x"}) ExpectRefused("pg_reconnect_max_ms", bad);
+  for (const char* bad : {"0", "3601"}) ExpectRefused("pg_connect_timeout_s", bad);
+}
+
 TEST(PluginOptions, DeliveryQos) {
   EXPECT_EQ(Good({{"delivery_qos", "0"}}).core.delivery_qos, 0);
   EXPECT_EQ(Good({{"delivery_qos", "1"}}).core.delivery_qos, 1);

@@ -63,22 +63,19 @@ int run_migrate(const MigrateOptions& o) {
   const storage::Status s = storage::ImportIntoPg(*reader, o.to, &n);
   using Code = storage::Status::Code;
   switch (s.code()) {
-    case Code::kOk:
-      break;
-    case Code::kIoError:
-      return fail(kExitConnection, fmt::format("postgres {}: {}", where, s.message()));
+    case Code::kOk: break;
+    case Code::kIoError: return fail(kExitConnection, fmt::format("postgres {}: {}", where, s.message()));
     case Code::kInvalid:
       return fail(s.message().rfind("malformed", 0) == 0 ? kExitUsage : kExitRejected,
                   fmt::format("postgres {}: {}", where, s.message()));
-    default:
-      return fail(kExitStore, fmt::format("store {}: {}; nothing was written", o.from, s.message()));
+    default: return fail(kExitStore, fmt::format("store {}: {}; nothing was written", o.from, s.message()));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  emit(fmt::format(
-      "migrated from={} to={} users={} entries={} bodies={} conversations={} cursors={} dedup={} groups={} "
-      "push_regs={} due_pushes={} body_sequence={} seconds={:.2f}",
-      token(o.from), token(where), n.users, n.entries, n.bodies, n.conversations, n.cursors, n.dedup, n.groups,
-      n.push_regs, n.due_pushes, n.body_sequence, seconds));
+  emit(
+      fmt::format("migrated from={} to={} users={} entries={} bodies={} conversations={} cursors={} dedup={} groups={} "
+                  "push_regs={} due_pushes={} body_sequence={} seconds={:.2f}",
+                  token(o.from), token(where), n.users, n.entries, n.bodies, n.conversations, n.cursors, n.dedup,
+                  n.groups, n.push_regs, n.due_pushes, n.body_sequence, seconds));
   return kExitOk;
 }
 

@@ -1,7 +1,7 @@
 // The LMDB to PostgreSQL migration (storage/postgres/pg_import.h): a store
 // filled through LmdbStore is copied; the PostgreSQL Reader then gives what
 // the LMDB Reader gives, and a PgStore on the copy continues exactly as the
-// LmdbStore does. Needs a server (COURIER_TEST_PG).
+// LmdbStore does. On the suite's server (label postgres).
 #include "pg_migrate_fixture.h"
 
 #include <regex>
@@ -12,15 +12,6 @@
 
 namespace courier::storage::migrate_test {
 namespace {
-
-class RequireServer : public ::testing::Environment {
- public:
-  void SetUp() override {
-    ASSERT_FALSE(BaseConninfo().empty()) << "set COURIER_TEST_PG to the conninfo of a PostgreSQL server, e.g. "
-                                            "\"host=127.0.0.1 port=55432 user=postgres\"";
-  }
-};
-const auto* const kRequireServer = ::testing::AddGlobalTestEnvironment(new RequireServer);
 
 std::unique_ptr<Reader> LmdbReaderOf(const std::string& path) {
   std::unique_ptr<Reader> r;

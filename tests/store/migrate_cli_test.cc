@@ -1,6 +1,6 @@
 // `courier migrate` and `courier inspect --pg` end to end: the binary is
 // run on a store filled through LmdbStore; exit codes and output lines.
-// Needs a server (COURIER_TEST_PG).
+// On the suite's server (label postgres).
 #include <sys/wait.h>
 
 #include <fstream>
@@ -24,7 +24,8 @@ std::string Slurp(const std::string& path) {
 // Runs the CLI with `args` (shell words, already quoted).
 Ran Cli(const std::string& args) {
   const std::string out = "/tmp/courier-migrate-cli-" + std::to_string(getpid());
-  const int status = std::system((std::string(COURIER_CLI) + " " + args + " >" + out + ".out 2>" + out + ".err").c_str());
+  const int status =
+      std::system((std::string(COURIER_CLI) + " " + args + " >" + out + ".out 2>" + out + ".err").c_str());
   Ran r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out + ".out"), Slurp(out + ".err")};
   std::filesystem::remove(out + ".out");
   std::filesystem::remove(out + ".err");

@@ -1,12 +1,11 @@
-// What the migration tests share: a PostgreSQL server (conninfo in
-// COURIER_TEST_PG, e.g. "host=127.0.0.1 port=55432 user=postgres"; each
-// test gets a fresh database), an LMDB store filled through LmdbStore with
+// What the migration tests share: the suite's PostgreSQL server
+// (store_engine.h: COURIER_IT_PG, else one the binary starts; each test
+// gets a fresh database), an LMDB store filled through LmdbStore with
 // every kind of state a migration must keep, and a dump of every Reader
 // call, to compare the source's reader with the target's.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,39 +17,34 @@
 
 #include "lmdb_store.h"
 #include "pg_store.h"
+#include "proc/pg_client.h"
 #include "reader.h"
+#include "store_engine.h"
 
 namespace courier::storage::migrate_test {
 
 using Kind = AdminOp::Kind;
 
-inline std::string BaseConninfo() {
-  const char* v = std::getenv("COURIER_TEST_PG");
-  return v ? v : "";
-}
-
-inline void Exec(const std::string& db, const std::string& sql) {
-  PGconn* c = PQconnectdb((BaseConninfo() + " dbname=" + db).c_str());
-  ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-  PGresult* r = PQexec(c, sql.c_str());
-  EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << sql << ": " << PQresultErrorMessage(r);
-  PQclear(r);
-  PQfinish(c);
-}
-
-// A fresh database, dropped at the end.
+// A fresh database on the suite's server (SharedPgServer), dropped at the end.
 class FreshDb {
  public:
   FreshDb() {
     static int n = 0;
-    name_ = "courier_migrate_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-    Exec("postgres", "CREATE DATABASE " + name_);
+    server_ = courier::storage::testing::SharedPgServer(&error_);
+    if (error_.empty()) {
+      name_ = "courier_migrate_" + std::to_string(getpid()) + "_" + std::to_string(n++);
+      proc::PgCreateDatabase(server_, name_, &error_);
+    }
+    EXPECT_EQ(error_, "");
   }
-  ~FreshDb() { Exec("postgres", "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
-  std::string conninfo() const { return BaseConninfo() + " dbname=" + name_; }
+  ~FreshDb() {
+    std::string error;
+    if (error_.empty()) proc::PgDropDatabase(server_, name_, &error);
+  }
+  std::string conninfo() const { return proc::PgWithDatabase(server_, name_); }
 
  private:
-  std::string name_;
+  std::string server_, name_, error_;
 };
 
 // A temporary directory for an LMDB store, removed at the end.
@@ -134,9 +128,11 @@ inline std::vector<Completion> RunOk(Store& s, std::vector<Request> batch) {
 // empties dan's log (his head stays above it), cursors, push registrations
 // and a due push.
 inline void FillSource(Store& s) {
-  RunOk(s, {AdminRequest{.ops = {AdminOp{.kind = Kind::kCreateGroup, .group = "fam", .members = {"alice", "bob", "carol"}}}},
-          PushRegisterRequest{.user = "bob", .device = "phone", .app = "a", .token = "t1", .now_ms = 7},
-          PushRegisterRequest{.user = "carol", .device = "tab", .app = "a", .token = "t2", .now_ms = 8}});
+  RunOk(
+      s,
+      {AdminRequest{.ops = {AdminOp{.kind = Kind::kCreateGroup, .group = "fam", .members = {"alice", "bob", "carol"}}}},
+       PushRegisterRequest{.user = "bob", .device = "phone", .app = "a", .token = "t1", .now_ms = 7},
+       PushRegisterRequest{.user = "carol", .device = "tab", .app = "a", .token = "t2", .now_ms = 8}});
   std::vector<Request> b;
   for (int i = 1; i <= 5; ++i) b.push_back(ToUser("alice", "bob", "m" + std::to_string(i), 1000 + i));
   b.push_back(ToUser("bob", "alice", "r1", 1010));
@@ -150,11 +146,11 @@ inline void FillSource(Store& s) {
   b.push_back(pushed);
   RunOk(s, std::move(b));
   RunOk(s, {Replacing(ToUser("alice", "bob", "e1", 1100), "m2", false),
-          Replacing(ToUser("alice", "bob", "e2", 1110), "m2", false),
-          Replacing(ToUser("alice", "bob", "c1", 1120), "m3", true)});
+            Replacing(ToUser("alice", "bob", "e2", 1110), "m2", false),
+            Replacing(ToUser("alice", "bob", "c1", 1120), "m3", true)});
   RunOk(s, {Receipt("bob", "phone", 1, true), Receipt("bob", "phone", 2, false), Receipt("bob", "tablet", 1, false),
-          Receipt("carol", "tab", 1, true), Receipt("bob", "phone", 6, true), Receipt("alice", "phone", 2, false),
-          Receipt("dan", "phone", 2, true)});
+            Receipt("carol", "tab", 1, true), Receipt("bob", "phone", 6, true), Receipt("alice", "phone", 2, false),
+            Receipt("dan", "phone", 2, true)});
   RunOk(s, {ExpireRequest{.now_ms = 6000, .max_entries = 100}});
   RunOk(s, {TrimRequest{.older_than_ms = 100, .max_entries = 100}});
 }
@@ -171,8 +167,10 @@ inline std::string DumpReader(Reader& r) {
   for (const auto& u : r.Undelivered()) o << "undelivered " << u.key << "=" << u.value << "\n";
   for (const auto& c : r.Cursors()) o << "cursor " << c.user << "/" << c.device << "=" << c.offset << "\n";
   for (const auto& d : r.DedupEntries()) o << "dedup " << d.sender << "/" << d.id << "=" << d.offset << "\n";
-  for (const auto& g : r.Groups()) o << "group " << g.name << " " << (g.group ? g.group->ShortDebugString() : "?") << "\n";
-  for (const auto& p : r.PushRegs()) o << "reg " << p.user << "/" << p.device << " " << p.reg->ShortDebugString() << "\n";
+  for (const auto& g : r.Groups())
+    o << "group " << g.name << " " << (g.group ? g.group->ShortDebugString() : "?") << "\n";
+  for (const auto& p : r.PushRegs())
+    o << "reg " << p.user << "/" << p.device << " " << p.reg->ShortDebugString() << "\n";
   for (const auto& d : r.DuePushes()) {
     o << "due " << d.user << "/" << d.device << "/" << d.offset << " " << d.due->ShortDebugString() << "\n";
   }
