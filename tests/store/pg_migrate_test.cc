@@ -4,6 +4,8 @@
 // LmdbStore does. On the suite's server (label postgres).
 #include "pg_migrate_fixture.h"
 
+#include <chrono>
+#include <cstdio>
 #include <regex>
 
 #include "lmdb_reader.h"
@@ -161,6 +163,37 @@ TEST_F(MigrateTest, ANonEmptyTargetIsRefusedAndKeptAsItWas) {
   FreshDb other;
   ASSERT_TRUE(Migrate(dir_.store(), other.conninfo(), &n).ok());
   EXPECT_EQ(Migrate(dir_.store(), other.conninfo(), &n).code(), Status::Code::kInvalid);
+}
+
+// More copies than one INSERT and one read of the Reader take: every batch
+// boundary of the import is crossed. Prints how long the copy took.
+TEST(MigrateScaleTest, ThirtyThousandMessagesInBatches) {
+  TempDir dir;
+  FreshDb db;
+  constexpr int kMessages = 30000, kUsers = 200;
+  {
+    auto lmdb = OpenLmdb(dir.store());
+    std::vector<Request> batch;
+    for (int i = 0; i < kMessages; ++i) {
+      batch.push_back(ToUser("u" + std::to_string(i % kUsers), "u" + std::to_string((i * 7 + 1) % kUsers),
+                             "m" + std::to_string(i), 1000 + i));
+      if (batch.size() == 1000) {
+        RunOk(*lmdb, std::move(batch));
+        batch.clear();
+      }
+    }
+  }
+  ImportCounts n;
+  const auto start = std::chrono::steady_clock::now();
+  Status s = Migrate(dir.store(), db.conninfo(), &n);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::printf("migrated %d messages (%lld copies) in %.2f s\n", kMessages, static_cast<long long>(n.entries), seconds);
+  EXPECT_EQ(n.entries, 2 * kMessages);
+  EXPECT_EQ(n.bodies, kMessages);
+  EXPECT_EQ(n.dedup, kMessages);
+  EXPECT_EQ(n.users, kUsers);
+  EXPECT_EQ(DumpReader(*LmdbReaderOf(dir.store())), DumpReader(*PgReaderOf(db.conninfo())));
 }
 
 TEST(MigrateFailureTest, AnUnreachableDatabaseIsAnIoError) {
