@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +60,13 @@ bool Process::Spawn(const SpawnOptions& options, std::string* error) {
     return false;
   }
   if (pid == 0) {
+    // Credentials first: changing them clears the parent-death signal.
+    if (options.run_as_uid >= 0) {
+      const gid_t gid = static_cast<gid_t>(options.run_as_gid);
+      if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(static_cast<uid_t>(options.run_as_uid)) != 0) {
+        ::_exit(127);
+      }
+    }
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
     if (out_file != nullptr) {

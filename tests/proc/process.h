@@ -8,7 +8,7 @@
 // (PDEATHSIG fires when the forking thread exits). Only async-signal-safe
 // calls run between fork and exec, so the parent may have other threads.
 // Failures: Spawn() returns false with *error when fork fails; a failed exec
-// shows as exit status 127. Nothing else reports errors; nothing throws
+// (or a failed drop to run_as_uid) shows as exit status 127. Nothing else reports errors; nothing throws
 // except std::bad_alloc while preparing the arguments.
 #pragma once
 
@@ -28,6 +28,11 @@ struct SpawnOptions {
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   // Own process group, so that a signal the child sends to its group reaches no test process.
   bool new_process_group = false;
+  // When >= 0: the child drops to this user (and run_as_gid, its only group)
+  // before exec, so that the pid is the program's own (no runuser or su in
+  // between). For servers that refuse to run as root (PostgreSQL).
+  int run_as_uid = -1;
+  int run_as_gid = -1;
 };
 
 class Process {
