@@ -62,8 +62,7 @@ bool PatroniCluster::HasSyncStandby() const {
   // [{..., "sync_state": "sync", ...}]; Patroni 3.0.2 shows "sync" (quorum
   // commit, "quorum", came with Patroni 4).
   const std::string status = nodes_[primary]->Status();
-  for (size_t at = status.find("\"sync_state\""); at != std::string::npos;
-       at = status.find("\"sync_state\"", at + 1)) {
+  for (size_t at = status.find("\"sync_state\""); at != std::string::npos; at = status.find("\"sync_state\"", at + 1)) {
     const size_t open = status.find('"', status.find(':', at) + 1);
     const size_t close = open == std::string::npos ? open : status.find('"', open + 1);
     if (close == std::string::npos) break;
@@ -90,8 +89,8 @@ std::string PatroniCluster::Conninfo(const std::string& dbname, const std::strin
     hosts += (hosts.empty() ? "" : ",") + std::string("127.0.0.1");
     ports += (ports.empty() ? "" : ",") + std::to_string(n ? n->pg_port() : 0);
   }
-  std::string out = "host=" + hosts + " port=" + ports + " user=postgres dbname=" + dbname +
-                    " target_session_attrs=read-write";
+  std::string out =
+      "host=" + hosts + " port=" + ports + " user=postgres dbname=" + dbname + " target_session_attrs=read-write";
   return extra.empty() ? out : out + " " + extra;
 }
 

@@ -80,8 +80,7 @@ bool SqlWriter::CommitRow(int64_t id) {
       return false;
     }
   }
-  const std::string sql =
-      "INSERT INTO ha_rows VALUES (" + std::to_string(id) + ", now()) ON CONFLICT (id) DO NOTHING";
+  const std::string sql = "INSERT INTO ha_rows VALUES (" + std::to_string(id) + ", now()) ON CONFLICT (id) DO NOTHING";
   PGresult* r = PQexec(conn_, sql.c_str());
   const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok) Failed("row " + std::to_string(id) + ": " + Trimmed(PQresultErrorMessage(r)));
