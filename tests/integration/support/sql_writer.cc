@@ -53,9 +53,9 @@ void SqlWriter::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::chrono::milliseconds SqlWriter::longest_gap() const {
+std::chrono::milliseconds SqlWriter::TakeLongestGap() {
   std::lock_guard<std::mutex> lock(mu_);
-  return longest_gap_;
+  return std::exchange(longest_gap_, std::chrono::milliseconds(0));
 }
 
 std::vector<std::string> SqlWriter::first_errors() const {

@@ -51,9 +51,9 @@ class SqlWriter {
   int64_t acked() const { return acked_.load(); }
   // Failed attempts (connect or statement errors) so far.
   int64_t errors() const { return errors_.load(); }
-  // The longest time between two acknowledged commits, and when the last
-  // error was seen.
-  std::chrono::milliseconds longest_gap() const;
+  // The longest time between two acknowledged commits since the last call
+  // (or the start), and a fresh measurement from now on.
+  std::chrono::milliseconds TakeLongestGap();
   std::vector<std::string> first_errors() const;
 
  private:
