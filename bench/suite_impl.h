@@ -170,7 +170,7 @@ class Suite {
   int64_t stored_messages_ = 0, stored_copies_ = 0, du_bytes_ = 0, mdb_pages_used_ = 0;
   int64_t mdb_free_pages_ = 0, mdb_freelist_tree_ = 0;
   std::vector<Table> tables_;
-  StoreScan store_scan_;
+  storage::MessageSpace store_scan_;
   std::string store_scan_error_;
   int payload_ = 100;
   int hold_conns_ = 10000;

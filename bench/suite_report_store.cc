@@ -62,10 +62,7 @@ void Suite::ReportBodies(std::ostream& o) {
     const auto& sc = store_scan_;
     const double bodies = double(sc.bodies.records), copies = double(sc.copies.records);
     const double value = double(sc.bodies.value_bytes) / bodies, payload = double(sc.payload_bytes) / bodies;
-    const double body_pages =
-        double((sc.bodies.leaf_pages + sc.bodies.branch_pages + sc.bodies.overflow_pages) * sc.bodies.page_size);
-    const double copy_pages =
-        double((sc.copies.leaf_pages + sc.copies.branch_pages + sc.copies.overflow_pages) * sc.copies.page_size);
+    const double body_pages = PageBytes(sc.bodies), copy_pages = PageBytes(sc.copies);
     o << "\nWhere a copy's bytes go (schema 2: each message's content is stored once in `bodies`, each copy is a "
          "fixed-size record in `copies`): "
       << Fmt("%lld bodies for %lld copies (%.2f copies per body); a body's value %.0f B = payload %.0f B + %.0f B "
@@ -76,8 +73,7 @@ void Suite::ReportBodies(std::ostream& o) {
              "(main tree %.1f B per copy, plus the sub-databases' row above).",
              static_cast<long long>(sc.bodies.records), static_cast<long long>(sc.copies.records), copies / bodies,
              value, payload, value - payload, double(sc.bodies.key_bytes) / bodies, body_pages / bodies,
-             100 * sc.body_leaf_fill(), body_pages / copies, double(sc.copies.value_bytes) / copies,
-             copy_pages / copies)
+             100 * BodyLeafFill(sc), body_pages / copies, double(sc.copies.value_bytes) / copies, copy_pages / copies)
       << " The dedup table adds one entry per message (sender and id, the sender's offset), the "
          "expiry index one per RECEIVER copy with an expiry (expiry, body sequence, offset, user), and LMDB's free "
          "pages the rest of du: about two commits' worth of pages, a constant that a bigger store spreads thinner.\n";

@@ -13,12 +13,9 @@ namespace {
 
 const char* SyncName(storage::SyncMode mode) {
   switch (mode) {
-    case storage::SyncMode::kFull:
-      return "full";
-    case storage::SyncMode::kNoMeta:
-      return "nometa";
-    case storage::SyncMode::kOs:
-      return "os";
+    case storage::SyncMode::kFull: return "full";
+    case storage::SyncMode::kNoMeta: return "nometa";
+    case storage::SyncMode::kOs: return "os";
   }
   return "?";
 }

@@ -282,7 +282,7 @@ TEST_F(ClientTest, PermanentErrorsStopRetries) {
   client::SendOptions long_id;
   long_id.id = std::string(200, 'x');
   auto f1 = alice.send("bob", "x", long_id);
-  auto f2 = alice.send("a+b", "x");
+  auto f2 = alice.send(std::string(200, 'b'), "x");  // longer than the broker's max_name_bytes
   client::SendOptions dup;
   dup.id = "dup-1";
   auto f3 = alice.send("bob", "one", dup);
@@ -298,6 +298,11 @@ TEST_F(ClientTest, PermanentErrorsStopRetries) {
   auto f4 = alice.send("bob", "two", dup);  // same id, other content
   const auto r4 = Ready(f4);
   EXPECT_EQ(r4.error_code, "id_conflict");
+  // Not a topic level whatever the broker's limits: refused before publishing.
+  auto f5 = alice.send("a+b", "x");
+  const auto r5 = Ready(f5);
+  EXPECT_EQ(r5.error_code, "invalid_recipient");
+  EXPECT_EQ(r5.attempts, 0);
   EXPECT_EQ(r4.attempts, 1);
   EXPECT_EQ(alice.pendingSends(), 0u);
 

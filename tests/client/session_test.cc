@@ -121,6 +121,47 @@ TEST(Session, TimeoutWhileOffline) {
   EXPECT_EQ(done[0].result.attempts, 0);
 }
 
+// Arguments the server refuses whatever its configuration end the send at
+// once with the server's code, and nothing is published.
+TEST(Session, SendWithBadArgumentsEndsAtOnceWithTheServersCode) {
+  Session s(Config());
+  Online(s);
+  SendOptions o;
+  o.id = "m1";
+  SendOptions high = o;
+  high.priority = 16;
+  SendOptions transient = o;
+  transient.transient = true;
+  const std::vector<std::pair<Outgoing, SendOptions>> bad = {
+      {{.to = {}}, o},
+      {{.to = {.user = "bob", .group = "g"}}, o},
+      {{.to = {.user = "a/b"}}, o},
+      {{.to = {.group = "g#"}}, o},
+      {{.to = {.user = std::string("a\0b", 3)}}, o},
+      {{.to = {.user = "bob"}}, high},
+      {{.to = {.user = "bob"}, .replaces = "m1"}, o},
+      {{.to = {.user = "bob"}, .replaces = "m0"}, transient},
+      {{.to = {.user = "bob"}, .recall = true}, o},
+      {{.to = {.user = "bob"}, .payload = "x", .replaces = "m0", .recall = true}, o},
+  };
+  const std::vector<std::string> codes = {
+      "missing_recipient", "invalid_recipient", "invalid_recipient", "invalid_recipient", "invalid_recipient",
+      "invalid_priority",  "invalid_edit",      "invalid_edit",      "invalid_edit",      "recall_has_content"};
+  Handle h = 1;
+  for (const auto& [out, opts] : bad) s.Send(h++, out, opts, kT0);
+  const auto a = s.TakeActions();
+  EXPECT_TRUE(Only<PublishAction>(a).empty());
+  const auto done = Only<SendDone>(a);
+  ASSERT_EQ(done.size(), codes.size());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    EXPECT_EQ(done[i].result.error_code, codes[i]) << i;
+    EXPECT_EQ(done[i].result.attempts, 0) << i;
+  }
+  // None of them holds its id: the same id goes out once the arguments are right.
+  s.Send(h++, {.to = {.user = "bob"}}, o, kT0);
+  EXPECT_EQ(Only<PublishAction>(s.TakeActions()).size(), 1u);
+}
+
 TEST(Session, SendWithoutIdOrWithAPendingIdEndsAtOnce) {
   Session s(Config());
   Online(s);

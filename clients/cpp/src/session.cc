@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "backoff.h"
+#include "send_check.h"
 
 namespace courier::client::detail {
 
@@ -307,7 +308,7 @@ void Session::Send(Handle h, Outgoing out, const SendOptions& o, int64_t now) {
         SendDone{h, SendResult{.id = o.id, .error_code = std::move(code), .error_detail = std::move(detail)}});
   };
   if (finished_) return end(finished_->first, "the client is not running");
-  if (o.id.empty()) return end("missing_id", "a send needs an id");
+  if (auto refused = CheckSend(out, o)) return end(std::move(refused->code), std::move(refused->detail));
   if (send_ids_.contains(o.id)) return end("id_pending", "a send with this id is in progress");
   PendingSend p;
   p.handle = h;

@@ -6,8 +6,10 @@
 // and SUBACK), `disconnect` OnConnectionLost, `advance` Tick. Completions
 // SendDone become the trace events sendResolved / sendRejected; the other
 // completions (receipts, activity, sync futures) and cursor moves are not
-// trace events. Steps with `throws` (local argument checks) are skipped:
-// the C++ client leaves those checks to the server (see the README).
+// trace events. A `send` step with `throws` must end at once with a
+// sendRejected of that code and publish nothing (CheckSend); other steps
+// with `throws` are skipped: the C++ client's receipts and activity leave
+// their argument checks to the server.
 #pragma once
 
 #include <string>
@@ -19,7 +21,7 @@ struct TraceResult {
   std::string name;
   std::vector<std::string> failures;  // empty: the trace passes
   int steps = 0;
-  int skipped = 0;  // `throws` steps
+  int skipped = 0;  // `throws` steps other than sends
 };
 
 // Throws std::runtime_error when the file cannot be read or is not a trace.

@@ -207,6 +207,11 @@ struct ConnectionEvent {
 //   refused            the broker refused the publish itself (MQTT reason
 //                      code, e.g. not authorized); detail names it
 //   id_pending         a send with the same id is still in progress
+//   and, before anything is published, the server's code for arguments it
+//   would refuse whatever its configuration: missing_recipient,
+//   invalid_recipient (both user and group, or not one topic level),
+//   missing_id, invalid_priority (above 15), invalid_edit,
+//   recall_has_content (attempts 0). Sizes are checked by the server.
 //   connection_lost    a transient (fire-and-forget) send whose connection
 //                      dropped before the answer
 struct SendResult {
