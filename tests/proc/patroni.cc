@@ -67,6 +67,7 @@ std::string PatroniConfig(const PatroniOptions& o, const std::string& dir, int p
     << "  data_dir: " << dir << "/data\n"
     << "  bin_dir: " << o.bindir << "\n"
     << "  pgpass: " << dir << "/pgpass\n"
+    << "  basebackup:\n    - checkpoint: fast\n"
     << "  authentication:\n"
     << "    superuser:\n      username: postgres\n"
     << "    replication:\n      username: postgres\n"
