@@ -106,7 +106,7 @@ std::string ConfigPathFromArgs(const std::vector<std::string>& argv) {
 }
 
 std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::string& config_path,
-                                                                const std::string& db_path, const ConfigFiles& files) {
+                                                                const OwnOption& own_option, const ConfigFiles& files) {
   if (config_path.empty()) return std::string("the broker was started without -c");
   Reader reader(files);
   std::string err = reader.Read(config_path, 0);
@@ -117,20 +117,22 @@ std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::strin
   for (const auto& l : lines) {
     if (l.key == "per_listener_settings") out.per_listener_settings = (l.value == "true");
   }
-  // Courier's own plugin line: the one loading Courier whose db_path is ours.
+  // Courier's own plugin line: the one loading Courier whose db_path (or
+  // conninfo) is ours.
   std::optional<size_t> own;
   for (size_t i = 0; i < lines.size() && !own; ++i) {
     if (!IsPluginLine(lines[i]) || !files.is_courier(lines[i].value)) continue;
     for (size_t j = i + 1; j < lines.size() && !IsPluginLine(lines[j]); ++j) {
-      if (lines[j].key == "plugin_opt_db_path" && (lines[j].value == db_path || FirstWord(lines[j].value) == db_path)) {
+      if (lines[j].key == own_option.key &&
+          (lines[j].value == own_option.value || FirstWord(lines[j].value) == own_option.value)) {
         own = i;
         break;
       }
     }
   }
   if (!own) {
-    return "the broker configuration " + config_path + " has no plugin line for Courier with plugin_opt_db_path " +
-           db_path;
+    return "the broker configuration " + config_path + " has no plugin line for Courier with " +
+           (own_option.secret ? "this " + own_option.key : own_option.key + " " + own_option.value);
   }
   const int scope = lines[*own].section;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -175,7 +177,7 @@ std::string OwnLibraryPath() {
 
 }  // namespace
 
-std::variant<BrokerAccessControl, std::string> ScanOwnBrokerConfig(const std::string& db_path) {
+std::variant<BrokerAccessControl, std::string> ScanOwnBrokerConfig(const OwnOption& own) {
   auto cmdline = ReadWholeFile("/proc/self/cmdline");
   if (!cmdline) return std::string("cannot read /proc/self/cmdline");
   std::vector<std::string> argv;
@@ -191,7 +193,7 @@ std::variant<BrokerAccessControl, std::string> ScanOwnBrokerConfig(const std::st
   const std::string self = OwnLibraryPath();
   if (self.empty()) return std::string("cannot find the path of Courier's own library");
   ConfigFiles files{ReadWholeFile, ListDirectory, [&](const std::string& p) { return RealPath(p) == self; }};
-  return ScanBrokerConfig(ConfigPathFromArgs(argv), db_path, files);
+  return ScanBrokerConfig(ConfigPathFromArgs(argv), own, files);
 }
 
 }  // namespace courier::plugin

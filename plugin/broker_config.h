@@ -53,15 +53,23 @@ struct ConfigFiles {
 // `--config-file`, as Mosquitto reads them in order), or "" when none.
 std::string ConfigPathFromArgs(const std::vector<std::string>& argv);
 
-// Scans `config_path`. `db_path` (this instance's plugin_opt_db_path, as
-// written in the file) identifies Courier's own plugin line when more than
-// one line loads Courier. Returns one line saying what went wrong when the
-// file cannot be read or holds no plugin line for this Courier.
-std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::string& config_path,
-                                                                const std::string& db_path, const ConfigFiles& files);
+// The option line that tells this instance's plugin line from other lines
+// loading Courier: plugin_opt_db_path with LMDB, plugin_opt_pg_conninfo with
+// PostgreSQL, with its value as written in the file.
+struct OwnOption {
+  std::string key;      // "plugin_opt_db_path"
+  std::string value;    // "/var/lib/courier"
+  bool secret = false;  // never put the value in a message (a conninfo may hold a password)
+};
+
+// Scans `config_path`. `own` identifies Courier's own plugin line when more
+// than one line loads Courier. Returns one line saying what went wrong when
+// the file cannot be read or holds no plugin line for this Courier.
+std::variant<BrokerAccessControl, std::string> ScanBrokerConfig(const std::string& config_path, const OwnOption& own,
+                                                                const ConfigFiles& files);
 
 // The real thing: /proc/self/cmdline, the filesystem, and dladdr() on this
 // library for is_courier. Used by the plugin at load and at reload.
-std::variant<BrokerAccessControl, std::string> ScanOwnBrokerConfig(const std::string& db_path);
+std::variant<BrokerAccessControl, std::string> ScanOwnBrokerConfig(const OwnOption& own);
 
 }  // namespace courier::plugin

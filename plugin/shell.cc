@@ -179,7 +179,9 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
 }
 
 void Shell::DecideOtherTopics() {
-  auto scan = ScanOwnBrokerConfig(options_.store.path);
+  auto scan = ScanOwnBrokerConfig(options_.engine == StoreEngine::kPostgres
+                                      ? OwnOption{"plugin_opt_pg_conninfo", options_.pg.conninfo, /*secret=*/true}
+                                      : OwnOption{"plugin_opt_db_path", options_.store.path});
   auto decision = plugin::DecideOtherTopics(configured_other_topics_, options_.core.topic_prefix, scan);
   options_.other_topics = decision.effective;
   for (const auto& line : decision.lines) {

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test (unit and integration),
 # then:
+#   postgres  the same store and integration tests on the PostgreSQL engine:
+#         the store suite's PostgreSQL instances (ctest label postgres) and
+#         every integration test but the LMDB-only ones (-LE lmdb), each
+#         broker on a database of its own, all on one PostgreSQL 15 server
+#         (tests/proc/courier_pg_server) started for the stage and stopped
+#         by its pid;
 #   web   the TypeScript client's tests (unit, conformance traces, against a
 #         broker over TCP and WebSockets) and the browser chat's test in
 #         headless Chromium, against the plugin in build/;
 # and (docs/security.md):
 #   asan  the whole suite again, built with ASan + UBSan in build-asan/;
-#   tsan  the unit tests built with ThreadSanitizer in build-tsan/ (the
-#         threads beside the broker thread: store worker, periodic sync,
-#         outbox); any data race fails the stage;
+#   tsan  the unit tests and the store suite on LMDB built with
+#         ThreadSanitizer in build-tsan/ (the threads beside the broker
+#         thread: store worker, periodic sync, outbox); any data race fails
+#         the stage;
 #   fuzz  the libFuzzer target courier_fuzz_inbound (clang, ASan + UBSan) in
 #         build-fuzz/ for COURIER_FUZZ_SECONDS (default 120) seconds.
-# COURIER_TEST_STAGES picks stages (default "plain web asan tsan fuzz").
+# COURIER_TEST_STAGES picks stages (default "plain postgres web asan tsan fuzz").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STAGES=" ${COURIER_TEST_STAGES:-plain web asan tsan fuzz} "
+STAGES=" ${COURIER_TEST_STAGES:-plain postgres web asan tsan fuzz} "
 FUZZ_SECONDS=${COURIER_FUZZ_SECONDS:-120}
 
 stage() { [[ "$STAGES" == *" $1 "* ]]; }
@@ -30,8 +37,58 @@ if stage plain; then
   bash scripts/check_format.sh
   bash scripts/check_sizes.sh
   bash scripts/build.sh --test
-  (cd build && ctest --output-on-failure --timeout 600 -j1)
+  # The PostgreSQL instances of the store suite run in the postgres stage.
+  (cd build && ctest --output-on-failure --timeout 600 -j1 -LE postgres)
   took "plain build and tests" $t
+fi
+
+# Starts build/tests/proc/courier_pg_server in the background: PG_PID is its
+# pid, PG_CONNINFO the server's conninfo (without dbname) once it is ready.
+pg_server_start() {
+  PG_OUT=$(mktemp)
+  build/tests/proc/courier_pg_server >"$PG_OUT" &
+  PG_PID=$!
+  PG_CONNINFO=
+  for _ in $(seq 1 600); do
+    PG_CONNINFO=$(head -n1 "$PG_OUT")
+    [ -n "$PG_CONNINFO" ] && break
+    kill -0 "$PG_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$PG_OUT"
+  if [ -z "$PG_CONNINFO" ]; then
+    echo "courier_pg_server did not start" >&2
+    pg_server_stop
+    return 1
+  fi
+}
+
+# Stops the server started by pg_server_start (SIGTERM to its pid: a fast
+# shutdown of PostgreSQL), and waits for it.
+pg_server_stop() {
+  if [ -n "${PG_PID:-}" ]; then
+    kill -TERM "$PG_PID" 2>/dev/null || true
+    wait "$PG_PID" 2>/dev/null || true
+    PG_PID=
+  fi
+}
+
+if stage postgres; then
+  t=$SECONDS
+  stage plain || bash scripts/build.sh --test
+  trap pg_server_stop EXIT
+  t_server=$SECONDS
+  pg_server_start
+  took "PostgreSQL server start" $t_server
+  export COURIER_IT_STORE=postgres COURIER_IT_PG="$PG_CONNINFO"
+  failed=0
+  (cd build && ctest --output-on-failure --timeout 600 -L postgres) || failed=1
+  (cd build && ctest --output-on-failure --timeout 600 -j2 -L integration -LE lmdb) || failed=1
+  unset COURIER_IT_STORE COURIER_IT_PG
+  pg_server_stop
+  trap - EXIT
+  took "PostgreSQL store and integration tests" $t
+  [ "$failed" = 0 ] || exit 1
 fi
 
 if stage web; then
@@ -66,9 +123,10 @@ fi
 if stage tsan; then
   t=$SECONDS
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOURIER_TSAN=ON >/dev/null
-  cmake --build build-tsan --target courier_unit_tests -j2
+  cmake --build build-tsan --target courier_unit_tests courier_store_tests -j2
   # TSan exits with 66 on a report; halt at the first one.
   TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/unit/courier_unit_tests
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/store/courier_store_tests --gtest_filter='Lmdb/*'
   took "TSan build and unit tests" $t
 fi
 

@@ -4,6 +4,7 @@
 // began, continues every offset after the copy's heads without a gap, and
 // still deduplicates ids that are in the copy. `mdb_copy -c` (compacting)
 // of a stopped store restores the same way.
+// Label lmdb (LMDB only): the backup is mdb_copy of the LMDB files.
 #include <sys/wait.h>
 
 #include <algorithm>

@@ -17,6 +17,7 @@
 // store and the devices against the acknowledgements.
 //
 // Reproduce a run with COURIER_CRASH_SEED=<seed printed by the test>.
+// Label lmdb (LMDB only): it reads the LMDB store files directly (StoreReader) and runs per LMDB sync mode.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -234,6 +234,7 @@ TEST_F(LimitsTest, PayloadTooLarge) {
 }
 
 // A store that cannot grow: appends fail with the transient store_full.
+// Label lmdb (LMDB only, CMakeLists.txt): the store that cannot grow is a 1 MiB LMDB map.
 class StoreFullTest : public ErrorsTest {
  protected:
   BrokerOptions Options() const override {

@@ -9,6 +9,7 @@
 // This test forges a store from a future build (another schema version), which
 // no storage API may write: it alone writes LMDB directly, and opens the
 // engine itself to create a valid, empty store.
+// Label lmdb (LMDB only): map sizes, a full tmpfs and forged LMDB files are faults of the LMDB engine.
 #include <lmdb.h>
 #include <sys/wait.h>
 #include <unistd.h>

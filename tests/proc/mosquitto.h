@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "proc/launch.h"
 #include "proc/process.h"
 #include "proc/temp_dir.h"
 
@@ -46,21 +47,6 @@ struct MosquittoOptions {
   // with this much grace before SIGKILL.
   std::chrono::milliseconds timeout_grace{0};
   int start_attempts = 5;  // launches Start() and Restart() try
-};
-
-enum class LaunchOutcome {
-  kAccepting,    // the port accepts TCP connections
-  kExited,       // the broker exited before that (exit_status)
-  kTimedOut,     // not accepting within start_timeout; the broker was ended
-  kSpawnFailed,  // fork failed, or no free port could be found (error)
-};
-
-struct Launch {
-  LaunchOutcome outcome = LaunchOutcome::kSpawnFailed;
-  int exit_status = -1;                // kExited: the waitpid status
-  std::chrono::nanoseconds to_port{};  // kAccepting: from fork to the first accepted connection
-  std::string error;                   // kSpawnFailed: why
-  bool accepting() const { return outcome == LaunchOutcome::kAccepting; }
 };
 
 class Mosquitto {

@@ -39,7 +39,7 @@ std::string CourierLines(const std::string& db = "/var/lib/courier") {
 }
 
 BrokerAccessControl Scan(const FakeFs& fs, const std::string& db = "/var/lib/courier") {
-  auto r = ScanBrokerConfig("/etc/m.conf", db, fs.Files());
+  auto r = ScanBrokerConfig("/etc/m.conf", OwnOption{"plugin_opt_db_path", db}, fs.Files());
   if (auto* err = std::get_if<std::string>(&r)) {
     ADD_FAILURE() << *err;
     return {};
@@ -110,24 +110,43 @@ TEST(BrokerConfig, WithoutPerListenerSettingsEverySectionCounts) {
   EXPECT_EQ(Scan(fs).acl_files, std::vector<std::string>{"/etc/one.acl"});
 }
 
+// With PostgreSQL, the conninfo tells Courier's plugin line from another
+// one loading Courier, and a failure never shows it (it may hold a password).
+TEST(BrokerConfig, APostgresInstanceIsFoundByItsConninfo) {
+  FakeFs fs;
+  const std::string mine = "host=db1,db2 dbname=courier password=hunter2";
+  fs.files["/etc/m.conf"] = "per_listener_settings true\nlistener 1883\nacl_file /etc/a.acl\nplugin " +
+                            std::string(kCourier) + "\nplugin_opt_store postgres\nplugin_opt_pg_conninfo " + mine +
+                            "\nlistener 1884\nplugin " + kCourier + "\nplugin_opt_pg_conninfo host=other\n";
+  auto r = ScanBrokerConfig("/etc/m.conf", OwnOption{"plugin_opt_pg_conninfo", mine, true}, fs.Files());
+  ASSERT_TRUE(std::holds_alternative<BrokerAccessControl>(r)) << std::get<std::string>(r);
+  EXPECT_EQ(std::get<BrokerAccessControl>(r).acl_files, std::vector<std::string>{"/etc/a.acl"});
+
+  auto missing =
+      ScanBrokerConfig("/etc/m.conf", OwnOption{"plugin_opt_pg_conninfo", "host=x password=s3", true}, fs.Files());
+  ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+  EXPECT_NE(std::get<std::string>(missing).find("this plugin_opt_pg_conninfo"), std::string::npos);
+  EXPECT_EQ(std::get<std::string>(missing).find("s3"), std::string::npos);
+}
+
 TEST(BrokerConfig, FailuresAreOneLine) {
   FakeFs fs;
-  auto missing = ScanBrokerConfig("/etc/none.conf", "/var/lib/courier", fs.Files());
+  auto missing = ScanBrokerConfig("/etc/none.conf", OwnOption{"plugin_opt_db_path", "/var/lib/courier"}, fs.Files());
   ASSERT_TRUE(std::holds_alternative<std::string>(missing));
   EXPECT_NE(std::get<std::string>(missing).find("/etc/none.conf"), std::string::npos);
 
-  auto no_c = ScanBrokerConfig("", "/var/lib/courier", fs.Files());
+  auto no_c = ScanBrokerConfig("", OwnOption{"plugin_opt_db_path", "/var/lib/courier"}, fs.Files());
   ASSERT_TRUE(std::holds_alternative<std::string>(no_c));
 
   // The file is readable but has no Courier line with our db_path (e.g. it
   // changed since the broker read it, or it was a pipe).
   fs.files["/etc/m.conf"] = CourierLines("/other/db");
-  auto not_ours = ScanBrokerConfig("/etc/m.conf", "/var/lib/courier", fs.Files());
+  auto not_ours = ScanBrokerConfig("/etc/m.conf", OwnOption{"plugin_opt_db_path", "/var/lib/courier"}, fs.Files());
   ASSERT_TRUE(std::holds_alternative<std::string>(not_ours));
   EXPECT_NE(std::get<std::string>(not_ours).find("plugin_opt_db_path /var/lib/courier"), std::string::npos);
 
   fs.files["/etc/m.conf"] = CourierLines() + "include_dir /etc/gone\n";
-  auto bad_dir = ScanBrokerConfig("/etc/m.conf", "/var/lib/courier", fs.Files());
+  auto bad_dir = ScanBrokerConfig("/etc/m.conf", OwnOption{"plugin_opt_db_path", "/var/lib/courier"}, fs.Files());
   ASSERT_TRUE(std::holds_alternative<std::string>(bad_dir));
   EXPECT_NE(std::get<std::string>(bad_dir).find("/etc/gone"), std::string::npos);
 }

@@ -1,8 +1,13 @@
 #include "support/broker.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+
+#include "proc/pg_client.h"
 
 #ifndef MOSQUITTO_BIN
 #error "MOSQUITTO_BIN must be defined by the build"
@@ -29,7 +34,18 @@ proc::MosquittoOptions ProcessOptions() {
 
 }  // namespace
 
+bool PostgresRequested(std::string* server) {
+  const char* store = std::getenv("COURIER_IT_STORE");
+  if (store == nullptr || std::string(store) != "postgres") return false;
+  const char* pg = std::getenv("COURIER_IT_PG");
+  *server = pg != nullptr ? pg : "";
+  return true;
+}
+
 Broker::Broker(BrokerOptions options) : options_(std::move(options)), mosquitto_(ProcessOptions()) {
+  if (PostgresRequested(&pg_server_) && pg_server_.empty()) {
+    ADD_FAILURE() << "COURIER_IT_STORE=postgres needs COURIER_IT_PG (a conninfo without dbname)";
+  }
   if (data_dir().empty()) {
     ADD_FAILURE() << "mkdtemp failed: " << mosquitto_.dir_error();
     return;
@@ -52,6 +68,30 @@ Broker::~Broker() {
   if (mosquitto_.options().keep_dir) {
     std::fprintf(stderr, "[courier-it] kept broker directory %s\n", data_dir().c_str());
   }
+  if (pg_database_.empty()) return;
+  std::string error;
+  if (mosquitto_.options().keep_dir) {
+    std::fprintf(stderr, "[courier-it] kept database %s\n", pg_database_.c_str());
+  } else if (!proc::PgDropDatabase(pg_server_, pg_database_, &error)) {
+    ADD_FAILURE() << error;
+  }
+}
+
+std::string Broker::pg_conninfo() const { return proc::PgWithDatabase(pg_server_, pg_database_); }
+
+::testing::AssertionResult Broker::PrepareStore() {
+  if (pg_server_.empty() || !pg_database_.empty()) return ::testing::AssertionSuccess();
+  static int serial = 0;
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string name = test != nullptr ? std::string(test->test_suite_name()) + "_" + test->name() : "broker";
+  const std::string database =
+      proc::PgDatabaseName("it_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(++serial));
+  std::string error;
+  if (!proc::PgCreateDatabase(pg_server_, database, &error)) {
+    return ::testing::AssertionFailure() << "cannot create the broker's database: " << error;
+  }
+  pg_database_ = database;
+  return ::testing::AssertionSuccess();
 }
 
 void Broker::Configure() {
@@ -62,7 +102,12 @@ void Broker::Configure() {
   c.body.insert(c.body.end(), options_.extra_config.begin(), options_.extra_config.end());
   if (options_.with_plugin) {
     c.body.push_back(std::string("plugin ") + COURIER_PLUGIN_PATH);
-    c.body.push_back("plugin_opt_db_path " + db_path());
+    if (pg_server_.empty()) {
+      c.body.push_back("plugin_opt_db_path " + db_path());
+    } else {
+      c.body.push_back("plugin_opt_store postgres");
+      c.body.push_back("plugin_opt_pg_conninfo " + pg_conninfo());
+    }
     for (const auto& [key, value] : options_.plugin_opts) { c.body.push_back("plugin_opt_" + key + " " + value); }
   }
   c.body.insert(c.body.end(), options_.post_config.begin(), options_.post_config.end());
@@ -93,6 +138,7 @@ void Broker::Configure() {
            << "the courier_plugin target does not exist in this build; cannot load the plugin";
   }
   last_exit_status_ = -1;
+  if (auto prepared = PrepareStore(); !prepared) return prepared;
   Configure();
   return Judge(mosquitto_.Start());
 }
@@ -100,6 +146,7 @@ void Broker::Configure() {
 ::testing::AssertionResult Broker::Restart() {
   if (running()) Stop();
   last_exit_status_ = -1;
+  if (auto prepared = PrepareStore(); !prepared) return prepared;
   Configure();
   return Judge(mosquitto_.Restart(kRestartPause));
 }
@@ -108,6 +155,7 @@ void Broker::Configure() {
   if (data_dir().empty()) return ::testing::AssertionFailure() << "no data directory";
   if (running()) return ::testing::AssertionFailure() << "broker already running";
   last_exit_status_ = -1;
+  if (auto prepared = PrepareStore(); !prepared) return prepared;
   Configure();
   auto started = Judge(mosquitto_.StartOnce());
   if (started) {

@@ -9,6 +9,15 @@
 // inspection). Under COURIER_IT_BROKER_PRELOAD (the ASan runtime) it stops
 // the broker gracefully first, and a sanitizer report in its log fails the
 // test.
+// Engine: LMDB in db_path() by default. With COURIER_IT_STORE=postgres and
+// COURIER_IT_PG=<conninfo without dbname> in the environment (scripts/test.sh,
+// stage postgres), every Broker gets a fresh database of its own on that
+// server, created over libpq at its first Start() and reused by Restart(),
+// and its configuration says `plugin_opt_store postgres` and
+// `plugin_opt_pg_conninfo <conninfo with dbname>` instead of a db_path; the
+// destructor drops the database (kept with COURIER_IT_KEEP=1). Tests that
+// read or break the LMDB files themselves carry the ctest label `lmdb` and
+// are left out of that run.
 // Threads: not thread-safe; use it from the test's main thread only (the
 // child is started with PR_SET_PDEATHSIG tied to the starting thread).
 // Failures: Start()/Restart() return an AssertionResult that carries the
@@ -43,7 +52,7 @@ struct BrokerOptions {
   std::vector<std::string> post_config;
   // The store directory (plugin_opt_db_path). Empty: data_dir() + "/db",
   // created by the constructor. When set, the Broker neither creates nor
-  // removes it.
+  // removes it. Not written when the tests run on PostgreSQL.
   std::string db_path;
 };
 
@@ -83,8 +92,14 @@ class Broker {
   BrokerOptions& options() { return options_; }
   // The broker's log file plus anything it wrote to stdout/stderr.
   std::string log() const;
+  // The PostgreSQL database of this broker ("" on LMDB, and before the first
+  // Start()), and the conninfo the plugin is given for it.
+  const std::string& pg_database() const { return pg_database_; }
+  std::string pg_conninfo() const;
 
  private:
+  // On PostgreSQL: creates this broker's database once; fails with why.
+  ::testing::AssertionResult PrepareStore();
   // Turns options_ into the configuration's lines.
   void Configure();
   // An AssertionResult with the log for a launch that did not come up.
@@ -93,6 +108,12 @@ class Broker {
   BrokerOptions options_;
   proc::Mosquitto mosquitto_;
   int last_exit_status_ = -1;  // waitpid status of the last launch that exited on its own
+  std::string pg_server_;      // COURIER_IT_PG when COURIER_IT_STORE=postgres, else empty
+  std::string pg_database_;    // created by the first Start()
 };
+
+// True when the environment selects PostgreSQL for the integration tests
+// (COURIER_IT_STORE=postgres); *server then gets COURIER_IT_PG.
+bool PostgresRequested(std::string* server);
 
 }  // namespace courier::it

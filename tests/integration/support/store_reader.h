@@ -1,6 +1,7 @@
 // StoreReader: reads a store directory through storage's read-only Reader
 // (storage/api/reader.h), bypassing the broker, for end-of-test checks of
 // what is on disk.
+// LMDB only: the tests that use it carry the ctest label lmdb.
 //
 // Ownership: owns the reader, one snapshot of the store taken at Open();
 // the broker may run on the same directory, but later writes are not seen.

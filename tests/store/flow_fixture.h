@@ -1,7 +1,11 @@
-// The flow fixture: the Engine and a real LmdbStore together, no broker.
-// Each inbound publish goes through OnPublish -> Submit -> Flush ->
-// OnCompletion, as the plugin's shell drives it, and the tests look at what
-// would be published. Shared by flow_test.cc and edit_flow_test.cc.
+// The flow fixture: the Engine and a real store together, no broker, on
+// every engine (store_engine.h: the tests are TEST_Ps instantiated with
+// COURIER_STORE_ENGINES). Each inbound publish goes through OnPublish ->
+// Submit -> Flush -> OnCompletion, as the plugin's shell drives it, and the
+// tests look at what would be published. Shared by flow_test.cc,
+// edit_flow_test.cc and push_flow_test.cc. Ownership: the fixture owns its
+// store site (directory or database) and the store. Threads: the test's main
+// thread. Failures: gtest assertions.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,7 +16,8 @@
 #include <vector>
 
 #include "engine.h"
-#include "lmdb_store.h"
+#include "store.h"
+#include "store_engine.h"
 #include "test_util.h"
 
 namespace courier::testing {
@@ -21,19 +26,20 @@ using core::Publish;
 using courier::v1::Message;
 using courier::v1::Signal;
 
-class FlowTest : public ::testing::Test {
+class FlowTest : public ::testing::TestWithParam<storage::testing::StoreEngine> {
  protected:
-  void SetUp() override { OpenStore(); }
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    site_ = GetParam().make(std::string(info->test_suite_name()) + "_" + info->name());
+    OpenStore();
+  }
+  void TearDown() override { store_.reset(); }
 
+  // Opens the store of this test's site (again: a reopen).
   void OpenStore() {
     store_.reset();
-    storage::LmdbOptions o;
-    o.path = dir_.Sub("db");
-    o.map_size_mb = 8;
-    o.max_map_size_mb = 64;
-    o.sync = storage::SyncMode::kOs;
-    storage::Status s = storage::LmdbStore::Open(o, &store_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    storage::Status s = site_->Open(&store_);
+    ASSERT_TRUE(s.ok()) << GetParam().name << ": " << s.ToString();
   }
 
   // Everything one inbound publish causes: immediate publishes first, then
@@ -60,8 +66,9 @@ class FlowTest : public ::testing::Test {
   }
 
   core::Engine engine_{core::CoreOptions{}};
-  courier::testing::TempDir dir_;
-  std::unique_ptr<storage::LmdbStore> store_;
+  courier::testing::TempDir dir_;  // for paths a test needs beside the store
+  std::unique_ptr<storage::testing::StoreSite> site_;
+  std::unique_ptr<storage::Store> store_;  // declared after site_: closed before the site goes
   int64_t now_ = 1'700'000'000'000;
 };
 

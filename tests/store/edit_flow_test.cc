@@ -1,6 +1,6 @@
-// Edit and recall through the Engine and a real LmdbStore (no broker): the
-// entry is appended like any message, the stored original changes in the
-// same transaction, and each broken rule has its error code.
+// Edit and recall through the Engine and a real store (no broker), on every
+// engine: the entry is appended like any message, the stored original
+// changes in the same transaction, and each broken rule has its error code.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -55,7 +55,9 @@ class EditFlowTest : public FlowTest {
   }
 };
 
-TEST_F(EditFlowTest, EditIsAnEntryAndChangesTheOriginal) {
+COURIER_STORE_ENGINES(EditFlowTest);
+
+TEST_P(EditFlowTest, EditIsAnEntryAndChangesTheOriginal) {
   Send("alice", "phone", Msg("m1", "bob", "helo"));
   auto out = Send("alice", "phone", Edit("e1", "m1", "bob", "hello"));
   // Appended like any message: RECEIVER copy, DEVICE copy, SENDER ack.
@@ -84,7 +86,7 @@ TEST_F(EditFlowTest, EditIsAnEntryAndChangesTheOriginal) {
   EXPECT_TRUE(mine[0].edited());
 }
 
-TEST_F(EditFlowTest, RecallErasesTheOriginalAndEarlierEdits) {
+TEST_P(EditFlowTest, RecallErasesTheOriginalAndEarlierEdits) {
   Send("alice", "phone", Msg("m1", "bob", "secret"));
   Send("alice", "phone", Edit("e1", "m1", "bob", "secret, edited"));
   auto out = Send("alice", "laptop", Recall("r1", "m1", "bob"));  // any device of the sender
@@ -101,7 +103,7 @@ TEST_F(EditFlowTest, RecallErasesTheOriginalAndEarlierEdits) {
   EXPECT_EQ(log[2].replaces(), "m1");
 }
 
-TEST_F(EditFlowTest, LaterEditRewritesEarlierEditEntries) {
+TEST_P(EditFlowTest, LaterEditRewritesEarlierEditEntries) {
   Send("alice", "phone", Msg("m1", "bob", "v1"));
   Send("alice", "phone", Edit("e1", "m1", "bob", "v2"));
   Send("alice", "phone", Edit("e2", "m1", "bob", "v3"));
@@ -110,7 +112,7 @@ TEST_F(EditFlowTest, LaterEditRewritesEarlierEditEntries) {
   for (const auto& m : log) EXPECT_EQ(m.payload(), "v3") << m.id();
 }
 
-TEST_F(EditFlowTest, RetriedEditIsAppliedOnce) {
+TEST_P(EditFlowTest, RetriedEditIsAppliedOnce) {
   Send("alice", "phone", Msg("m1", "bob", "v1"));
   auto first = Send("alice", "phone", Edit("e1", "m1", "bob", "v2"));
   auto again = Send("alice", "phone", Edit("e1", "m1", "bob", "v2"));
@@ -125,7 +127,7 @@ TEST_F(EditFlowTest, RetriedEditIsAppliedOnce) {
   EXPECT_EQ(AckIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice").signal_offset(), 2);
 }
 
-TEST_F(EditFlowTest, EachBrokenRuleHasItsCode) {
+TEST_P(EditFlowTest, EachBrokenRuleHasItsCode) {
   Send("alice", "phone", Msg("m1", "bob", "v1"));
   Send("carol", "phone", Msg("c1", "bob", "carol's"));
   Message fire_and_forget = Msg("t1", "bob", "gone");
@@ -154,7 +156,7 @@ TEST_F(EditFlowTest, EachBrokenRuleHasItsCode) {
   EXPECT_EQ(Log("bob").size(), 4u);
 }
 
-TEST_F(EditFlowTest, WindowsCountFromTheOriginal) {
+TEST_P(EditFlowTest, WindowsCountFromTheOriginal) {
   core::CoreOptions o;
   o.edit_window_s = 60;
   o.recall_window_s = 120;
@@ -168,7 +170,7 @@ TEST_F(EditFlowTest, WindowsCountFromTheOriginal) {
   EXPECT_EQ(ErrorIn(Send("alice", "phone", Recall("r2", "m2", "bob")), "alice", "phone"), "edit_window_closed");
 }
 
-TEST_F(EditFlowTest, ClientCannotSetServerFlags) {
+TEST_P(EditFlowTest, ClientCannotSetServerFlags) {
   Message m = Msg("m1", "bob", "v1");
   m.set_edited(true);
   m.set_recalled(true);
@@ -178,7 +180,7 @@ TEST_F(EditFlowTest, ClientCannotSetServerFlags) {
   EXPECT_FALSE(r.recalled());
 }
 
-TEST_F(EditFlowTest, RetentionKeepsTheEditsDedupUntilItRemovesTheEdit) {
+TEST_P(EditFlowTest, RetentionKeepsTheEditsDedupUntilItRemovesTheEdit) {
   Send("alice", "phone", Msg("m1", "bob", "v1"));
   const int32_t e1_offset = AckIn(Send("alice", "phone", Edit("e1", "m1", "bob", "v2")), "alice").signal_offset();
   // bob's device has both entries; alice's only the original.
@@ -199,7 +201,7 @@ TEST_F(EditFlowTest, RetentionKeepsTheEditsDedupUntilItRemovesTheEdit) {
       << "a new message again, whose original is gone";
 }
 
-TEST_F(EditFlowTest, EditInAGroup) {
+TEST_P(EditFlowTest, EditInAGroup) {
   core::CoreOptions o;
   o.admin_users = {"admin"};
   engine_ = core::Engine(o);

@@ -1,6 +1,6 @@
-// Engine and a real LmdbStore together, no broker: each inbound publish goes
-// through OnPublish -> Submit -> Flush -> OnCompletion, as the plugin's shell
-// drives it, and the tests look at what would be published.
+// Engine and a real store together, no broker, on every engine: each inbound
+// publish goes through OnPublish -> Submit -> Flush -> OnCompletion, as the
+// plugin's shell drives it, and the tests look at what would be published.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -23,7 +23,9 @@ using courier::testing::TopicsOf;
 using courier::v1::Message;
 using courier::v1::Signal;
 
-TEST_F(FlowTest, SendDeliversStoresAndAcks) {
+COURIER_STORE_ENGINES(FlowTest);
+
+TEST_P(FlowTest, SendDeliversStoresAndAcks) {
   auto out = Send("alice", "phone", Msg("m1", "bob", "hi bob"));
   ASSERT_EQ(out.size(), 3u) << ::testing::PrintToString(TopicsOf(out));
 
@@ -62,7 +64,7 @@ TEST_F(FlowTest, SendDeliversStoresAndAcks) {
   EXPECT_EQ(ack.user_offset(), 2);
 }
 
-TEST_F(FlowTest, RejectedSendStoresNothing) {
+TEST_P(FlowTest, RejectedSendStoresNothing) {
   auto out = Send("alice", "phone", Msg("", "bob"));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "msg/alice/devices/phone/events");
@@ -72,7 +74,7 @@ TEST_F(FlowTest, RejectedSendStoresNothing) {
   EXPECT_EQ(AckIn(out, "alice").signal_offset(), 1);
 }
 
-TEST_F(FlowTest, TwoDevicesOfTheSenderStayInSync) {
+TEST_P(FlowTest, TwoDevicesOfTheSenderStayInSync) {
   auto out = Send("alice", "phone", Msg("m1", "bob"));
   auto own = On(out, "msg/alice/inbox");
   ASSERT_EQ(own.size(), 1u);
@@ -102,7 +104,7 @@ TEST_F(FlowTest, TwoDevicesOfTheSenderStayInSync) {
   EXPECT_EQ(AsMessage(pulled[1]).from().device(), "tablet");
 }
 
-TEST_F(FlowTest, ReceiptsReceivedThenReadNeverBackwards) {
+TEST_P(FlowTest, ReceiptsReceivedThenReadNeverBackwards) {
   Send("alice", "phone", Msg("m0", "carol"));           // alice 1
   auto out = Send("alice", "phone", Msg("m1", "bob"));  // alice 2, bob 1
   ASSERT_EQ(AckIn(out, "alice").signal_offset(), 2);
@@ -161,7 +163,7 @@ TEST_F(FlowTest, ReceiptsReceivedThenReadNeverBackwards) {
   EXPECT_EQ(AsSignal(out[0]).error().rfind("unknown_offset:", 0), 0u);
 }
 
-TEST_F(FlowTest, PullBacklogInOrderWithLimitAndCursor) {
+TEST_P(FlowTest, PullBacklogInOrderWithLimitAndCursor) {
   for (int i = 1; i <= 5; ++i) Send("alice", "phone", Msg("m" + std::to_string(i), "bob"));
 
   auto out = Signals("bob", "laptop", courier::testing::PullSignal("p1", 0, 2));
@@ -210,7 +212,7 @@ TEST_F(FlowTest, PullBacklogInOrderWithLimitAndCursor) {
   EXPECT_EQ(On(out, "msg/bob/devices/phone/inbox").size(), 5u);
 }
 
-TEST_F(FlowTest, ActivityIsForwardedAndNotStored) {
+TEST_P(FlowTest, ActivityIsForwardedAndNotStored) {
   auto out = Signals("alice", "phone", courier::testing::Activity("bob", 4));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "msg/bob/events");
@@ -220,7 +222,7 @@ TEST_F(FlowTest, ActivityIsForwardedAndNotStored) {
   EXPECT_EQ(AsSignal(out[0]).signal_offset(), 0);  // bob's log is still empty
 }
 
-TEST_F(FlowTest, DuplicateAfterReopenReturnsTheOriginalAck) {
+TEST_P(FlowTest, DuplicateAfterReopenReturnsTheOriginalAck) {
   auto out = Send("alice", "phone", Msg("m1", "bob", "original"));
   Signal first = AckIn(out, "alice");
   ASSERT_EQ(first.signal_offset(), 1);
@@ -260,7 +262,7 @@ TEST_F(FlowTest, DuplicateAfterReopenReturnsTheOriginalAck) {
   EXPECT_EQ(AsMessage(On(out, "msg/alice/inbox").at(0)).signal_offset(), 4);
 }
 
-TEST_F(FlowTest, RetryInTheSameBatchIsOneEntry) {
+TEST_P(FlowTest, RetryInTheSameBatchIsOneEntry) {
   // Two devices send the same id before a flush: one entry, two acks.
   for (const char* device : {"phone", "tablet"}) {
     std::string payload = Msg("m1", "bob").SerializeAsString();
@@ -286,7 +288,7 @@ TEST_F(FlowTest, RetryInTheSameBatchIsOneEntry) {
 // plugin_opt_max_id_bytes accepts up to 4096; LMDB keys hold 511 bytes.
 // A long id that passed validation must not fail the other users' messages
 // that share its batch, nor get an error that makes its client retry forever.
-TEST_F(FlowTest, LongIdAllowedByOptionsDoesNotFailTheBatch) {
+TEST_P(FlowTest, LongIdAllowedByOptionsDoesNotFailTheBatch) {
   // An id whose dedup key cannot fit LMDB's 511-byte keys is refused at load.
   auto refused = plugin::ParseOptions({{"db_path", dir_.Sub("unused")}, {"max_id_bytes", "1000"}});
   ASSERT_TRUE(std::holds_alternative<std::string>(refused));

@@ -1,7 +1,7 @@
-// Push registrations and due pushes through the Engine and a real LmdbStore:
-// a registration is answered and stored, a message to a registered user
-// stores a due push per device in its own commit, a receipt clears it, and
-// the admin API lists and removes registrations.
+// Push registrations and due pushes through the Engine and a real store, on
+// every engine: a registration is answered and stored, a message to a
+// registered user stores a due push per device in its own commit, a receipt
+// clears it, and the admin API lists and removes registrations.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -71,7 +71,9 @@ class PushFlowTest : public FlowTest {
   }
 };
 
-TEST_F(PushFlowTest, RegistrationIsAnsweredAndMessagesLeaveDuePushes) {
+COURIER_STORE_ENGINES(PushFlowTest);
+
+TEST_P(PushFlowTest, RegistrationIsAnsweredAndMessagesLeaveDuePushes) {
   auto out = Signals("bob", "tablet", Register("chat", "tok-tablet"));
   auto answer = On(out, "msg/bob/devices/tablet/events");
   ASSERT_EQ(answer.size(), 1u);
@@ -99,7 +101,7 @@ TEST_F(PushFlowTest, RegistrationIsAnsweredAndMessagesLeaveDuePushes) {
   EXPECT_TRUE(Scan().empty());
 }
 
-TEST_F(PushFlowTest, DoneAndUnregisterRemoveDuePushes) {
+TEST_P(PushFlowTest, DoneAndUnregisterRemoveDuePushes) {
   Signals("bob", "phone", Register("chat", "tok"));
   Signals("bob", "tablet", Register("chat", "tok2"));
   SendAndCollect("alice", Msg("m1", "bob"));
@@ -116,7 +118,7 @@ TEST_F(PushFlowTest, DoneAndUnregisterRemoveDuePushes) {
   EXPECT_TRUE(SendAndCollect("alice", Msg("m3", "bob")).empty());
 }
 
-TEST_F(PushFlowTest, GroupPushesGoToRegisteredMembersOnly) {
+TEST_P(PushFlowTest, GroupPushesGoToRegisteredMembersOnly) {
   Admin(R"({"command":"createGroup","group":"team","members":["alice","bob","carol"]})");
   Signals("carol", "phone", Register("chat", "tok-carol"));
   Message g = Msg("g1", "", "hi team");
@@ -128,7 +130,7 @@ TEST_F(PushFlowTest, GroupPushesGoToRegisteredMembersOnly) {
   EXPECT_EQ(due[0].group, "team");
 }
 
-TEST_F(PushFlowTest, AdminListsAndRemovesRegistrations) {
+TEST_P(PushFlowTest, AdminListsAndRemovesRegistrations) {
   Signals("bob", "phone", Register("chat", "tok"));
   SendAndCollect("alice", Msg("m1", "bob"));
   auto r = Admin(R"({"command":"listPushRegistrations","user":"bob"})");
@@ -144,7 +146,7 @@ TEST_F(PushFlowTest, AdminListsAndRemovesRegistrations) {
   EXPECT_TRUE(Admin(R"({"command":"listPushRegistrations","user":"bob"})")["data"]["devices"].empty());
 }
 
-TEST_F(PushFlowTest, BadRegistrationIsAPermanentError) {
+TEST_P(PushFlowTest, BadRegistrationIsAPermanentError) {
   auto out = Signals("bob", "phone", Register("", "token-without-app"));
   auto err = On(out, "msg/bob/devices/phone/events");
   ASSERT_EQ(err.size(), 1u);

@@ -1,0 +1,239 @@
+// The LMDB engine's table layout (schema 2) behind groups, expiry and
+// retention, read with its Reader. The Store semantics of these features are
+// tested on every engine in tests/store.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "lmdb_reader.h"
+#include "lmdb_store.h"
+#include "test_util.h"
+
+namespace courier::storage {
+namespace {
+
+using courier::testing::Ident;
+using courier::testing::TempDir;
+using courier::v1::Message;
+using Kind = AdminOp::Kind;
+
+class StoreFeaturesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    store_.reset();
+    LmdbOptions o;
+    o.path = dir_.Sub("db");
+    o.map_size_mb = 16;
+    o.sync = SyncMode::kOs;
+    Status s = LmdbStore::Open(o, &store_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  Completion Run(Request r) {
+    store_->Submit(std::move(r));
+    auto done = store_->Flush();
+    EXPECT_EQ(done.size(), 1u);
+    if (done.empty()) return Completion{PullRequest{}, Status::Invalid("none"), std::monostate{}};
+    return std::move(done[0]);
+  }
+  template <typename R>
+  R Ok(Request r) {
+    Completion c = Run(std::move(r));
+    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
+    auto* res = std::get_if<R>(&c.result);
+    return res ? *res : R{};
+  }
+  AdminOpResult Admin(AdminOp op) {
+    AdminRequest req;
+    req.ops.push_back(std::move(op));
+    auto res = Ok<AdminResult>(req);
+    return res.results.empty() ? AdminOpResult{} : res.results[0];
+  }
+  void CreateGroup(const std::string& g, std::vector<std::string> members) {
+    AdminOpResult r = Admin(AdminOp{
+        .kind = Kind::kCreateGroup, .group = g, .user = {}, .members = members, .max_members = 10, .now_ms = 1});
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  }
+  static AppendRequest ToGroup(const std::string& sender, const std::string& group, const std::string& id,
+                               int64_t ts = 1000) {
+    AppendRequest r;
+    r.sender = sender;
+    r.group = group;
+    r.conversation = "g:" + group;
+    r.message.set_id(id);
+    *r.message.mutable_from() = Ident(sender, "phone");
+    r.message.mutable_to()->set_group(group);
+    r.message.set_payload("hi " + id);
+    r.message.set_server_timestamp(ts);
+    return r;
+  }
+  static AppendRequest ToUser(const std::string& sender, const std::string& to, const std::string& id,
+                              int64_t ts = 1000, int64_t expires_ms = 0) {
+    AppendRequest r;
+    r.sender = sender;
+    r.receivers = {to};
+    r.conversation = "u:" + std::min(sender, to) + "|" + std::max(sender, to);
+    r.message.set_id(id);
+    *r.message.mutable_from() = Ident(sender, "phone");
+    r.message.mutable_to()->set_user(to);
+    r.message.set_payload("hi " + id);
+    r.message.set_server_timestamp(ts);
+    r.expires_ms = expires_ms;
+    return r;
+  }
+  static ReceiptRequest Receipt(const std::string& user, const std::string& device, int32_t offset, bool read) {
+    return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true, .read = read};
+  }
+  std::vector<int32_t> Offsets(const std::string& user, int64_t now_ms = 0) {
+    auto res = Ok<PullResult>(PullRequest{.user = user, .device = "any", .after = 0, .limit = 1000, .now_ms = now_ms});
+    std::vector<int32_t> v;
+    for (const auto& m : res.entries) v.push_back(m.signal_offset());
+    return v;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<LmdbStore> store_;
+};
+
+using V = std::vector<int32_t>;
+
+}  // namespace
+}  // namespace courier::storage
+
+// ---------------------------------------------------------------- schema 2 layout
+//
+// What the tables hold (docs/architecture.md): one body per message, one
+// fixed-size copy record per copy, bodies gone with their last copy.
+
+namespace courier::storage {
+namespace {
+
+// Entries of each named table of the store at `path`, as its Reader counts
+// them; -1 for a table that does not exist.
+std::map<std::string, int64_t> TableEntries(const std::string& path, std::vector<std::string> names) {
+  std::map<std::string, int64_t> out;
+  std::unique_ptr<Reader> reader;
+  EXPECT_TRUE(OpenLmdbReader(path, &reader).ok());
+  for (const auto& n : names) out[n] = -1;
+  if (!reader) return out;
+  for (const auto& t : reader->Tables()) {
+    if (out.count(t.name)) out[t.name] = t.records;
+  }
+  return out;
+}
+
+class StoreLayoutTest : public StoreFeaturesTest {
+ protected:
+  std::map<std::string, int64_t> Tables() {
+    store_.reset();
+    auto t = TableEntries(dir_.Sub("db"), {"bodies", "copies", "refs", "dedup", "expiry", "log"});
+    Open();
+    return t;
+  }
+};
+
+TEST_F(StoreLayoutTest, OneBodyPerMessageAndOneRecordPerCopy) {
+  Ok<AppendResult>(ToUser("alice", "bob", "m1", 1000, 5000));
+  Ok<AppendResult>(ToUser("bob", "alice", "m2", 1000));
+  auto t = Tables();
+  EXPECT_EQ(t["bodies"], 2);
+  EXPECT_EQ(t["copies"], 4);
+  EXPECT_EQ(t["refs"], 0) << "written only by retention";
+  EXPECT_EQ(t["dedup"], 2);
+  EXPECT_EQ(t["expiry"], 1) << "one entry per RECEIVER copy with an expiry";
+  EXPECT_EQ(t["log"], -1) << "schema 2 has no log table";
+  // Both copies show the one body.
+  EXPECT_EQ(Offsets("alice"), (V{1, 2}));
+  EXPECT_EQ(Offsets("bob"), (V{1, 2}));
+}
+
+TEST_F(StoreLayoutTest, BodyGoesWithItsLastTrimmedCopy) {
+  Ok<AppendResult>(ToUser("alice", "bob", "m1", 1000));
+  Ok<AppendResult>(ToUser("alice", "bob", "m2", 1000));
+  // Only bob has a cursor: his copies go, alice's keep the bodies.
+  Ok<ReceiptResult>(Receipt("bob", "phone", 2, true));
+  EXPECT_EQ(Ok<TrimResult>(TrimRequest{.older_than_ms = 5000, .max_entries = 100}).removed, 2u);
+  auto t = Tables();
+  EXPECT_EQ(t["bodies"], 2);
+  EXPECT_EQ(t["copies"], 2);
+  EXPECT_EQ(t["refs"], 2) << "one copy of each body left";
+  auto alice = Ok<PullResult>(PullRequest{.user = "alice", .device = "d", .after = 0, .limit = 10});
+  ASSERT_EQ(alice.entries.size(), 2u);
+  EXPECT_EQ(alice.entries[1].payload(), "hi m2");
+  EXPECT_EQ(alice.entries[1].signal_type(), 2);
+  EXPECT_TRUE(alice.entries[1].signal_ack_state().read()) << "bob's receipt reached the sender copy";
+  // Now alice's device has both: the last copies go, and the bodies with them.
+  Ok<ReceiptResult>(Receipt("alice", "laptop", 2, false));
+  EXPECT_EQ(Ok<TrimResult>(TrimRequest{.older_than_ms = 5000, .max_entries = 100}).removed, 2u);
+  t = Tables();
+  EXPECT_EQ(t["bodies"], 0);
+  EXPECT_EQ(t["copies"], 0);
+  EXPECT_EQ(t["refs"], 0);
+  EXPECT_EQ(t["dedup"], 0);
+  // Offsets and user offsets go on; new bodies are stored as before.
+  AppendResult again = Ok<AppendResult>(ToUser("alice", "bob", "m1", 9000));
+  EXPECT_FALSE(again.duplicate);
+  EXPECT_EQ(again.device_copy.signal_offset(), 3);
+  EXPECT_EQ(again.device_copy.user_offset(), 3);
+  EXPECT_EQ(Offsets("bob"), (V{3}));
+}
+
+TEST_F(StoreLayoutTest, GroupBodyCountsCopiesAndReceiptsAcrossReopen) {
+  CreateGroup("family", {"alice", "bob", "carol", "dave"});
+  AppendResult a = Ok<AppendResult>(ToGroup("alice", "family", "m1"));
+  ASSERT_EQ(a.receivers.size(), 3u);
+  auto t = Tables();
+  EXPECT_EQ(t["bodies"], 1);
+  EXPECT_EQ(t["copies"], 4);
+  ReceiptResult r = Ok<ReceiptResult>(Receipt("bob", "phone", 1, true));
+  EXPECT_EQ(r.recipients, 3u);
+  EXPECT_EQ(r.received_count, 1u);
+  EXPECT_EQ(r.read_count, 1u);
+  Open();  // the counts live on disk
+  r = Ok<ReceiptResult>(Receipt("carol", "phone", 1, false));
+  EXPECT_EQ(r.received_count, 2u);
+  EXPECT_EQ(r.read_count, 1u);
+  ASSERT_TRUE(r.peer);
+  EXPECT_FALSE(r.peer->signal_ack_state().received());
+  r = Ok<ReceiptResult>(Receipt("dave", "phone", 1, false));
+  EXPECT_EQ(r.received_count, 3u);
+  ASSERT_TRUE(r.peer);
+  EXPECT_TRUE(r.peer->signal_ack_state().received()) << "every member has it";
+  EXPECT_FALSE(r.peer->signal_ack_state().read());
+  EXPECT_EQ(r.peer->payload(), "hi m1");
+  EXPECT_EQ(r.peer->to().group(), "family");
+  // The receivers' copies carry their own state, the body is shared.
+  auto carol = Ok<PullResult>(PullRequest{.user = "carol", .device = "d", .after = 0, .limit = 10});
+  ASSERT_EQ(carol.entries.size(), 1u);
+  EXPECT_TRUE(carol.entries[0].signal_ack_state().received());
+  EXPECT_FALSE(carol.entries[0].signal_ack_state().read());
+  EXPECT_EQ(carol.entries[0].signal_type(), 3);
+  auto bob = Ok<PullResult>(PullRequest{.user = "bob", .device = "d", .after = 0, .limit = 10});
+  ASSERT_EQ(bob.entries.size(), 1u);
+  EXPECT_TRUE(bob.entries[0].signal_ack_state().read());
+  // A duplicate returns the sender copy with the group state.
+  AppendResult dup = Ok<AppendResult>(ToGroup("alice", "family", "m1"));
+  EXPECT_TRUE(dup.duplicate);
+  EXPECT_TRUE(dup.device_copy.signal_ack_state().received());
+  EXPECT_EQ(dup.device_copy.signal_type(), 2);
+}
+
+TEST_F(StoreLayoutTest, ExpiredFlagIsKeptPerCopy) {
+  CreateGroup("family", {"alice", "bob", "carol"});
+  AppendRequest g = ToGroup("alice", "family", "m1");
+  g.expires_ms = 2000;
+  Ok<AppendResult>(g);
+  Ok<ReceiptResult>(Receipt("bob", "phone", 1, false));  // bob got it in time
+  ExpireResult x = Ok<ExpireResult>(ExpireRequest{.now_ms = 3000, .max_entries = 10});
+  ASSERT_EQ(x.expired.size(), 1u);
+  EXPECT_EQ(x.expired[0].receiver, "carol");
+  EXPECT_EQ(x.expired[0].sender_offset, 1);
+  EXPECT_EQ(x.expired[0].entry.payload(), "hi m1");
+  EXPECT_EQ(Offsets("carol", 1), V{}) << "expired stays expired whatever the clock says";
+  EXPECT_EQ(Offsets("bob", 9999), (V{1}));
+  EXPECT_EQ(Tables()["expiry"], 0);
+}
+
+}  // namespace
+}  // namespace courier::storage
