@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "proc/patroni_cluster.h"
+#include "proc/pg_client.h"
 #include "proc/temp_dir.h"
 #include "support/sql_writer.h"
 
@@ -74,10 +75,10 @@ class HaFailoverTest : public ::testing::Test {
   // The primary's own view: some standby replicates synchronously.
   void ExpectSyncStandby(int primary) {
     std::string states, error;
-    ASSERT_TRUE(SqlOnce(cluster_->NodeConninfo(primary),
-                        "SELECT coalesce(string_agg(application_name || '=' || sync_state, ','), '') "
-                        "FROM pg_stat_replication",
-                        &error, &states))
+    ASSERT_TRUE(proc::PgExec(cluster_->NodeConninfo(primary),
+                             "SELECT coalesce(string_agg(application_name || '=' || sync_state, ','), '') "
+                             "FROM pg_stat_replication",
+                             &error, &states))
         << error;
     std::printf("[ha] pg_stat_replication on %s: %s\n", cluster_->node(primary).name().c_str(), states.c_str());
     EXPECT_TRUE(states.find("=sync") != std::string::npos || states.find("=quorum") != std::string::npos) << states;
@@ -141,9 +142,10 @@ class HaFailoverTest : public ::testing::Test {
   // or one more whose COMMIT was cut off unanswered.
   void ExpectRowsIntact() {
     std::string summary, error;
-    ASSERT_TRUE(SqlOnce(cluster_->Conninfo(),
-                        "SELECT count(*) || ' ' || count(DISTINCT id) || ' ' || min(id) || ' ' || max(id) FROM ha_rows",
-                        &error, &summary))
+    ASSERT_TRUE(
+        proc::PgExec(cluster_->Conninfo(),
+                     "SELECT count(*) || ' ' || count(DISTINCT id) || ' ' || min(id) || ' ' || max(id) FROM ha_rows",
+                     &error, &summary))
         << error;
     long long count = 0, distinct = 0, min_id = 0, max_id = 0;
     ASSERT_EQ(std::sscanf(summary.c_str(), "%lld %lld %lld %lld", &count, &distinct, &min_id, &max_id), 4) << summary;

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "proc/pg_client.h"
+
 namespace courier::it {
 namespace {
 
@@ -15,22 +17,6 @@ std::string Trimmed(const char* message) {
 
 }  // namespace
 
-bool SqlOnce(const std::string& conninfo, const std::string& sql, std::string* error, std::string* value) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  bool ok = PQstatus(conn) == CONNECTION_OK;
-  if (!ok) *error = "connect: " + Trimmed(PQerrorMessage(conn));
-  if (ok) {
-    PGresult* r = PQexec(conn, sql.c_str());
-    const ExecStatusType st = PQresultStatus(r);
-    ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-    if (!ok) *error = Trimmed(PQresultErrorMessage(r));
-    if (ok && value != nullptr) *value = PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-    PQclear(r);
-  }
-  PQfinish(conn);
-  return ok;
-}
-
 SqlWriter::SqlWriter(std::string conninfo) : conninfo_(std::move(conninfo)) {}
 
 SqlWriter::~SqlWriter() {
@@ -39,8 +25,8 @@ SqlWriter::~SqlWriter() {
 }
 
 bool SqlWriter::Prepare(std::string* error) {
-  return SqlOnce(conninfo_, "CREATE TABLE IF NOT EXISTS ha_rows (id bigint PRIMARY KEY, at timestamptz NOT NULL)",
-                 error);
+  return proc::PgExec(conninfo_, "CREATE TABLE IF NOT EXISTS ha_rows (id bigint PRIMARY KEY, at timestamptz NOT NULL)",
+                      error);
 }
 
 void SqlWriter::Start() {

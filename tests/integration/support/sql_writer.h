@@ -27,10 +27,6 @@ struct pg_conn;  // libpq's PGconn
 
 namespace courier::it {
 
-// Runs `sql` once on `conninfo` (its own connection). When `value` is given
-// it gets the first column of the first row ("" if none). False with *error.
-bool SqlOnce(const std::string& conninfo, const std::string& sql, std::string* error, std::string* value = nullptr);
-
 class SqlWriter {
  public:
   using Clock = std::chrono::steady_clock;
