@@ -105,6 +105,8 @@ class PgSite final : public StoreSite {
 
 }  // namespace
 
+std::string SharedPgServer(std::string* error) { return PgServer::Get()->Conninfo(error); }
+
 StoreEngine LmdbEngine() {
   return {"lmdb", [](const std::string&) -> std::unique_ptr<StoreSite> { return std::make_unique<LmdbSite>(); }};
 }

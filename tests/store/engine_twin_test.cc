@@ -1,8 +1,9 @@
-// Smoke tests of PgStore on a running PostgreSQL whose conninfo is in
-// COURIER_TEST_PG (e.g. "host=127.0.0.1 port=55432 user=postgres"); each
-// test gets a fresh database. Most tests run the same batches on an
-// LmdbStore and a PgStore and require the same completions (statuses,
-// offsets, every field of every copy). Not registered with ctest.
+// PgStore beside LmdbStore, on the PostgreSQL server of this process
+// (store_engine.h); each test gets a fresh database. Most tests run the same
+// batches on an LmdbStore and a PgStore and require the same completions
+// (statuses, offsets, every field of every copy); the others cover what
+// only PostgreSQL has: two stores on one database, an unreachable server,
+// schema versions. In courier_store_tests_postgres (label postgres).
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@
 
 #include "lmdb_store.h"
 #include "pg_store.h"
+#include "store_engine.h"
 
 namespace courier::storage {
 namespace {
@@ -26,9 +28,13 @@ namespace {
 using courier::v1::Message;
 using Kind = AdminOp::Kind;
 
+// The server of this process (store_engine.h): COURIER_IT_PG, or one started
+// at the first use.
 std::string BaseConninfo() {
-  const char* v = std::getenv("COURIER_TEST_PG");
-  return v ? v : "";
+  std::string error;
+  std::string conninfo = testing::SharedPgServer(&error);
+  EXPECT_TRUE(error.empty()) << error;
+  return conninfo;
 }
 
 void Exec(const std::string& db, const std::string& sql) {
@@ -38,16 +44,6 @@ void Exec(const std::string& db, const std::string& sql) {
   EXPECT_NE(PQresultStatus(r), PGRES_FATAL_ERROR) << sql << ": " << PQresultErrorMessage(r);
   PQclear(r), PQfinish(c);
 }
-
-// Fails every test, up front, without a server.
-class RequireServer : public ::testing::Environment {
- public:
-  void SetUp() override {
-    ASSERT_FALSE(BaseConninfo().empty()) << "set COURIER_TEST_PG to the conninfo of a PostgreSQL server, e.g. "
-                                            "\"host=127.0.0.1 port=55432 user=postgres\"";
-  }
-};
-const auto* const kRequireServer = ::testing::AddGlobalTestEnvironment(new RequireServer);
 
 // A fresh database, dropped at the end.
 class FreshDb {
