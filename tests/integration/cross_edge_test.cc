@@ -4,10 +4,9 @@
 // hint after the commit, or, with hints off, through the other edge's
 // catch-up pull within plugin_opt_edge_catchup_ms.
 //
-// Needs a PostgreSQL server: COURIER_TEST_PG_CONNINFO (or COURIER_IT_PG), a
-// conninfo without dbname (say "host=127.0.0.1 port=55433 user=postgres");
-// each test makes one database there for both edges and drops it. Without
-// it the tests skip.
+// The PostgreSQL server is proc::SharedPostgres (COURIER_IT_PG, else one
+// started by the test process); each test makes one database there for
+// both edges and drops it.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
@@ -19,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "proc/shared_postgres.h"
 #include "support/admin_client.h"
 #include "support/broker.h"
 #include "support/device.h"
@@ -31,12 +31,12 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// COURIER_TEST_PG_CONNINFO, else COURIER_IT_PG (the postgres stage's server).
+// The server's conninfo without dbname; "" (and a test failure) without one.
 std::string PgServer() {
-  for (const char* name : {"COURIER_TEST_PG_CONNINFO", "COURIER_IT_PG"}) {
-    if (const char* c = std::getenv(name); c && *c) return c;
-  }
-  return "";
+  std::string error;
+  std::string conninfo = proc::SharedPostgres(&error);
+  EXPECT_EQ(error, "");
+  return conninfo;
 }
 
 // One statement on the server's postgres database; "" or the error.
@@ -67,7 +67,7 @@ class CrossEdgeTest : public ::testing::Test {
   virtual std::vector<std::pair<std::string, std::string>> EdgeOptions() const { return {}; }
 
   void SetUp() override {
-    if (PgServer().empty()) GTEST_SKIP() << "COURIER_TEST_PG_CONNINFO not set";
+    ASSERT_NE(PgServer(), "") << "no PostgreSQL server";
     std::random_device rd;
     db_ = "courier_xe_" + std::to_string(rd()) + std::to_string(rd());
     ASSERT_EQ(PgExec("CREATE DATABASE " + db_), "");

@@ -1,8 +1,9 @@
-// storage/postgres/pg_hint_bus.h against a real PostgreSQL: set
-// COURIER_TEST_PG_CONNINFO (say "host=127.0.0.1 port=55433 user=postgres
-// dbname=postgres") or COURIER_IT_PG (a server, no dbname), or the tests
-// that need a server skip.
+// storage/postgres/pg_hint_bus.h against a real PostgreSQL, the process's
+// shared server (proc/shared_postgres.h), and against an unreachable one.
+// In courier_store_tests_postgres (label postgres).
 #include "pg_hint_bus.h"
+
+#include "proc/shared_postgres.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -21,11 +22,12 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
+// The process's server (proc::SharedPostgres), its postgres database.
 std::string Conninfo() {
-  if (const char* c = std::getenv("COURIER_TEST_PG_CONNINFO"); c && *c) return c;
-  // The postgres stage's server (scripts/test.sh), which has no dbname.
-  if (const char* c = std::getenv("COURIER_IT_PG"); c && *c) return std::string(c) + " dbname=postgres";
-  return "";
+  std::string error;
+  const std::string server = proc::SharedPostgres(&error);
+  EXPECT_EQ(error, "");
+  return server.empty() ? "" : server + " dbname=postgres";
 }
 
 // What one bus received and logged.
@@ -75,9 +77,7 @@ bool WaitListening(const PgHintBus& bus, milliseconds timeout = milliseconds(500
 
 class PgHintBusTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (Conninfo().empty()) GTEST_SKIP() << "COURIER_TEST_PG_CONNINFO not set";
-  }
+  void SetUp() override { ASSERT_NE(Conninfo(), "") << "no PostgreSQL server"; }
 };
 
 TEST_F(PgHintBusTest, OthersGetWhatOneSendsInOrderNotItself) {
