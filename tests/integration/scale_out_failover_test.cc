@@ -25,7 +25,9 @@ using std::chrono::milliseconds;
 
 constexpr const char* kSync = "ANY 1 (s1, s2)";
 
-EdgeTrafficOptions FourToTwo() { return {.senders = {"alice", "carol", "dave", "erin"}, .receivers = {"bob", "frank"}}; }
+EdgeTrafficOptions FourToTwo() {
+  return {.senders = {"alice", "carol", "dave", "erin"}, .receivers = {"bob", "frank"}};
+}
 
 int64_t MsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t).count();
@@ -61,12 +63,11 @@ TEST_F(ScaleOutTest, PrimaryKilledStandbyPromotedLosesNothingAcknowledged) {
   EXPECT_TRUE(repoint) << "the other standby could not follow the promoted one";
   RunFor(milliseconds(3000));
   ASSERT_NO_FATAL_FAILURE(FinishAndAudit());
-  Report("primary kill", "in flight at the kill=" + std::to_string(in_flight) + " acked before=" +
-                             std::to_string(acked_before) + " acked while no primary=" +
-                             std::to_string(acked_while_down) + " " + lsns + "promoted " + PgCluster::NameOf(promoted) +
-                             " at +" + std::to_string(promoted_ms) + " ms, first ack at +" +
-                             std::to_string(first_ack_ms) + " ms, other standby re-pointed: " +
-                             (repoint ? "yes" : "no"));
+  Report("primary kill",
+         "in flight at the kill=" + std::to_string(in_flight) + " acked before=" + std::to_string(acked_before) +
+             " acked while no primary=" + std::to_string(acked_while_down) + " " + lsns + "promoted " +
+             PgCluster::NameOf(promoted) + " at +" + std::to_string(promoted_ms) + " ms, first ack at +" +
+             std::to_string(first_ack_ms) + " ms, other standby re-pointed: " + (repoint ? "yes" : "no"));
   EXPECT_EQ(acked_while_down, 0u) << "acks while no primary existed (from 200 ms after the kill to the promotion)";
   EXPECT_GT(in_flight, 0u) << "the kill should hit messages in flight";
 }

@@ -83,8 +83,8 @@ void DeliveryAudit::CheckReceiverLogs() {
   }
   for (const auto& [key, rec] : acked_) {
     if (receiver_copy_.count(key) == 0 && Count(&counts_.lost)) {
-      ADD_FAILURE() << "acknowledged " << key.first << "/" << key.second << " (" << Describe(rec->ack)
-                    << ") is not in " << rec->receiver << "'s log";
+      ADD_FAILURE() << "acknowledged " << key.first << "/" << key.second << " (" << Describe(rec->ack) << ") is not in "
+                    << rec->receiver << "'s log";
     }
   }
 }
@@ -100,6 +100,7 @@ void DeliveryAudit::CheckSenderLogs() {
         continue;
       }
       const auto& ack = it->second->ack;
+      for (int64_t t : it->second->send_ms) counts_.resends_after_stored += t > e.server_timestamp() ? 1 : 0;
       auto peer = receiver_copy_.find({s->user(), e.id()});
       const bool peer_differs = peer != receiver_copy_.end() && peer->second->user_offset() != e.user_offset();
       if ((e.signal_type() != kDevice || e.signal_offset() != ack.signal_offset() ||
@@ -138,8 +139,8 @@ void DeliveryAudit::CheckNothingTakenBack() {
   for (const auto& r : traffic_.receivers()) {
     const auto& log = logs_[r->user()];
     for (const auto& [offset, m] : r->held()) {
-      const bool same = offset >= 1 && static_cast<size_t>(offset) <= log.size() &&
-                        log[offset - 1].id() == m.id() && log[offset - 1].from().user() == m.from().user();
+      const bool same = offset >= 1 && static_cast<size_t>(offset) <= log.size() && log[offset - 1].id() == m.id() &&
+                        log[offset - 1].from().user() == m.from().user();
       if (!same && Count(&counts_.taken_back)) {
         ADD_FAILURE() << r->user() << " got " << Describe(m) << " at offset " << offset
                       << ", which the store does not hold there";

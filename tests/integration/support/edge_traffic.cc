@@ -12,14 +12,14 @@ EdgeTraffic::EdgeTraffic(const EdgeTrafficOptions& options) : options_(options) 
     senders_.back()->set_max_messages(options_.max_per_sender);
     devices_.push_back(&senders_.back()->device());
     Route r;
-    r.edge = i++;  // spread the clients over the edges from the start
+    r.home = r.edge = i++;  // spread the clients over the edges from the start
     sender_routes_.push_back(r);
   }
   for (const auto& u : options_.receivers) {
     receivers_.push_back(std::make_unique<LoadReceiver>(u, u + "-phone"));
     devices_.push_back(&receivers_.back()->device());
     Route r;
-    r.edge = i++;
+    r.home = r.edge = i++;
     receiver_routes_.push_back(r);
   }
   next_pull_.assign(receivers_.size(), Clock::now());
@@ -111,6 +111,25 @@ bool EdgeTraffic::CatchUp(const std::vector<int>& ports, std::chrono::millisecon
   const auto until = Clock::now() + limit;
   while (!done() && Clock::now() < until) Step(ports);
   return done();
+}
+
+void EdgeTraffic::SendHome(AsyncDevice& d, Route& r, const std::vector<int>& ports, size_t* moved) {
+  const size_t n = ports.size();
+  if (r.edge % n == r.home % n || ports[r.home % n] == 0) return;
+  d.Drop();
+  r.edge = r.home % n;
+  r.had_connection = false;
+  r.seen_failures = d.connect_failures();
+  ++*moved;
+}
+
+size_t EdgeTraffic::GoHome(const std::vector<int>& ports) {
+  size_t moved = 0;
+  for (size_t i = 0; i < senders_.size(); ++i) SendHome(senders_[i]->device(), sender_routes_[i], ports, &moved);
+  for (size_t i = 0; i < receivers_.size(); ++i) {
+    SendHome(receivers_[i]->device(), receiver_routes_[i], ports, &moved);
+  }
+  return moved;
 }
 
 void EdgeTraffic::DropAll() {

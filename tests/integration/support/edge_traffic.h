@@ -58,6 +58,12 @@ class EdgeTraffic {
   // it) and its last pull reported no more, or `limit` passed; true when
   // every receiver caught up.
   bool CatchUp(const std::vector<int>& ports, std::chrono::milliseconds limit);
+  // Sends every client whose home edge (the one it started on) is up but
+  // which is elsewhere back home, dropping its connection there, as a load
+  // balancer spreads reconnects again once a server is back. Its
+  // unacknowledged messages are resent on the home edge, possibly while
+  // the other edge still commits them. Returns how many moved.
+  size_t GoHome(const std::vector<int>& ports);
   // Closes every connection.
   void DropAll();
 
@@ -73,12 +79,14 @@ class EdgeTraffic {
 
  private:
   struct Route {
+    size_t home = 0;
     size_t edge = 0;
     bool had_connection = false;
     int seen_failures = 0;
     uint64_t seen_transient = 0;
     Clock::time_point hold_until{};
   };
+  void SendHome(AsyncDevice& d, Route& r, const std::vector<int>& ports, size_t* moved);
   // Moves `d` to the next edge when its connection went or an attempt failed.
   void Follow(AsyncDevice& d, Route& r, size_t edges);
   int PortOf(const Route& r, const std::vector<int>& ports) const;

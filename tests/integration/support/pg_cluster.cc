@@ -135,8 +135,8 @@ void PgCluster::KillNode(size_t i) {
 ::testing::AssertionResult PgCluster::WaitStreaming(int n) {
   std::string value, error;
   for (int i = 0; i < 300; ++i) {
-    if (nodes_[primary_]->Exec("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", &error,
-                               "postgres", &value) &&
+    if (nodes_[primary_]->Exec("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'", &error, "postgres",
+                               &value) &&
         value == std::to_string(n)) {
       return ::testing::AssertionSuccess();
     }
@@ -154,8 +154,7 @@ void PgCluster::KillNode(size_t i) {
     if (dead_[i] || i == primary_) continue;
     std::string caught_up = "f", replay;
     for (int k = 0; k < 200 && caught_up != "t"; ++k) {
-      nodes_[i]->Exec("SELECT pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()", &error, "postgres",
-                      &caught_up);
+      nodes_[i]->Exec("SELECT pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()", &error, "postgres", &caught_up);
       if (caught_up != "t") std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (!nodes_[i]->Exec("SELECT pg_last_wal_replay_lsn()", &error, "postgres", &replay)) {

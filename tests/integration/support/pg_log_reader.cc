@@ -44,15 +44,14 @@ PgLogReader::~PgLogReader() {
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult PgLogReader::Log(const std::string& user, std::vector<v1::Message>* entries,
-                                            int32_t* head) {
+::testing::AssertionResult PgLogReader::Log(const std::string& user, std::vector<v1::Message>* entries, int32_t* head) {
   entries->clear();
   *head = 0;
   Result begin(PQexec(conn_, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
   if (!begin.ok()) return ::testing::AssertionFailure() << "BEGIN: " << PQerrorMessage(conn_);
   const char* values[1] = {user.c_str()};
-  Result h(PQexecParams(conn_, "SELECT head FROM courier_heads WHERE usr = convert_to($1, 'UTF8')", 1, nullptr,
-                        values, nullptr, nullptr, 0));
+  Result h(PQexecParams(conn_, "SELECT head FROM courier_heads WHERE usr = convert_to($1, 'UTF8')", 1, nullptr, values,
+                        nullptr, nullptr, 0));
   if (!h.ok()) return ::testing::AssertionFailure() << "heads of " << user << ": " << PQerrorMessage(conn_);
   if (PQntuples(h.r) > 0) *head = std::atoi(h.text(0, 0).c_str());
   Result c(PQexecParams(conn_,

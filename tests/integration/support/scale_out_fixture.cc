@@ -41,7 +41,9 @@ void ScaleOutTest::StartEdges(int edges) {
   }
 }
 
-void ScaleOutTest::StartTraffic(const EdgeTrafficOptions& options) { traffic_ = std::make_unique<EdgeTraffic>(options); }
+void ScaleOutTest::StartTraffic(const EdgeTrafficOptions& options) {
+  traffic_ = std::make_unique<EdgeTraffic>(options);
+}
 
 std::vector<int> ScaleOutTest::Ports() const {
   std::vector<int> ports;
@@ -105,12 +107,12 @@ void ScaleOutTest::Report(const std::string& name, const std::string& extra) {
   const auto total = std::chrono::duration_cast<milliseconds>(Clock::now() - started_).count();
   std::printf(
       "[scale-out] %s: %s\n"
-      "[scale-out] %s: acked=%zu stored=%zu device_copies=%zu retries=%llu repeat_acks=%llu failovers=%llu "
-      "error_answers=%llu receivers live=%llu pulled=%llu\n"
+      "[scale-out] %s: acked=%zu stored=%zu device_copies=%zu retries=%llu resends_answered_by_dedup=%zu "
+      "repeat_acks=%llu failovers=%llu error_answers=%llu receivers live=%llu pulled=%llu\n"
       "[scale-out] %s: lost=%zu duplicated=%zu gaps=%zu ack_mismatch=%zu unacked_stored=%zu final_pull_missing=%zu "
       "final_pull_twice=%zu taken_back=%zu audit=%lld ms total=%lld ms\n",
       name.c_str(), extra.c_str(), name.c_str(), c.acked, c.stored, c.device_copies,
-      static_cast<unsigned long long>(retries), static_cast<unsigned long long>(repeat_acks),
+      static_cast<unsigned long long>(retries), c.resends_after_stored, static_cast<unsigned long long>(repeat_acks),
       static_cast<unsigned long long>(traffic_->failovers()), static_cast<unsigned long long>(ErrorAnswers()),
       static_cast<unsigned long long>(live), static_cast<unsigned long long>(pulled), name.c_str(), c.lost,
       c.duplicated, c.gaps, c.ack_mismatch, c.unacked_stored, c.final_pull_missing, c.final_pull_twice, c.taken_back,
