@@ -100,7 +100,10 @@ void DeliveryAudit::CheckSenderLogs() {
         continue;
       }
       const auto& ack = it->second->ack;
-      for (int64_t t : it->second->send_ms) counts_.resends_after_stored += t > e.server_timestamp() ? 1 : 0;
+      // Resends only: the first publish may be timestamped by the broker
+      // before the client read its own clock.
+      const auto& sent = it->second->send_ms;
+      for (size_t k = 1; k < sent.size(); ++k) counts_.resends_after_stored += sent[k] > e.server_timestamp() ? 1 : 0;
       auto peer = receiver_copy_.find({s->user(), e.id()});
       const bool peer_differs = peer != receiver_copy_.end() && peer->second->user_offset() != e.user_offset();
       if ((e.signal_type() != kDevice || e.signal_offset() != ack.signal_offset() ||

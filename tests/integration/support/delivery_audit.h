@@ -36,7 +36,7 @@ class DeliveryAudit {
     size_t acked = 0, stored = 0, device_copies = 0;
     size_t lost = 0, duplicated = 0, gaps = 0, ack_mismatch = 0, unacked_stored = 0;
     size_t final_pull_missing = 0, final_pull_twice = 0, taken_back = 0;
-    // Publishes of an id after it was stored (its server_timestamp): the
+    // Resends of an id after it was stored (its server_timestamp): the
     // resends dedup answered with the original ack.
     size_t resends_after_stored = 0;
   };
