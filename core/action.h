@@ -1,6 +1,7 @@
 // What the core asks the shell to do.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ struct Publish {
   std::string payload;    // serialized Message or Signal (JSON for admin replies)
   std::string client_id;  // when set, only this client gets it, subscribed or not
   int qos = 1;
+  // A stored copy on P/{user}/inbox: its position in that user's log (the
+  // copy's signal_offset); 0 for anything else. Cross-edge delivery
+  // (edge_follower.h) tracks which entries an edge has published by it.
+  int32_t log_offset = 0;
 };
 
 // The answer to one inbound publish.

@@ -381,11 +381,15 @@ std::vector<Publish> Engine::Done(const storage::AppendRequest& req, const stora
     stats_->deliveries += res.receiver_copies.size() + 1;
   }
   for (size_t i = 0; i < res.receiver_copies.size(); ++i) {
-    out.push_back({topics_.Inbox(res.receivers[i]), Serialize(res.receiver_copies[i]), {}, options_.delivery_qos});
+    out.push_back(LiveCopy(res.receivers[i], res.receiver_copies[i]));
   }
-  out.push_back({topics_.Inbox(req.sender), Serialize(res.device_copy), {}, options_.delivery_qos});
+  out.push_back(LiveCopy(req.sender, res.device_copy));
   out.push_back({topics_.Events(req.sender), Serialize(SenderAck(res.device_copy)), {}, kQos0});
   return out;
+}
+
+Publish Engine::LiveCopy(std::string_view user, const Message& copy) const {
+  return {topics_.Inbox(user), Serialize(copy), {}, options_.delivery_qos, copy.signal_offset()};
 }
 
 std::vector<Publish> Engine::Done(const storage::ReceiptRequest& req, const storage::ReceiptResult& res) const {

@@ -48,6 +48,11 @@ class Engine {
   // retention_s is set, a retention slice. Bounded per call.
   std::vector<storage::Request> Housekeeping(int64_t now_ms, int64_t retention_ms) const;
 
+  // The live delivery of a stored copy (RECEIVER or DEVICE) on the inbox
+  // of `user`, whose log holds it: what an append publishes, and what
+  // cross-edge catch-up publishes for a copy another edge appended.
+  Publish LiveCopy(std::string_view user, const courier::v1::Message& copy) const;
+
   const Topics& topics() const { return topics_; }
   const CoreOptions& options() const { return options_; }
 

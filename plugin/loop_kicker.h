@@ -11,7 +11,9 @@
 // `interval`, until the broker thread has started two more ticks: by the
 // second, the round that wrote the packet is over.
 //
-// Threads: Tick() and Published() run on the broker thread; `wake` runs on
+// Threads: Tick() runs on the broker thread, Published() on any thread (the
+// broker thread, and the hint thread of cross-edge delivery after it put
+// publishes in the outbox: edge_delivery.h); `wake` runs on
 // the kicker's own thread. The destructor stops and joins it. Nothing throws
 // after construction.
 #pragma once

@@ -158,7 +158,8 @@ COURIER_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t* identifier, void
       InstallWakeHandler();
       wake = WakeBrokerThread;
     }
-    auto shell = std::make_unique<Shell>(options, std::move(store), std::move(wake));
+    auto shell =
+        std::make_unique<Shell>(options, std::move(store), std::move(wake), courier::plugin::HintBusOf(options));
     g_id = identifier;
     int rc = mosquitto_callback_register(g_id, MOSQ_EVT_MESSAGE, OnMessage, nullptr, shell.get());
     if (rc == MOSQ_ERR_SUCCESS)

@@ -169,6 +169,8 @@ const std::map<std::string, Setter>& Setters() {
       {"push_coalesce_ms", Number(0, 3600000, [](PluginOptions& o, uint64_t n) { o.push.coalesce_ms = uint32_t(n); })},
       {"push_max_age_s", Number(1, 30u * 86400, [](PluginOptions& o, uint64_t n) { o.push.max_age_s = uint32_t(n); })},
       {"push_timeout_ms", Number(100, 600000, [](PluginOptions& o, uint64_t n) { o.push.timeout_ms = uint32_t(n); })},
+      {"edge_catchup_ms", Number(10, 3600000, [](PluginOptions& o, uint64_t n) { o.edge.catchup_ms = uint32_t(n); })},
+      {"edge_hints", Bool([](PluginOptions& o, bool b) { o.edge.hints = b; })},
       {"max_pull_limit", Number(1, 100000, [](PluginOptions& o, uint64_t n) { o.core.max_pull_limit = uint32_t(n); })},
   };
   return setters;

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "edge_options.h"
 #include "lmdb_options.h"
 #include "pg_options.h"
 #include "push_sender.h"
@@ -42,6 +43,8 @@ struct PluginOptions {
   // Push notifications to the app's gateway (docs/push.md); off while
   // push.url is empty.
   push::PushOptions push;
+  // Cross-edge delivery, with a store shared by several edges (docs/scale-out.md).
+  EdgeOptions edge;
 
   bool operator==(const PluginOptions&) const = default;
 };

@@ -9,6 +9,8 @@
 //
 // Threads: Connected and Disconnected run on the broker thread;
 // IsConnected and AnyWebSocket may run on any thread (the push sender's).
+// Connected and Disconnected also say whether the user's first device came
+// or its last one left.
 // All take a mutex.
 #pragma once
 
@@ -22,8 +24,11 @@ namespace courier::plugin {
 
 class Presence {
  public:
-  void Connected(std::string_view user, std::string_view device, bool websocket);
-  void Disconnected(std::string_view user, std::string_view device);
+  // True when this is the user's first device here (cross-edge delivery
+  // starts following the user: plugin/edge_delivery.h).
+  bool Connected(std::string_view user, std::string_view device, bool websocket);
+  // True when the user has no device here any more.
+  bool Disconnected(std::string_view user, std::string_view device);
   bool IsConnected(const std::string& user, const std::string& device) const;
   bool AnyWebSocket() const;
 

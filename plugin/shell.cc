@@ -59,7 +59,8 @@ core::Inbound InboundOf(const Event* ev) {
 
 }  // namespace
 
-Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake)
+Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake,
+             std::optional<EdgeDelivery::MakeBus> edges)
     : options_(std::move(options)),
       configured_other_topics_(options_.other_topics),
       engine_(options_.core, &stats_),
@@ -74,6 +75,14 @@ Shell::Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::
   // it: without it nothing would release the worker.
   threaded_ = dynamic_cast<storage::ThreadedStore*>(store_.get());
   if (!threaded_) WarnNoTick();
+  if (edges) {
+    edges_ = std::make_unique<EdgeDelivery>(
+        engine_, options_.edge, NewEdgeId(), &outbox_,
+        [this] {
+          if (kicker_) kicker_->Published();
+        },
+        *edges);
+  }
   if (!options_.push.url.empty()) {
     push::PushSender::GlobalInit();
     pusher_ = std::make_unique<push::PushSender>(
@@ -92,7 +101,9 @@ void Shell::WarnNoTick() {
                        "committing each message on its own, which is slow");
 }
 
-Shell::~Shell() = default;
+Shell::~Shell() {
+  if (edges_) edges_->StopBus();
+}
 
 int Shell::OnMessage(mosquitto_evt_message* ev) {
   core::Inbound in = InboundOf(ev);
@@ -112,6 +123,7 @@ int Shell::OnMessage(mosquitto_evt_message* ev) {
   // signal topics. It must not stay behind as a retained message either.
   ev->retain = false;
   Publish(d.publish);
+  if (edges_) edges_->Made(d.publish);  // activity and transient copies, for devices on other edges
   for (auto& r : d.requests) store_->Submit(std::move(r));
   FlushWithoutTicks();
   return MOSQ_ERR_SUCCESS;
@@ -143,7 +155,10 @@ int Shell::OnControl(mosquitto_evt_control* ev) {
 }
 
 int Shell::OnDisconnect(mosquitto_evt_disconnect* ev) {
-  presence_.Disconnected(OrEmpty(mosquitto_client_username(ev->client)), OrEmpty(mosquitto_client_id(ev->client)));
+  const std::string_view user = OrEmpty(mosquitto_client_username(ev->client));
+  if (presence_.Disconnected(user, OrEmpty(mosquitto_client_id(ev->client))) && edges_) {
+    edges_->Absent(std::string(user));
+  }
   return MOSQ_ERR_SUCCESS;
 }
 
@@ -162,8 +177,13 @@ int Shell::OnAclCheck(mosquitto_evt_acl_check* ev) {
   switch (verdict) {
     case core::Verdict::kAllow:
       if (access == core::Access::kSubscribe) {
-        presence_.Connected(OrEmpty(mosquitto_client_username(ev->client)), client_id,
-                            mosquitto_client_protocol(ev->client) == mp_websockets);
+        const std::string_view user = OrEmpty(mosquitto_client_username(ev->client));
+        if (presence_.Connected(user, client_id, mosquitto_client_protocol(ev->client) == mp_websockets) && edges_) {
+          // Its first pull (the head) is submitted now, before any pull the
+          // device sends after subscribing: that one then sees at least that head.
+          edges_->Present(std::string(user), NowMs());
+          for (auto& r : edges_->Due(NowMs())) store_->Submit(std::move(r));
+        }
       }
       if (access == core::Access::kRead && !options_.core.echo_to_sending_device && ev->payload &&
           core::IsEchoToSendingDevice(engine_.topics(), OrEmpty(ev->topic), client_id,
@@ -206,6 +226,7 @@ int Shell::OnTick() {
     last_housekeeping_ = last_tick_;
     Housekeeping();  // the store commits it apart from clients' requests
   }
+  FollowEdges();
   Flush();
   if (options_.stats_interval_s > 0 &&
       last_tick_ - last_stats_log_ >= std::chrono::seconds(options_.stats_interval_s)) {
@@ -224,6 +245,13 @@ void Shell::FlushNow() { Flush(); }
 void Shell::Housekeeping() {
   const int64_t retention_ms = static_cast<int64_t>(options_.retention_s) * 1000;
   for (auto& r : engine_.Housekeeping(NowMs(), retention_ms)) store_->Submit(std::move(r));
+}
+
+void Shell::FollowEdges() {
+  if (!edges_) return;
+  for (auto& r : edges_->Due(NowMs())) store_->Submit(std::move(r));
+  edges_->Ship();
+  for (const auto& line : edges_->TakeLog()) mosquitto_log_printf(MOSQ_LOG_WARNING, "courier: %s", line.c_str());
 }
 
 void Shell::LogStats() {
@@ -302,9 +330,13 @@ void Shell::SettlePushes() {
 
 void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
   Outbox::Contents out;
+  const int64_t now = edges_ ? NowMs() : 0;
   for (auto& done : batch) {
     try {
-      for (auto& p : engine_.OnCompletion(done)) out.publishes.push_back(std::move(p));
+      if (edges_ && edges_->Catch(done, now, &out.publishes)) continue;  // a catch-up pull
+      std::vector<core::Publish> publishes = engine_.OnCompletion(done);
+      if (edges_) edges_->Made(publishes);  // in completion order: claims precede later catch-ups
+      for (auto& p : publishes) out.publishes.push_back(std::move(p));
       ForwardPushes(done);
     } catch (const std::exception& e) {
       // Committed, but its answers are lost: the client's retry is answered
@@ -313,6 +345,7 @@ void Shell::FinishBatch(std::vector<storage::Completion>& batch) {
     } catch (...) { out.failures.push_back("building the publishes of a commit failed"); }
   }
   outbox_.Put(std::move(out));
+  if (edges_) edges_->Ship();  // hints after the commit, never inside it
 }
 
 void Shell::Publish(const std::vector<core::Publish>& publishes) {

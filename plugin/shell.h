@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "edge_delivery.h"
 #include "engine.h"
 #include "loop_kicker.h"
 #include "outbox.h"
@@ -42,7 +43,13 @@ class Shell {
   // calls `wake` (from that thread) when commits are done. Without it the
   // broker sends no tick events (per_listener_settings true), so every
   // message is committed on arrival, on the broker thread.
-  Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake);
+  //
+  // `edges`, set for a store shared by several edges (PostgreSQL), turns on
+  // cross-edge delivery (edge_delivery.h, options_.edge); the function makes
+  // the hint bus (not called with plugin_opt_edge_hints false). Unset (LMDB):
+  // none of it.
+  Shell(PluginOptions options, std::unique_ptr<storage::Store> store, std::function<void()> wake,
+        std::optional<EdgeDelivery::MakeBus> edges = std::nullopt);
   ~Shell();
 
   int OnMessage(mosquitto_evt_message* ev);
@@ -79,6 +86,8 @@ class Shell {
   void SettlePushes();
 
   void Housekeeping();
+  // Each tick: catch-up pulls due, hints queued on the broker thread.
+  void FollowEdges();
   void WarnNoTick();
   void LogStats();
 
@@ -92,6 +101,10 @@ class Shell {
   // destroyed (it finishes what was submitted).
   Outbox outbox_;
   Presence presence_;
+  // Cross-edge delivery; null unless the store is shared. Its bus thread is
+  // stopped first in the destructor (it uses outbox_ and kicker_); the
+  // worker uses it until store_ is destroyed.
+  std::unique_ptr<EdgeDelivery> edges_;
   // Null without push_url. Its thread reads presence_.
   std::unique_ptr<push::PushSender> pusher_;
   // Where the restart's scan of due pushes goes on (set on the worker,

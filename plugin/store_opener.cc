@@ -6,6 +6,7 @@ extern "C" {
 }
 
 #include "lmdb_store.h"
+#include "pg_hint_bus.h"
 #include "pg_store.h"
 
 namespace courier::plugin {
@@ -40,6 +41,17 @@ std::variant<OpenedStore, std::string> OpenPostgres(const PluginOptions& options
 std::variant<OpenedStore, std::string> OpenStore(const PluginOptions& options, DeferredLog* log) {
   if (options.engine == StoreEngine::kPostgres) return OpenPostgres(options, log);
   return OpenLmdb(options);
+}
+
+std::optional<EdgeDelivery::MakeBus> HintBusOf(const PluginOptions& options) {
+  if (options.engine != StoreEngine::kPostgres) return std::nullopt;
+  storage::PgHintBusOptions o;
+  o.conninfo = options.pg.conninfo;
+  o.connect_timeout_s = options.pg.connect_timeout_s;
+  o.reconnect_max_ms = options.pg.reconnect_max_ms;
+  return [o](storage::HintBus::Deliver deliver, storage::HintBus::Log log) -> std::unique_ptr<storage::HintBus> {
+    return std::make_unique<storage::PgHintBus>(o, std::move(deliver), std::move(log));
+  };
 }
 
 }  // namespace courier::plugin

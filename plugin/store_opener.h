@@ -9,10 +9,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "deferred_log.h"
+#include "edge_delivery.h"
 #include "plugin_options.h"
 #include "store.h"
 
@@ -26,5 +28,11 @@ struct OpenedStore {
 // `log` receives the engine's later lines (from its worker thread); it must
 // outlive the store.
 std::variant<OpenedStore, std::string> OpenStore(const PluginOptions& options, DeferredLog* log);
+
+// For a store shared by several edges (postgres): how to make the hint bus
+// of cross-edge delivery (EdgeDelivery, a PgHintBus on its own connection
+// to the same database). nullopt for a store of one broker (lmdb): no
+// cross-edge delivery at all.
+std::optional<EdgeDelivery::MakeBus> HintBusOf(const PluginOptions& options);
 
 }  // namespace courier::plugin

@@ -29,8 +29,9 @@ PACKAGES=(
 # (scripts/check_format.sh, scripts/check_sizes.sh).
 # postgresql-15: the servers the PostgreSQL store's tests start (as the
 # postgres user the package creates).
+# patroni and etcd-server: the high-availability test (docs/ha.md).
 if [ "${1:-}" = "--test" ]; then
-  PACKAGES+=(chromium clang-format pmccabe postgresql-15)
+  PACKAGES+=(chromium clang-format pmccabe postgresql-15 patroni etcd-server)
 fi
 
 missing=()

@@ -83,8 +83,8 @@ if stage postgres; then
   export COURIER_IT_STORE=postgres COURIER_IT_PG="$PG_CONNINFO"
   failed=0
   (cd build && ctest --output-on-failure --timeout 600 -L postgres) || failed=1
-  # Integration tests labelled postgres (the scale-out failure tests, which
-  # start their own servers) already ran above.
+  # Every other integration test again, on PostgreSQL (the postgres-labelled
+  # ones, the scale-out failure tests among them, ran above).
   (cd build && ctest --output-on-failure --timeout 600 -j2 -L integration -LE 'lmdb|postgres') || failed=1
   unset COURIER_IT_STORE COURIER_IT_PG
   pg_server_stop

@@ -8,6 +8,7 @@
 #include "pg_store.h"
 #include "proc/pg_client.h"
 #include "proc/postgres.h"
+#include "proc/shared_postgres.h"
 #include "proc/temp_dir.h"
 
 namespace courier::storage::testing {
@@ -34,50 +35,11 @@ class LmdbSite final : public StoreSite {
   proc::TempDir dir_;
 };
 
-// The server of this test process: COURIER_IT_PG, or one started here at the
-// first use. Stopped by the environment's TearDown after the last test.
-class PgServer : public ::testing::Environment {
- public:
-  static PgServer* Get() {
-    static PgServer* server = static_cast<PgServer*>(::testing::AddGlobalTestEnvironment(new PgServer));
-    return server;
-  }
-  // The conninfo without dbname; empty (and *error says why) when there is no server.
-  const std::string& Conninfo(std::string* error) {
-    if (!conninfo_.empty() || !error_.empty()) {
-      *error = error_;
-      return conninfo_;
-    }
-    const char* external = std::getenv("COURIER_IT_PG");
-    if (external != nullptr && *external != '\0') {
-      conninfo_ = external;
-      return conninfo_;
-    }
-    proc::PostgresOptions o;
-    o.keep_dir = proc::KeepRequested("COURIER_IT_KEEP");
-    server_ = std::make_unique<proc::Postgres>(o);
-    const proc::Launch launch = server_->Start();
-    if (!launch.accepting()) {
-      error_ = "PostgreSQL did not start: " + launch.error + "\n" + server_->ReadLog();
-      *error = error_;
-      return conninfo_;
-    }
-    conninfo_ = server_->ServerConninfo();
-    return conninfo_;
-  }
-  void TearDown() override { server_.reset(); }
-
- private:
-  std::unique_ptr<proc::Postgres> server_;
-  std::string conninfo_;
-  std::string error_;
-};
-
 class PgSite final : public StoreSite {
  public:
   explicit PgSite(const std::string& test_name) {
     static int serial = 0;
-    server_ = PgServer::Get()->Conninfo(&error_);
+    server_ = proc::SharedPostgres(&error_);
     if (!error_.empty()) {
       ADD_FAILURE() << error_;
       return;
@@ -104,6 +66,8 @@ class PgSite final : public StoreSite {
 };
 
 }  // namespace
+
+std::string SharedPgServer(std::string* error) { return proc::SharedPostgres(error); }
 
 StoreEngine LmdbEngine() {
   return {"lmdb", [](const std::string&) -> std::unique_ptr<StoreSite> { return std::make_unique<LmdbSite>(); }};

@@ -42,6 +42,10 @@ inline void PrintTo(const StoreEngine& engine, std::ostream* os) { *os << engine
 StoreEngine LmdbEngine();
 StoreEngine PostgresEngine();
 
+// The conninfo (without dbname) of this process's PostgreSQL server, the one
+// PostgresEngine() uses; empty with *error set when there is none.
+std::string SharedPgServer(std::string* error);
+
 }  // namespace courier::storage::testing
 
 // Instantiates the TEST_Ps of `suite` once per engine: test names start with
