@@ -84,7 +84,7 @@ if stage postgres; then
   failed=0
   (cd build && ctest --output-on-failure --timeout 600 -L postgres) || failed=1
   # Every other integration test again, on PostgreSQL (the postgres-labelled
-  # ones ran above).
+  # ones, the scale-out failure tests among them, ran above).
   (cd build && ctest --output-on-failure --timeout 600 -j2 -L integration -LE 'lmdb|postgres') || failed=1
   unset COURIER_IT_STORE COURIER_IT_PG
   pg_server_stop

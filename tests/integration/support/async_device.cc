@@ -71,6 +71,7 @@ void AsyncDevice::KeepConnected(int port) {
     next_attempt_ = now;
     return;
   }
+  ++connect_failures_;
   backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
   next_attempt_ = now + backoff_;
 }

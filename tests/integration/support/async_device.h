@@ -64,6 +64,8 @@ class AsyncDevice {
   const std::string& user() const { return user_; }
   const std::string& device() const { return device_; }
   int connects() const { return connects_; }
+  // Connection attempts of KeepConnected() that failed at once (broker down).
+  int connect_failures() const { return connect_failures_; }
 
  private:
   friend void PumpAll(const std::vector<AsyncDevice*>& devices, std::chrono::milliseconds timeout);
@@ -86,6 +88,7 @@ class AsyncDevice {
   bool just_ready_ = false;
   int pending_subacks_ = 0;
   int connects_ = 0;
+  int connect_failures_ = 0;
   std::chrono::milliseconds backoff_{0};
   Clock::time_point next_attempt_{};
   std::vector<Received> received_;

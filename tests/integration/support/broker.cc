@@ -77,10 +77,15 @@ Broker::~Broker() {
   }
 }
 
-std::string Broker::pg_conninfo() const { return proc::PgWithDatabase(pg_server_, pg_database_); }
+std::string Broker::pg_conninfo() const {
+  if (!options_.pg_conninfo.empty()) return options_.pg_conninfo;
+  return proc::PgWithDatabase(pg_server_, pg_database_);
+}
 
 ::testing::AssertionResult Broker::PrepareStore() {
-  if (pg_server_.empty() || !pg_database_.empty()) return ::testing::AssertionSuccess();
+  if (pg_server_.empty() || !pg_database_.empty() || !options_.pg_conninfo.empty()) {
+    return ::testing::AssertionSuccess();
+  }
   static int serial = 0;
   const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string name = test != nullptr ? std::string(test->test_suite_name()) + "_" + test->name() : "broker";
@@ -102,7 +107,7 @@ void Broker::Configure() {
   c.body.insert(c.body.end(), options_.extra_config.begin(), options_.extra_config.end());
   if (options_.with_plugin) {
     c.body.push_back(std::string("plugin ") + COURIER_PLUGIN_PATH);
-    if (pg_server_.empty()) {
+    if (pg_server_.empty() && options_.pg_conninfo.empty()) {
       c.body.push_back("plugin_opt_db_path " + db_path());
     } else {
       c.body.push_back("plugin_opt_store postgres");

@@ -54,6 +54,12 @@ struct BrokerOptions {
   // created by the constructor. When set, the Broker neither creates nor
   // removes it. Not written when the tests run on PostgreSQL.
   std::string db_path;
+  // A PostgreSQL conninfo (with dbname) the test owns: the broker is an
+  // edge on that database (`plugin_opt_store postgres`,
+  // `plugin_opt_pg_conninfo`), whatever COURIER_IT_STORE says, and the
+  // Broker neither creates nor drops it. Several brokers given the same
+  // conninfo share one database (the scale-out tests). Empty: as above.
+  std::string pg_conninfo;
 };
 
 class Broker {

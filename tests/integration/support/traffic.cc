@@ -164,6 +164,7 @@ void LoadReceiver::Step(int port) {
         head_ = std::max(head_, s->signal_offset());
         pull_out_ = false;
       } else if (s->has_error()) {
+        ++pull_errors_;
         if (s->type() == kError) problems_.push_back("permanent error: " + Describe(*s));
         pull_out_ = false;  // transient: pull again
       }

@@ -126,6 +126,8 @@ class LoadReceiver {
   uint64_t pulled() const { return pulled_; }
   uint64_t pulls() const { return pulls_; }
   uint64_t redelivered() const { return redelivered_; }
+  // Pull responses that carried an error (transient ones included).
+  uint64_t pull_errors() const { return pull_errors_; }
   const std::vector<std::string>& problems() const { return problems_; }
 
  private:
@@ -137,7 +139,7 @@ class LoadReceiver {
   int32_t head_ = -1;
   bool pull_out_ = false;
   Clock::time_point pull_sent_{};
-  uint64_t live_ = 0, pulled_ = 0, pulls_ = 0, redelivered_ = 0;
+  uint64_t live_ = 0, pulled_ = 0, pulls_ = 0, redelivered_ = 0, pull_errors_ = 0;
   std::vector<std::string> problems_;
 };
 
