@@ -60,7 +60,7 @@ int inspect_main(Args& args) { return run_inspect(parse_inspect(args)); }
 }  // namespace
 
 const Command kInspectCommand{
-    "inspect",          "read-only dump of a store directory (users, heads, cursors, entries)",
+    "inspect",          "read-only dump of a store, LMDB or PostgreSQL (users, heads, cursors, entries)",
     kInspectUsage,
     /*connects=*/false, &inspect_main,
 };
