@@ -18,13 +18,14 @@ const char* KindName(BrokerKind kind) {
     case BrokerKind::kCourierOs: return "courier-os";
     case BrokerKind::kCourierNoMeta: return "courier-nometa";
     case BrokerKind::kCourierPerListener: return "courier-perlistener";
+    case BrokerKind::kCourierPg: return "courier-pg";
   }
   return "?";
 }
 
 bool ParseKind(const std::string& s, BrokerKind* out) {
   for (auto k : {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull, BrokerKind::kCourierNoMeta,
-                 BrokerKind::kCourierOs, BrokerKind::kCourierPerListener}) {
+                 BrokerKind::kCourierOs, BrokerKind::kCourierPerListener, BrokerKind::kCourierPg}) {
     if (s == KindName(k)) {
       *out = k;
       return true;
@@ -38,7 +39,8 @@ namespace {
 const char* SyncOption(BrokerKind kind) {
   switch (kind) {
     case BrokerKind::kCourierFull:
-    case BrokerKind::kCourierPerListener: return "full";
+    case BrokerKind::kCourierPerListener:
+    case BrokerKind::kCourierPg: return "full";  // ignored with postgres
     case BrokerKind::kCourierNoMeta: return "nometa";
     case BrokerKind::kCourierOs: return "os";
     default: return nullptr;
@@ -95,6 +97,7 @@ void Broker::Configure() {
     case BrokerKind::kCourierOs:
     case BrokerKind::kCourierNoMeta:
     case BrokerKind::kCourierPerListener:
+    case BrokerKind::kCourierPg:
       c.body.push_back("persistence false");
       if (spec_.kind != BrokerKind::kCourierPerListener) c.body.push_back("per_listener_settings false");
       c.body.push_back("plugin " + spec_.plugin);
@@ -102,6 +105,10 @@ void Broker::Configure() {
       c.body.push_back(std::string("plugin_opt_sync ") + SyncOption(spec_.kind));
       // Groups and counters for the bench.
       c.body.push_back(std::string("plugin_opt_admin_users ") + kAdminUser);
+      if (spec_.kind == BrokerKind::kCourierPg) {
+        c.body.push_back("plugin_opt_store postgres");
+        c.body.push_back("plugin_opt_pg_conninfo " + spec_.pg_conninfo);
+      }
       break;
   }
   c.body.insert(c.body.end(), spec_.extra.begin(), spec_.extra.end());
@@ -126,6 +133,10 @@ bool Broker::Judge(const proc::Launch& launch, std::string* error) {
 bool Broker::Start(std::string* error) {
   if (dir().empty()) {
     *error = "cannot create a temporary directory";
+    return false;
+  }
+  if (spec_.kind == BrokerKind::kCourierPg && spec_.pg_conninfo.empty()) {
+    *error = "courier-pg needs a PostgreSQL database (the suite's postgres phase starts one)";
     return false;
   }
   if (IsCourier(spec_.kind) && ::access(spec_.plugin.c_str(), R_OK) != 0) {

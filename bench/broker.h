@@ -24,14 +24,19 @@ enum class BrokerKind {
   // sends no tick then, so Courier commits each message on its own. Runs in
   // the saturation phase only (not in kAllKinds).
   kCourierPerListener,
+  // (d) Courier on PostgreSQL (plugin_opt_store postgres): an edge of a
+  // database the suite starts (BrokerSpec::pg_conninfo). Runs in the
+  // postgres phase only (not in kAllKinds); two brokers of this kind on one
+  // database are two edges.
+  kCourierPg,
 };
 
 // Every kind, in the order reports and plots list them.
 inline constexpr BrokerKind kAllKinds[] = {BrokerKind::kPlain, BrokerKind::kPersist, BrokerKind::kCourierFull,
                                            BrokerKind::kCourierNoMeta, BrokerKind::kCourierOs};
 
-const char* KindName(
-    BrokerKind kind);  // "plain", "persist", "courier-full", "courier-os", "courier-nometa", "courier-perlistener"
+// "plain", "persist", "courier-full", "courier-os", "courier-nometa", "courier-perlistener", "courier-pg"
+const char* KindName(BrokerKind kind);
 bool ParseKind(const std::string& s, BrokerKind* out);
 bool IsCourier(BrokerKind kind);
 
@@ -40,6 +45,7 @@ struct BrokerSpec {
   std::string mosquitto;           // path of the mosquitto binary
   std::string plugin;              // path of mosquitto_courier.so (Courier kinds)
   std::vector<std::string> extra;  // more config lines
+  std::string pg_conninfo;         // kCourierPg: plugin_opt_pg_conninfo (with dbname)
   bool keep_dir = false;           // leave the temporary directory behind
 };
 

@@ -146,6 +146,29 @@ void AwaitSetup(const LoadSpec& spec, std::vector<Child>& kids, std::string* err
   }
 }
 
+// CPU seconds of the second edge's broker and of the server tree (-1: none
+// or gone), and when they were read.
+struct ExtraCpu {
+  double broker_b = -1, tree = -1;
+  int64_t ns = 0;
+};
+ExtraCpu SampleExtra(const LoadSpec& spec) {
+  ExtraCpu e;
+  if (spec.broker_pid_b > 0) {
+    const ProcSample s = SampleProc(spec.broker_pid_b);
+    if (s.ok) e.broker_b = s.cpu_s;
+  }
+  if (spec.tree_pid > 0) e.tree = TreeCpuSeconds(spec.tree_pid);
+  e.ns = NowNs();
+  return e;
+}
+void ExtraCpuPct(const ExtraCpu& a, const ExtraCpu& b, LoadResult& out) {
+  const double s = double(b.ns - a.ns) / 1e9;
+  if (s <= 0) return;
+  if (a.broker_b >= 0 && b.broker_b >= 0) out.broker_b_cpu_pct = 100.0 * (b.broker_b - a.broker_b) / s;
+  if (a.tree >= 0 && b.tree >= 0) out.tree_cpu_pct = 100.0 * (b.tree - a.tree) / s;
+}
+
 // Samples the broker from /proc and the machine's stalls over the window
 // (fill mode: until every child reported).
 // Returns the end of the window.
@@ -159,6 +182,7 @@ int64_t MeasureWindow(const LoadSpec& spec, int64_t t0, std::vector<Child>& kids
   probe.Start();
   ProcSample s0 = spec.broker_pid > 0 ? SampleProc(spec.broker_pid) : ProcSample{};
   const int64_t s0_ns = NowNs();
+  const ExtraCpu e0 = SampleExtra(spec);
   ProcSample s1 = s0;
   int64_t s1_ns = s0_ns;
   // Sample until the window closes (fill mode: until every child reported).
@@ -186,6 +210,7 @@ int64_t MeasureWindow(const LoadSpec& spec, int64_t t0, std::vector<Child>& kids
       }
     }
   }
+  ExtraCpuPct(e0, SampleExtra(spec), out);
   out.stalls = probe.Stop();
   if (spec.broker_pid > 0 && s0.ok && s1.ok && s1_ns > s0_ns) {
     out.broker_cpu_pct = 100.0 * (s1.cpu_s - s0.cpu_s) / (double(s1_ns - s0_ns) / 1e9);
@@ -242,6 +267,8 @@ void MergeShards(const LoadSpec& spec, std::vector<Child>& kids, LoadResult& out
     out.errors += s.errors;
     out.disconnects += s.disconnects;
     out.deliver.Merge(s.deliver);
+    out.deliver_same.Merge(s.deliver_same);
+    out.deliver_cross.Merge(s.deliver_cross);
     out.ack.Merge(s.ack);
     first_send = std::min(first_send, s.first_send_ns);
     last_ack = std::max(last_ack, s.last_ack_ns);

@@ -20,6 +20,17 @@
 
 namespace courier::bench {
 
+// Which edge each connection goes to when LoadSpec::port_b names a second
+// edge (Courier on PostgreSQL, docs/scale-out.md): edge A is `port`, B `port_b`.
+enum class EdgeSplit {
+  kPairs,    // pair k (users 2k, 2k+1) on edge k % 2: every message stays on its edge
+  kUsers,    // user u on edge u % 2: every 1:1 message crosses to the other edge
+  kDevices,  // device d of every user on edge d % 2: with 2 devices and one
+             // sender, each message reaches one receiving device on the
+             // sender's edge and one on the other
+};
+const char* SplitName(EdgeSplit split);  // "pairs", "users", "devices"
+
 enum class Mode {
   kCourier,  // Message to msg/{u}/send; ack = SENDER Signal on msg/{u}/events; deliveries on msg/{u}/inbox
   kPlain,    // QoS 1 publish to bench/{peer}/inbox; ack = PUBACK; delivery = arrival
@@ -54,7 +65,14 @@ struct LoadSpec {
   std::string user_prefix = "u";           // user names: <prefix><index>
   std::string admin_user = "bench-admin";  // creates the groups (must be in plugin_opt_admin_users)
   pid_t broker_pid = -1;                   // sampled from /proc when > 0
+  int port_b = 0;                          // > 0: a second edge; connections split by `split`
+  EdgeSplit split = EdgeSplit::kPairs;
+  pid_t broker_pid_b = -1;  // the second edge's broker, sampled from /proc when > 0
+  pid_t tree_pid = -1;      // a server's root process (the postmaster): CPU of it and all its descendants
 };
+
+// The edge (0 = A, 1 = B) of user u's device d.
+int EdgeOf(const LoadSpec& s, int user, int device);
 
 struct LoadResult {
   std::string error;               // empty when the run completed
@@ -75,12 +93,17 @@ struct LoadResult {
   std::string first_error;  // text of the first error Signal or failure
   Histogram deliver;        // send -> deliver, ns, messages sent inside the window
   Histogram ack;            // send -> ack, ns
+  // With two edges: deliver split by whether the receiving connection is on
+  // the sending connection's edge.
+  Histogram deliver_same, deliver_cross;
   // Broker, from /proc, over the window.
   double broker_cpu_pct = 0;  // of one core
   int64_t broker_rss_kb = 0;  // at the end of the window
   int64_t broker_rss_max_kb = 0;
   int64_t broker_rss_anon_kb = 0;
   int64_t broker_fds = 0;
+  double broker_b_cpu_pct = 0;  // the second edge's broker, % of one core
+  double tree_cpu_pct = 0;      // spec.tree_pid and its descendants, % of one core
   // How late a sleeping thread of the generator woke over the window: the
   // machine's stalls, which every broker's latencies include.
   Stalls stalls;
@@ -92,6 +115,10 @@ struct LoadResult {
 
   double delivered_per_s() const { return window_s > 0 ? double(arrived_in_window) / window_s : 0; }
   double sent_per_s() const { return window_s > 0 ? double(sent_window) / window_s : 0; }
+  // CPU µs per delivered message of `cpu_pct` (% of one core over the window).
+  double us_per_delivered(double cpu_pct) const {
+    return delivered_per_s() > 0 ? cpu_pct * 1e4 / delivered_per_s() : 0;
+  }
   uint64_t lost() const { return expected_window > delivered_window ? expected_window - delivered_window : 0; }
 };
 

@@ -111,17 +111,24 @@ void Worker::OnCourierSignal(Client* c, const mosquitto_message* msg, int64_t no
 }
 
 void Worker::Delivered(Client* c, const void* payload, size_t len, int64_t now) {
-  (void)c;
   if (len < kHeaderBytes) {
     Error("a delivery is shorter than the bench header", false);
     return;
   }
   int64_t sent_ns;
+  uint32_t dev;
   std::memcpy(&sent_ns, payload, sizeof sent_ns);
+  std::memcpy(&dev, static_cast<const char*>(payload) + 8, sizeof dev);
   if (InWindow(now)) ++r_.arrived_in_window;
   if (InWindow(sent_ns)) {
     ++r_.delivered_window;
     r_.deliver.Record(now - sent_ns);
+    if (s_.port_b > 0) {
+      // The header names the sending device by its global index.
+      const int devices = std::max(1, s_.devices), from = static_cast<int>(dev);
+      const bool same = EdgeOf(s_, from / devices, from % devices) == c->edge;
+      (same ? r_.deliver_same : r_.deliver_cross).Record(now - sent_ns);
+    }
   }
 }
 

@@ -12,6 +12,33 @@
 
 namespace courier::bench::load {
 
+}  // namespace courier::bench::load
+
+namespace courier::bench {
+
+const char* SplitName(EdgeSplit split) {
+  switch (split) {
+    case EdgeSplit::kPairs: return "pairs";
+    case EdgeSplit::kUsers: return "users";
+    case EdgeSplit::kDevices: return "devices";
+  }
+  return "?";
+}
+
+int EdgeOf(const LoadSpec& s, int user, int device) {
+  if (s.port_b <= 0) return 0;
+  switch (s.split) {
+    case EdgeSplit::kPairs: return (user / 2) % 2;
+    case EdgeSplit::kUsers: return user % 2;
+    case EdgeSplit::kDevices: return device % 2;
+  }
+  return 0;
+}
+
+}  // namespace courier::bench
+
+namespace courier::bench::load {
+
 std::string GroupName(const LoadSpec& s, int k) { return "g" + s.run_tag + "-" + std::to_string(k); }
 
 void Worker::Error(const std::string& text, bool fatal) {
@@ -110,6 +137,7 @@ bool Worker::AddClient(int u, int d) {
   c->user = u;
   c->device = d;
   c->gidx = u * s_.devices + d;
+  c->edge = EdgeOf(s_, u, d);
   c->sender = d < s_.senders_per_user;
   c->name = s_.user_prefix + std::to_string(u);
   c->id = c->name + "d" + std::to_string(d);
@@ -164,7 +192,7 @@ bool Worker::ConnectAll() {
   while (!stop_) {
     while (next < clients_.size() && pending_connects_ < std::max(4, kMaxPendingConnects / s_.procs)) {
       Client* c = clients_[next++].get();
-      int rc = mosquitto_connect(c->m, s_.host.c_str(), s_.port, s_.keepalive_s);
+      int rc = mosquitto_connect(c->m, s_.host.c_str(), c->edge ? s_.port_b : s_.port, s_.keepalive_s);
       if (rc != MOSQ_ERR_SUCCESS) {
         Fail("connect " + c->id + ": " + (rc == MOSQ_ERR_ERRNO ? std::strerror(errno) : mosquitto_strerror(rc)));
         return false;

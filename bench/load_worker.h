@@ -51,6 +51,7 @@ struct Shard {
   int64_t first_send_ns, last_ack_ns;
   Histogram deliver;
   Histogram ack;
+  Histogram deliver_same, deliver_cross;
 };
 static_assert(std::is_trivially_copyable_v<Shard>);
 
@@ -73,6 +74,7 @@ struct Client {
   State state = kNew;
   bool out_armed = false;
   int user = 0, device = 0, gidx = 0;
+  int edge = 0;  // 0: spec.port, 1: spec.port_b
   bool sender = false;
   std::string name, id;
   std::string send_topic, signal_topic, inbox, events, dev_inbox, dev_events, peer_topic;

@@ -11,7 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <sstream>
+#include <vector>
 
 namespace courier::bench {
 
@@ -75,6 +77,54 @@ ProcSample SampleProc(pid_t pid) {
   }
   s.ok = true;
   return s;
+}
+
+namespace {
+
+// The parent pid and utime + stime + cutime + cstime (clock ticks) of one
+// process, from /proc/<pid>/stat; false when it is gone.
+bool StatTimes(pid_t pid, pid_t* ppid, unsigned long long* ticks) {
+  const std::string stat = ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 >= stat.size()) return false;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  *ticks = 0;
+  // Field 3 (state) is the first after ')'; 4 is the ppid, 14-17 the times.
+  for (int i = 3; i <= 17 && fields >> f; ++i) {
+    if (i == 4) *ppid = static_cast<pid_t>(std::strtol(f.c_str(), nullptr, 10));
+    if (i >= 14) *ticks += std::strtoull(f.c_str(), nullptr, 10);
+  }
+  return true;
+}
+
+}  // namespace
+
+double TreeCpuSeconds(pid_t root) {
+  std::multimap<pid_t, pid_t> children;  // ppid -> pid
+  std::map<pid_t, unsigned long long> ticks;
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d)) {
+      char* end = nullptr;
+      const long p = std::strtol(e->d_name, &end, 10);
+      pid_t ppid = 0;
+      unsigned long long t = 0;
+      if (p <= 0 || *end != '\0' || !StatTimes(static_cast<pid_t>(p), &ppid, &t)) continue;
+      children.emplace(ppid, static_cast<pid_t>(p));
+      ticks[static_cast<pid_t>(p)] = t;
+    }
+    closedir(d);
+  }
+  if (!ticks.contains(root)) return -1;
+  unsigned long long sum = 0;
+  std::vector<pid_t> todo{root};
+  while (!todo.empty()) {
+    const pid_t p = todo.back();
+    todo.pop_back();
+    sum += ticks[p];
+    for (auto [it, e] = children.equal_range(p); it != e; ++it) todo.push_back(it->second);
+  }
+  return double(sum) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 int64_t DiskUsage(const std::string& path) {

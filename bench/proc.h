@@ -31,6 +31,12 @@ struct ProcSample {
   int threads = 0;
 };
 ProcSample SampleProc(pid_t pid);
+// CPU seconds of a process tree: utime + stime + cutime + cstime of `root`
+// and of every live descendant, read from /proc in one pass. A descendant
+// that exits and is reaped moves its time into its parent's cutime/cstime,
+// so the difference of two readings counts short-lived children (a server's
+// backends, autovacuum workers) too. -1 when root is gone.
+double TreeCpuSeconds(pid_t root);
 
 // Bytes on disk of a directory tree (st_blocks * 512), like du.
 int64_t DiskUsage(const std::string& path);

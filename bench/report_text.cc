@@ -26,6 +26,7 @@ const char* Label(BrokerKind k) {
     case BrokerKind::kCourierOs: return "(c) Courier sync os";
     case BrokerKind::kCourierNoMeta: return "(c) Courier sync nometa";
     case BrokerKind::kCourierPerListener: return "(c) Courier sync full, per_listener_settings true";
+    case BrokerKind::kCourierPg: return "(d) Courier on PostgreSQL";
   }
   return "?";
 }

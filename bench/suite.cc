@@ -19,10 +19,12 @@ void Suite::Log(const std::string& s) {
   std::ofstream(out + "/progress.log", std::ios::app) << s << "\n";
 }
 
-std::unique_ptr<Broker> Suite::Start(BrokerKind kind, std::vector<std::string> extra) {
+std::unique_ptr<Broker> Suite::Start(BrokerKind kind, std::vector<std::string> extra,
+                                     const std::string& pg_conninfo) {
   BrokerSpec bs;
   bs.kind = kind;
   bs.extra = std::move(extra);
+  bs.pg_conninfo = pg_conninfo;
   bs.plugin = plugin;
   bs.mosquitto = mosquitto;
   auto b = std::make_unique<Broker>(bs);
@@ -145,6 +147,7 @@ int Suite::Main() {
   if (Want("rate")) Sweep();
   if (Want("hold")) Hold();
   if (Want("store")) Store();
+  if (Want("postgres")) PostgresPhase();
   load_end_ = LoadAvg();
   Report();
   Plots();
@@ -172,7 +175,15 @@ std::string FormatRun(const LoadSpec& spec, const LoadResult& r) {
       r.stalls.realtime ? "" : " (probe not real-time)", r.disturbed() ? " (disturbed)" : "",
       (unsigned long long)r.errors, r.first_error.empty() ? "" : " first: ", r.first_error.c_str(),
       r.error.empty() ? "" : " | FAILED: ", r.error.c_str());
-  return buf;
+  std::string line = buf;
+  if (spec.port_b > 0) {
+    line += Fmt(" | edges %s: edge B cpu %.0f%%, same-edge p50 %s p99 %s, cross-edge p50 %s p99 %s",
+                SplitName(spec.split), r.broker_b_cpu_pct, FormatNs(r.deliver_same.Percentile(0.5)).c_str(),
+                FormatNs(r.deliver_same.Percentile(0.99)).c_str(), FormatNs(r.deliver_cross.Percentile(0.5)).c_str(),
+                FormatNs(r.deliver_cross.Percentile(0.99)).c_str());
+  }
+  if (spec.tree_pid > 0) line += Fmt(" | postgres cpu %.0f%%", r.tree_cpu_pct);
+  return line;
 }
 
 int RunSuite(const std::vector<std::string>& argv, const std::string& default_plugin,
@@ -194,7 +205,7 @@ int RunSuite(const std::vector<std::string>& argv, const std::string& default_pl
   }
   if (!a.CheckAllUsed() || s.out.empty()) {
     std::fprintf(stderr,
-                 "usage: courier_bench suite --out DIR [--quick] [--phases saturation,rate,hold,store] "
+                 "usage: courier_bench suite --out DIR [--quick] [--phases saturation,rate,hold,store,postgres] "
                  "[--plugin PATH] [--mosquitto PATH] [--note TEXT]\n%s\n",
                  a.error().c_str());
     return 2;

@@ -4,9 +4,11 @@
 //   suite.cc          options, Main, running one load, finding runs
 //   suite_phases.cc   the saturation, rate sweep and hold phases
 //   suite_store.cc    the store phase: fill, restart, bytes on disk
+//   suite_pg.cc       the postgres phase: Courier edges on one PostgreSQL
 //   suite_machine.cc  the machine table: CPU, memory, fsync, load average
 //   suite_report.cc   results.md: one function per section
 //   suite_report_store.cc  results.md: the store sections
+//   suite_report_pg.cc     results.md: the PostgreSQL section and its targets
 //   suite_targets.cc  results.md: the targets table
 //   suite_tsv.cc      runs.tsv: one column table for header and rows
 //   suite_plots.cc    the plot data files and plots.gp
@@ -25,6 +27,10 @@
 #include "load.h"
 #include "proc.h"
 #include "store_stats.h"
+
+namespace courier::proc {
+class Postgres;
+}
 
 namespace courier::bench {
 
@@ -91,7 +97,8 @@ class Suite {
  private:
   // Running (suite.cc).
   void Log(const std::string& s);
-  std::unique_ptr<Broker> Start(BrokerKind kind, std::vector<std::string> extra = {});
+  std::unique_ptr<Broker> Start(BrokerKind kind, std::vector<std::string> extra = {},
+                                const std::string& pg_conninfo = "");
   LoadSpec Standard(BrokerKind kind) const;
   Row* Run(Broker& b, const std::string& phase, LoadSpec spec);
   // (a) and (c) sync full in `phase`, alternately, sat_reps_ times each, with
@@ -110,6 +117,15 @@ class Suite {
   int64_t FillCourier(Broker& b, const LoadSpec& fill);
   void RestartFull(Broker& b);
   void RestartPlainReference();
+  void PostgresPhase();
+  // A fresh database on `pg` for one configuration; its conninfo, "" on failure.
+  std::string PgDatabase(proc::Postgres& pg, const std::string& name);
+  void PgSaturation(proc::Postgres& pg);
+  void PgTwoEdges(proc::Postgres& pg);
+  void PgCrossEdge(proc::Postgres& pg);
+  // Run() with the load split over edge a and edge b (when b is not null),
+  // and the CPU of the server tree rooted at `server` (when > 0).
+  Row* RunEdges(Broker& a, Broker* b, pid_t server, const std::string& phase, LoadSpec spec);
 
   // Finding runs (suite.cc).
   // The run of `kind` in `phase` (at `rate`); of repeated runs, the median by delivered msg/s.
@@ -144,6 +160,10 @@ class Suite {
   void ReportLatencyTarget(std::ostream& o);
   void ReportScaleTargets(std::ostream& o);
   void ReportHeapTargets(std::ostream& o);
+  void ReportPostgres(std::ostream& o);
+  void ReportPostgresSaturation(std::ostream& o);
+  void ReportPostgresCross(std::ostream& o);
+  void ReportPostgresTargets(std::ostream& o);
   void ReportFailures(std::ostream& o);
 
   // Plots (suite_plots.cc).
@@ -175,6 +195,9 @@ class Suite {
   int payload_ = 100;
   int hold_conns_ = 10000;
   double fsync_us_ = 0;
+  // postgres phase
+  std::string pg_version_;
+  double pg_light_rate_ = 500;  // offered msg/s of the cross-edge run
   std::string load_start_, load_end_;
   int64_t started_ns_ = 0;
 };

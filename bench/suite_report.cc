@@ -27,6 +27,7 @@ void Suite::Report() {
   ReportLatency(o);
   ReportHold(o);
   ReportStore(o);
+  ReportPostgres(o);
   ReportTargets(o);
   ReportFailures(o);
   o << "\nRaw rows: `runs.tsv`; plot data: `saturation.dat`, `latency.dat`, `heap.dat`; progress: `progress.log`.\n";

@@ -18,6 +18,7 @@ void Suite::ReportTargets(std::ostream& o) {
   ReportLatencyTarget(o);
   ReportScaleTargets(o);
   ReportHeapTargets(o);
+  ReportPostgresTargets(o);
 }
 
 void Suite::ReportThroughputTargets(std::ostream& o) {

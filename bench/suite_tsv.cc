@@ -53,6 +53,20 @@ constexpr Column kColumns[] = {
     {"broker_rss_max_kb", [](std::ostream& t, const Row& r) { t << r.r.broker_rss_max_kb; }},
     {"broker_rss_anon_kb", [](std::ostream& t, const Row& r) { t << r.r.broker_rss_anon_kb; }},
     {"broker_fds", [](std::ostream& t, const Row& r) { t << r.r.broker_fds; }},
+    // Two edges (the postgres phase): where the connections went, the second
+    // edge's CPU, the server tree's (PostgreSQL: the postmaster and its
+    // children), and send→deliver on the sender's edge against the other.
+    {"edges", [](std::ostream& t, const Row& r) { t << (r.spec.port_b > 0 ? 2 : 1); }},
+    {"split", [](std::ostream& t, const Row& r) { t << (r.spec.port_b > 0 ? SplitName(r.spec.split) : "-"); }},
+    {"broker_b_cpu_pct", [](std::ostream& t, const Row& r) { t << r.r.broker_b_cpu_pct; }},
+    {"broker_us_per_msg",
+     [](std::ostream& t, const Row& r) { t << r.r.us_per_delivered(r.r.broker_cpu_pct + r.r.broker_b_cpu_pct); }},
+    {"pg_cpu_pct", [](std::ostream& t, const Row& r) { t << r.r.tree_cpu_pct; }},
+    {"pg_us_per_msg", [](std::ostream& t, const Row& r) { t << r.r.us_per_delivered(r.r.tree_cpu_pct); }},
+    {"same_p50_ms", [](std::ostream& t, const Row& r) { t << Ms(r.r.deliver_same.Percentile(0.5)); }},
+    {"same_p99_ms", [](std::ostream& t, const Row& r) { t << Ms(r.r.deliver_same.Percentile(0.99)); }},
+    {"cross_p50_ms", [](std::ostream& t, const Row& r) { t << Ms(r.r.deliver_cross.Percentile(0.5)); }},
+    {"cross_p99_ms", [](std::ostream& t, const Row& r) { t << Ms(r.r.deliver_cross.Percentile(0.99)); }},
     {"stalls", [](std::ostream& t, const Row& r) { t << r.r.stalls.stalls; }},
     {"stalled_ms", [](std::ostream& t, const Row& r) { t << Ms(r.r.stalls.stalled_ns); }},
     {"stall_worst_ms", [](std::ostream& t, const Row& r) { t << Ms(r.r.stalls.worst_ns); }},
