@@ -10,9 +10,7 @@
 #include "load_worker.h"
 #include "proc.h"
 
-namespace courier::bench::load {
-
-}  // namespace courier::bench::load
+namespace courier::bench::load {}  // namespace courier::bench::load
 
 namespace courier::bench {
 

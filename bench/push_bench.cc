@@ -107,6 +107,7 @@ int RunPushBench(const std::vector<std::string>& argv, const std::string& defaul
                   .mosquitto = mosquitto_bin,
                   .plugin = plugin,
                   .extra = std::move(extra),
+                  .pg_conninfo = {},
                   .keep_dir = false};
     auto b = std::make_unique<Broker>(bs);
     std::string e;

@@ -19,8 +19,7 @@ void Suite::Log(const std::string& s) {
   std::ofstream(out + "/progress.log", std::ios::app) << s << "\n";
 }
 
-std::unique_ptr<Broker> Suite::Start(BrokerKind kind, std::vector<std::string> extra,
-                                     const std::string& pg_conninfo) {
+std::unique_ptr<Broker> Suite::Start(BrokerKind kind, std::vector<std::string> extra, const std::string& pg_conninfo) {
   BrokerSpec bs;
   bs.kind = kind;
   bs.extra = std::move(extra);
@@ -140,6 +139,10 @@ int Suite::Main() {
     persist_fractions_ = {0.25, 0.5, 0.75};
     heap_points_ = {0, 100000, 250000, 500000, 1000000};
   }
+  if (seconds > 0) {
+    duration_ = seconds;
+    warmup_ = std::min(warmup_, seconds);
+  }
   fsync_us_ = MeasureFsyncUs(out);
   Log(Fmt("courier_bench suite%s -> %s (fsync %.0f µs, load %s)", quick ? " --quick" : "", out.c_str(), fsync_us_,
           load_start_.c_str()));
@@ -196,6 +199,7 @@ int RunSuite(const std::vector<std::string>& argv, const std::string& default_pl
   s.plugin = a.Str("plugin", default_plugin);
   s.mosquitto = a.Str("mosquitto", default_mosquitto);
   s.note = a.Str("note", "");
+  s.seconds = a.Num("seconds", 0);
   std::string phases = a.Str("phases", "");
   for (size_t i = 0; i < phases.size();) {
     size_t j = phases.find(',', i);
@@ -206,7 +210,7 @@ int RunSuite(const std::vector<std::string>& argv, const std::string& default_pl
   if (!a.CheckAllUsed() || s.out.empty()) {
     std::fprintf(stderr,
                  "usage: courier_bench suite --out DIR [--quick] [--phases saturation,rate,hold,store,postgres] "
-                 "[--plugin PATH] [--mosquitto PATH] [--note TEXT]\n%s\n",
+                 "[--plugin PATH] [--mosquitto PATH] [--note TEXT] [--seconds S]\n%s\n",
                  a.error().c_str());
     return 2;
   }

@@ -89,6 +89,7 @@ void WriteRunsTsv(const std::string& path, const std::vector<Row>& rows);
 class Suite {
  public:
   bool quick = false;
+  double seconds = 0;  // > 0: every load run's measured window (a smoke test), warm-up at most as long
   std::string out, plugin, mosquitto, note;
   std::set<std::string> phases;
 
