@@ -9,7 +9,7 @@
 #   bash scripts/bench.sh              standard suite (about 8 minutes)
 #   bash scripts/bench.sh --quick      short version (1-2 minutes)
 #   bash scripts/bench.sh --publish    also copy the table and plots to docs/bench/
-#   bash scripts/bench.sh --phases saturation,rate,hold,store,push,websockets   only these parts
+#   bash scripts/bench.sh --phases saturation,rate,hold,store,postgres,push,websockets   only these parts
 #
 # Installs what it needs (build packages via scripts/deps.sh, gnuplot-nox for
 # the plots) with apt-get when missing. Not part of the test path.
