@@ -12,7 +12,7 @@
 #   bash scripts/bench.sh --phases saturation,rate,hold,store,postgres,push,websockets   only these parts
 #
 # Installs what it needs (build packages via scripts/deps.sh, gnuplot-nox for
-# the plots) with apt-get when missing. Not part of the test path.
+# the plots, postgresql-15 for the postgres phase) with apt-get when missing. Not part of the test path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -36,7 +36,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 bash scripts/deps.sh
 missing=()
-for p in gnuplot-nox lmdb-utils; do
+# postgresql-15: the server of the postgres phase (started by the bench on a
+# free port, as the postgres user the package creates).
+for p in gnuplot-nox lmdb-utils postgresql-15; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
