@@ -12,7 +12,8 @@
 #   bash scripts/bench.sh --phases saturation,rate,hold,store,postgres,push,websockets   only these parts
 #
 # Installs what it needs (build packages via scripts/deps.sh, gnuplot-nox for
-# the plots, postgresql-15 for the postgres phase) with apt-get when missing. Not part of the test path.
+# the plots, postgresql-15 for the postgres phase) with apt-get when
+# missing. Not part of the test path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
