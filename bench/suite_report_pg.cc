@@ -61,9 +61,8 @@ void Suite::ReportPostgresSaturation(std::ostream& o) {
        "its peer (every message crosses, by a hint through LISTEN/NOTIFY). *msgs per commit* and *commit ms* are "
        "edge A's counters (`getStats`) over the run.\n\n";
   o << "| configuration | edges | delivered msg/s | vs plain | vs LMDB sync full | deliver p50 | p99 | edges CPU | "
-       "edges CPU µs/msg | PG CPU | PG CPU µs/msg | msg/s per PG core (projected) | msgs per commit | commit ms | lost "
-       "| "
-       "errors |\n";
+       "edges CPU µs/msg | PG CPU | PG CPU µs/msg | msg/s per PG core (projected) | msgs per commit | commit ms | "
+       "lost | errors |\n";
   o << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   std::vector<const Row*> rows;
   if (plain) rows.push_back(plain);
