@@ -112,8 +112,10 @@ if stage asan; then
   # starts (and libstdc++, so that ASan can intercept C++ throws; mosquitto
   # itself is C), stops it gracefully so LeakSanitizer checks the plugin at
   # exit, and fails the test on any sanitizer report in the broker's output.
+  # The shim keeps ASan's start-up from breaking glibc's gettext lock, which
+  # libpq needs (tests/proc/asan_host_shim.c).
   CXX_BIN=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' build-asan/CMakeCache.txt)
-  export COURIER_IT_BROKER_PRELOAD="$("$CXX_BIN" -print-file-name=libasan.so) $("$CXX_BIN" -print-file-name=libstdc++.so)"
+  export COURIER_IT_BROKER_PRELOAD="$("$CXX_BIN" -print-file-name=libasan.so) $ROOT/build-asan/tests/proc/libcourier_asan_host_shim.so $("$CXX_BIN" -print-file-name=libstdc++.so)"
   export ASAN_OPTIONS=detect_leaks=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS=suppressions=$ROOT/tests/integration/security_lsan.supp:print_suppressions=0
