@@ -6,6 +6,7 @@
 
 #include "pg_batch.h"
 #include "pg_conn.h"
+#include "pg_connect.h"
 #include "pg_ops.h"
 #include "pg_schema.h"
 
@@ -77,28 +78,13 @@ bool IsUpkeep(const Request& r) {
   return std::holds_alternative<ExpireRequest>(r) || std::holds_alternative<TrimRequest>(r);
 }
 
-// The options libpq connects with: the parsed conninfo, and our
-// connect_timeout unless it sets one. Null when it does not parse.
-std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> ParseConninfo(const std::string& conninfo,
-                                                                           std::string* error) {
-  char* err = nullptr;
-  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
-  if (!opts) {
-    std::string msg = err ? err : "out of memory";
-    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    *error = msg;
-  }
-  if (err) PQfreemem(err);
-  return {opts, &PQconninfoFree};
-}
-
 }  // namespace
 
 struct PgStore::Impl {
   PgOptions options;
   PgLog log;
-  std::vector<std::pair<std::string, std::string>> params;  // for PQconnectdbParams
-  std::string where;                                        // Describe(conninfo)
+  PgParams params;    // for PgConn::Connect
+  std::string where;  // DescribeConninfo(conninfo)
   std::unique_ptr<PgConn> conn;
   std::vector<Request> queue;
   std::string trim_resume;
@@ -120,6 +106,14 @@ struct PgStore::Impl {
     if (!c) return Status::IoError(err);
     bool created = false;
     try {
+      // Every statement of the store reads by key. Without this, a
+      // statement's cached generic plan, made while a table was small (a new
+      // database, before autovacuum's first ANALYZE), goes on scanning the
+      // whole table as it grows: the dedup check then read every stored copy
+      // once per batch, and one edge ran at 0.65x the throughput it has with
+      // index plans (docs/scale-out.md, Capacity).
+      c->Send("SET enable_seqscan = off");
+      c->Sync();
       Status s = EnsureSchema(*c, kSchemaVersion, &created);
       if (!s.ok()) return s;
     } catch (const PgError& e) { return Status::IoError(e.what()); }
@@ -240,21 +234,14 @@ struct PgStore::Impl {
 Status PgStore::Open(const PgOptions& options, PgLog log, std::unique_ptr<PgStore>* out) {
   out->reset();
   if (options.conninfo.empty()) return Status::Invalid("postgres conninfo is empty");
-  std::string error;
-  auto opts = ParseConninfo(options.conninfo, &error);
-  if (!opts) return Status::Invalid("malformed postgres conninfo: " + error);
+  PgParams params;
+  Status parsed = ConninfoParams(options.conninfo, static_cast<int>(options.connect_timeout_s), &params);
+  if (!parsed.ok()) return parsed;
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->log = std::move(log);
-  impl->where = Describe(options.conninfo);
-  bool timeout = false;
-  for (auto* o = opts.get(); o->keyword; ++o) {
-    if (!o->val) continue;
-    impl->params.emplace_back(o->keyword, o->val);
-    timeout |= std::string(o->keyword) == "connect_timeout";
-  }
-  if (!timeout)
-    impl->params.emplace_back("connect_timeout", std::to_string(std::max<uint32_t>(options.connect_timeout_s, 1)));
+  impl->where = DescribeConninfo(options.conninfo);
+  impl->params = std::move(params);
   Status s = impl->Connect();
   if (s.code() == Status::Code::kCorruption) return Status::Corruption(impl->where + ": " + s.message());
   if (!s.ok()) impl->Failed(s);
@@ -286,20 +273,6 @@ std::vector<Completion> PgStore::Flush() {
 size_t PgStore::pending() const { return impl_->queue.size(); }
 StoreStats PgStore::commit_stats() const { return impl_->stats; }
 
-std::string PgStore::Describe(const std::string& conninfo) {
-  std::string error;
-  auto opts = ParseConninfo(conninfo, &error);
-  if (!opts) return "(malformed conninfo)";
-  std::string out;
-  for (const char* key : {"host", "hostaddr", "port", "dbname", "user"}) {
-    for (auto* o = opts.get(); o->keyword; ++o) {
-      if (o->val && *o->val && std::string(o->keyword) == key) {
-        if (!out.empty()) out += ' ';
-        out += std::string(key) + "=" + o->val;
-      }
-    }
-  }
-  return out;
-}
+std::string PgStore::Describe(const std::string& conninfo) { return DescribeConninfo(conninfo); }
 
 }  // namespace courier::storage
