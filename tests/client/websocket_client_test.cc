@@ -147,6 +147,25 @@ TEST_F(WsClientTest, ReconnectsAfterBrokerRestartAndDeliversOnce) {
   EXPECT_TRUE(ra.WaitOnline());
 }
 
+// Keepalive: Mosquitto drops a client it has not heard from for 1.5
+// keepalives; an idle WebSocket client stays online through PINGREQs.
+TEST_F(WsClientTest, IdleConnectionStaysUpThroughKeepalive) {
+  client::Options o = WsOpts("alice", "alice-browser");
+  o.keepalive_s = 5;
+  Recorder ra;
+  Client alice(o, ra.handlers());
+  alice.start();
+  ASSERT_TRUE(ra.WaitSynced());
+  std::this_thread::sleep_for(9s);
+  EXPECT_TRUE(alice.online());
+  const auto events = ra.Get(ra.connection);
+  EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                          [](const client::ConnectionEvent& e) { return e.state == ConnectionState::kOffline; }),
+            0);
+  auto f = alice.send("alice", "still here");
+  EXPECT_TRUE(Ready(f).ok);
+}
+
 // The CLI's --websockets: a send over WebSockets reaches a TCP client.
 TEST_F(WsClientTest, CliSendsOverWebSockets) {
   Recorder rb;
