@@ -9,6 +9,9 @@ namespace {
 constexpr std::string_view kCommonHelp = R"(Connection options:
   -h, --host HOST       broker host (default localhost)
   -p, --port PORT       broker port (default 1883)
+      --websockets      MQTT over WebSocket (wss with the TLS options); the
+                        port is the broker's websockets listener
+      --ws-path PATH    HTTP path of the WebSocket upgrade (default /mqtt)
   -u, --user USER       MQTT username, the Courier user (required)
   -P, --password PASS   MQTT password
   -i, --device ID       MQTT client id, the Courier device (default USER-cli)
@@ -87,6 +90,10 @@ bool parse_common(std::string_view opt, Args& args, CommonOptions& c) {
     o.host = args.value(opt);
   } else if (opt == "-p" || opt == "--port") {
     o.port = static_cast<int>(parse_int(opt, args.value(opt), 1, 65535));
+  } else if (opt == "--websockets") {
+    o.transport = client::Transport::kWebSockets;
+  } else if (opt == "--ws-path") {
+    o.ws_path = args.value(opt);
   } else if (opt == "-u" || opt == "--user") {
     o.user = args.value(opt);
   } else if (opt == "-P" || opt == "--password") {
@@ -116,6 +123,7 @@ void finish_common(CommonOptions& c) {
   if (o.user.empty()) throw UsageError("-u USER is required");
   if (o.device.empty()) o.device = o.user + "-cli";
   if (o.prefix.empty()) throw UsageError("--prefix must not be empty");
+  if (!o.ws_path.starts_with("/")) throw UsageError("--ws-path must start with /");
   if (o.tls && o.tls->ca_file.empty() && o.tls->ca_path.empty()) {
     throw UsageError("TLS options need --cafile or --capath");
   }

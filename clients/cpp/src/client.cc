@@ -1,14 +1,14 @@
-// The client's network thread: libmosquitto, real time, randomness, the
+// The client's network thread: the Transport, real time, randomness, the
 // cursor file and handler dispatch around the protocol core (session.h).
 //
-// One thread (Impl::Run) owns the mosquitto handle, the connection phase and
-// the Session. Public methods only append closures to `commands_` (under
-// `mu_`) and wake the thread through a pipe; the thread runs them, polls the
-// socket and the pipe, lets libmosquitto read and write (mosquitto_loop with
-// a zero timeout), ticks the Session and the reconnect timer, carries out
+// One thread (Impl::Run) owns the Transport (transport.h: libmosquitto, or
+// MQTT over WebSocket), the connection phase and the Session. Public methods
+// only append closures to `commands_` (under `mu_`) and wake the thread
+// through a pipe; the thread runs them, polls the socket and the pipe, lets
+// the Transport read and write (a non-blocking loop step), ticks the Session and the reconnect timer, carries out
 // the Session's actions (publish, subscribe) and finally calls the user's
 // handlers and resolves futures, in the order the Session produced them,
-// outside any libmosquitto callback and without holding `mu_`.
+// outside any Transport callback and without holding `mu_`.
 #include "courier/client.h"
 
 #include <fcntl.h>
@@ -25,8 +25,6 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
-
-#include <mqtt_protocol.h>
 
 #include "client_impl.h"
 #include "cursor_file.h"
@@ -63,16 +61,6 @@ std::string RandomHex(size_t chars) {
 
 namespace {
 
-void LibInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { mosquitto_lib_init(); });
-}
-
-std::string Describe(int rc) {
-  if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
-  return mosquitto_strerror(rc);
-}
-
 std::optional<int32_t> InitialCursor(const Options& o) {
   std::optional<int32_t> from_file;
   if (!o.cursor_file.empty()) {
@@ -108,6 +96,16 @@ const Options& Validated(const Options& o) {
   }
   if (o.connect_timeout.count() <= 0 || o.pull_timeout.count() <= 0) {
     throw std::invalid_argument("timeouts must be positive");
+  }
+  if (o.tls) {
+    if (o.tls->ca_file.empty() && o.tls->ca_path.empty())
+      throw std::invalid_argument("TLS needs a CA file or a CA path");
+    if (o.tls->cert_file.empty() != o.tls->key_file.empty()) {
+      throw std::invalid_argument("TLS needs both a certificate and a key");
+    }
+  }
+  if (o.transport == Transport::kWebSockets && (o.ws_path.empty() || o.ws_path[0] != '/')) {
+    throw std::invalid_argument("ws_path must start with /");
   }
   return o;
 }
@@ -148,40 +146,14 @@ std::pair<std::string, std::string> SplitError(const std::string& error) {
 
 Client::Impl::Impl(Options options, Handlers handlers)
     : options_(Validated(options)), handlers_(std::move(handlers)), session_(SessionConfigOf(options_, id_prefix_)) {
-  LibInitOnce();
   if (const auto c = session_.cursor()) {
     cursor_atomic_ = *c;
     if (!options_.start_after) persisted_ = c;  // else: write it on the first round
   }
-  mosq_ = mosquitto_new(options_.device.c_str(), true, this);
-  if (mosq_ == nullptr) throw std::runtime_error(std::string("mosquitto_new: ") + std::strerror(errno));
-  auto fail = [this](const std::string& what) {
-    mosquitto_destroy(mosq_);
-    mosq_ = nullptr;
-    throw std::invalid_argument(what);
-  };
-  mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-  int rc = mosquitto_username_pw_set(mosq_, options_.user.c_str(),
-                                     options_.password.empty() ? nullptr : options_.password.c_str());
-  if (rc != MOSQ_ERR_SUCCESS) fail("username: " + Describe(rc));
-  if (options_.tls) {
-    const TlsOptions& t = *options_.tls;
-    if (t.ca_file.empty() && t.ca_path.empty()) fail("TLS needs a CA file or a CA path");
-    if (t.cert_file.empty() != t.key_file.empty()) fail("TLS needs both a certificate and a key");
-    auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
-    rc = mosquitto_tls_set(mosq_, opt(t.ca_file), opt(t.ca_path), opt(t.cert_file), opt(t.key_file), nullptr);
-    if (rc != MOSQ_ERR_SUCCESS) fail("TLS files: " + Describe(rc));
-    mosquitto_tls_insecure_set(mosq_, t.insecure);
-  }
-  mosquitto_connect_v5_callback_set(mosq_, &Impl::CbConnect);
-  mosquitto_disconnect_v5_callback_set(mosq_, &Impl::CbDisconnect);
-  mosquitto_publish_v5_callback_set(mosq_, &Impl::CbPublish);
-  mosquitto_subscribe_v5_callback_set(mosq_, &Impl::CbSubscribe);
-  mosquitto_message_v5_callback_set(mosq_, &Impl::CbMessage);
-
+  transport_ = options_.transport == Transport::kWebSockets ? detail::MakeWebSocketTransport(options_, Callbacks())
+                                                            : detail::MakeMosquittoTransport(options_, Callbacks());
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-    mosquitto_destroy(mosq_);
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   }
   wake_r_ = fds[0];
@@ -190,7 +162,7 @@ Client::Impl::Impl(Options options, Handlers handlers)
 
 Client::Impl::~Impl() {
   Close(milliseconds(2000));
-  if (mosq_ != nullptr) mosquitto_destroy(mosq_);
+  transport_.reset();
   if (wake_r_ >= 0) ::close(wake_r_);
   if (wake_w_ >= 0) ::close(wake_w_);
 }

@@ -2,7 +2,7 @@
 //
 // client.cc holds construction, close and the public commands (which queue
 // closures for the network thread); network.cc holds the network thread
-// itself: the libmosquitto connection, timers, and carrying out what the
+// itself: the connection (through a Transport, transport.h), timers, and carrying out what the
 // Session (session.h) asks for. Everything below "Network-thread state" is
 // touched by the network thread only (or, before start(), by the caller of
 // close()); `mu_` guards the rest.
@@ -19,10 +19,9 @@
 #include <thread>
 #include <vector>
 
-#include <mosquitto.h>
-
 #include "courier/client.h"
 #include "session.h"
+#include "transport.h"
 
 namespace courier::client {
 
@@ -112,15 +111,17 @@ class Client::Impl {
     waiters.erase(it);
   }
 
-  static void CbConnect(mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
-  static void CbDisconnect(mosquitto*, void* self, int rc, const mosquitto_property*);
-  static void CbPublish(mosquitto*, void* self, int mid, int reason, const mosquitto_property*);
-  static void CbSubscribe(mosquitto*, void* self, int mid, int count, const int* granted, const mosquitto_property*);
-  static void CbMessage(mosquitto*, void* self, const mosquitto_message*, const mosquitto_property*);
+  // The Transport's callbacks (network thread, inside Transport::Loop).
+  detail::TransportCallbacks Callbacks();
+  void OnConnack(int rc);
+  void OnDisconnect(int rc, const std::string& description);
+  void OnPuback(int mid, int reason);
+  void OnSuback(int mid, const std::vector<int>& granted);
+  void OnMessage(const std::string& topic, const std::string& payload);
 
   const Options options_;
   const std::string id_prefix_ = detail::RandomHex(8);
-  mosquitto* mosq_ = nullptr;
+  std::unique_ptr<detail::Transport> transport_;
   int wake_r_ = -1, wake_w_ = -1;
 
   // Shared with callers, guarded by mu_.

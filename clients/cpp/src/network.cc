@@ -1,4 +1,4 @@
-// Client::Impl's network thread: the libmosquitto connection (connect,
+// Client::Impl's network thread: the connection through the Transport (connect,
 // subscribe, reconnect with backoff), polling, timers, and carrying out the
 // Session's actions. See client_impl.h.
 #include <poll.h>
@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <variant>
 
+#include <mosquitto.h>
 #include <mqtt_protocol.h>
 
 #include "backoff.h"
@@ -33,11 +34,6 @@ constexpr int kUnstableReport = 3;
 
 Clock::duration Backoffs(const Backoff& b, int failures) {
   return milliseconds(detail::BackoffDelayMs(b, failures, detail::Random01()));
-}
-
-std::string Describe(int rc) {
-  if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
-  return mosquitto_strerror(rc);
 }
 
 // CONNACK reason codes that another attempt will not change.
@@ -109,14 +105,10 @@ bool Client::Impl::ReadyToClose(Clock::time_point now) const {
 }
 
 void Client::Impl::Shutdown() {
-  if (mosq_ != nullptr && mosquitto_socket(mosq_) >= 0 &&
+  if (transport_ != nullptr && transport_->Socket() >= 0 &&
       (phase_ == Phase::kOnline || phase_ == Phase::kSuback || phase_ == Phase::kConnack)) {
     phase_ = Phase::kClosed;
-    mosquitto_disconnect_v5(mosq_, MQTT_RC_NORMAL_DISCONNECTION, nullptr);
-    const auto deadline = Clock::now() + milliseconds(500);
-    while (mosquitto_socket(mosq_) >= 0 && Clock::now() < deadline) {
-      if (mosquitto_loop(mosq_, 50, 1) != MOSQ_ERR_SUCCESS) break;
-    }
+    transport_->Shutdown(milliseconds(500));
   }
   phase_ = Phase::kClosed;
   online_ = false;
@@ -132,7 +124,7 @@ void Client::Impl::Timers(Clock::time_point now) {
     if (phase_ == Phase::kIdle && now >= reconnect_at_) Connect();
     if ((phase_ == Phase::kConnack || phase_ == Phase::kSuback) && now >= phase_deadline_) {
       const char* what = phase_ == Phase::kConnack ? "no CONNACK" : "no SUBACK";
-      mosquitto_disconnect(mosq_);
+      transport_->Disconnect();
       GoOffline(std::string(what) + " within the connect timeout");
     }
     if (phase_ == Phase::kOnline && failures_ > 0 && now - online_since_ >= kStableAfter) {
@@ -154,9 +146,9 @@ Clock::time_point Client::Impl::NextWake(Clock::time_point now) const {
 
 void Client::Impl::PollAndLoop(Clock::time_point until) {
   const bool use_socket = phase_ == Phase::kConnack || phase_ == Phase::kSuback || phase_ == Phase::kOnline;
-  const int sock = use_socket ? mosquitto_socket(mosq_) : -1;
+  const int sock = use_socket ? transport_->Socket() : -1;
   pollfd fds[2] = {{wake_r_, POLLIN, 0}, {sock, POLLIN, 0}};
-  if (sock >= 0 && mosquitto_want_write(mosq_)) fds[1].events |= POLLOUT;
+  if (sock >= 0 && transport_->WantWrite()) fds[1].events |= POLLOUT;
   const auto wait = std::chrono::duration_cast<milliseconds>(until - Clock::now());
   const int timeout = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, kMaxPollWait.count()));
   ::poll(fds, sock >= 0 ? 2 : 1, timeout);
@@ -165,22 +157,9 @@ void Client::Impl::PollAndLoop(Clock::time_point until) {
     while (::read(wake_r_, buf, sizeof buf) > 0) {}
   }
   if (sock < 0) return;
-  // Let libmosquitto read, write and keep alive. It reads only a few packets
-  // per call, so go on while the socket still has data.
-  for (int i = 0; i < 256; ++i) {
-    const int rc = mosquitto_loop(mosq_, 0, 1);
-    if (rc != MOSQ_ERR_SUCCESS) {
-      GoOffline("connection lost: " + Describe(rc));
-      return;
-    }
-    const int s = mosquitto_socket(mosq_);
-    if (s < 0) {
-      GoOffline("connection closed");
-      return;
-    }
-    pollfd more{s, POLLIN, 0};
-    if (::poll(&more, 1, 0) <= 0 || !(more.revents & POLLIN)) break;
-  }
+  // Let the Transport read, write and keep alive.
+  const std::string lost = transport_->Loop();
+  if (!lost.empty()) GoOffline(lost);
 }
 
 void Client::Impl::Dispatch() {
@@ -284,10 +263,9 @@ void Client::Impl::Apply() {
 
 void Client::Impl::DoPublish(const detail::PublishAction& p) {
   int mid = 0;
-  const int rc = mosquitto_publish_v5(mosq_, &mid, p.topic.c_str(), static_cast<int>(p.bytes.size()), p.bytes.data(),
-                                      p.qos, false, nullptr);
+  const std::string err = transport_->Publish(&mid, p.topic, p.bytes, p.qos);
   if (p.token == 0) return;
-  if (rc == MOSQ_ERR_SUCCESS) {
+  if (err.empty()) {
     mid_tokens_[mid] = p.token;
   } else {
     session_.OnPublishFailed(p.token);
@@ -295,15 +273,11 @@ void Client::Impl::DoPublish(const detail::PublishAction& p) {
 }
 
 void Client::Impl::DoSubscribe(const detail::SubscribeAction& s) {
-  std::vector<std::string> topics = s.topics;
-  std::vector<char*> filters;
-  for (auto& t : topics) filters.push_back(t.data());
   int mid = 0;
-  const int rc =
-      mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(filters.size()), filters.data(), 1, 0, nullptr);
-  if (rc != MOSQ_ERR_SUCCESS) {
-    mosquitto_disconnect(mosq_);
-    GoOffline("cannot subscribe: " + Describe(rc));
+  const std::string err = transport_->Subscribe(&mid, s.topics);
+  if (!err.empty()) {
+    transport_->Disconnect();
+    GoOffline("cannot subscribe: " + err);
     return;
   }
   sub_mid_ = mid;
@@ -323,10 +297,10 @@ void Client::Impl::Emit(ConnectionState state, std::string reason) {
 
 void Client::Impl::Connect() {
   Emit(ConnectionState::kConnecting);
-  const int rc = mosquitto_connect(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
-  if (rc != MOSQ_ERR_SUCCESS) {
+  const std::string err = transport_->Connect(options_.host, options_.port, options_.keepalive_s);
+  if (!err.empty()) {
     phase_ = Phase::kConnack;  // so that GoOffline counts it
-    GoOffline("cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " + Describe(rc));
+    GoOffline("cannot connect to " + options_.host + ":" + std::to_string(options_.port) + ": " + err);
     return;
   }
   phase_ = Phase::kConnack;
@@ -359,7 +333,7 @@ void Client::Impl::GoOffline(const std::string& reason) {
 void Client::Impl::Fail(const std::string& reason) {
   phase_ = Phase::kFailed;
   online_ = false;
-  mosquitto_disconnect(mosq_);
+  transport_->Disconnect();
   mid_tokens_.clear();
   session_.Finish("connection_failed", reason);
   Apply();
@@ -367,72 +341,74 @@ void Client::Impl::Fail(const std::string& reason) {
 }
 
 // ---------------------------------------------------------------------------
-// libmosquitto callbacks (network thread, inside mosquitto_loop).
+// Transport callbacks (network thread, inside Transport::Loop).
 
-void Client::Impl::CbConnect(mosquitto*, void* self, int rc, int, const mosquitto_property*) {
-  auto* c = static_cast<Impl*>(self);
-  if (c->phase_ != Phase::kConnack) return;
+detail::TransportCallbacks Client::Impl::Callbacks() {
+  return detail::TransportCallbacks{
+      .on_connack = [this](int rc) { OnConnack(rc); },
+      .on_disconnect = [this](int rc, const std::string& d) { OnDisconnect(rc, d); },
+      .on_puback = [this](int mid, int reason) { OnPuback(mid, reason); },
+      .on_suback = [this](int mid, const std::vector<int>& granted) { OnSuback(mid, granted); },
+      .on_message = [this](const std::string& topic, const std::string& payload) { OnMessage(topic, payload); },
+  };
+}
+
+void Client::Impl::OnConnack(int rc) {
+  if (phase_ != Phase::kConnack) return;
   if (rc == 0) {
-    c->session_.OnConnected(c->NowMs());
-    c->Apply();  // subscribes
+    session_.OnConnected(NowMs());
+    Apply();  // subscribes
   } else if (PermanentConnack(rc)) {
-    c->Fail(std::string("connection refused: ") + mosquitto_reason_string(rc));
+    Fail(std::string("connection refused: ") + mosquitto_reason_string(rc));
   } else {
-    c->GoOffline(std::string("connection refused: ") + mosquitto_reason_string(rc));
+    GoOffline(std::string("connection refused: ") + mosquitto_reason_string(rc));
   }
 }
 
-void Client::Impl::CbDisconnect(mosquitto*, void* self, int rc, const mosquitto_property*) {
-  auto* c = static_cast<Impl*>(self);
+void Client::Impl::OnDisconnect(int rc, const std::string& description) {
   if (rc == MQTT_RC_SESSION_TAKEN_OVER) {
     // Another connection uses this client id: reconnecting would only
     // take it back and start a tug of war.
-    if (c->phase_ != Phase::kClosed) { c->Fail("another connection took over client id " + c->options_.device); }
+    if (phase_ != Phase::kClosed) { Fail("another connection took over client id " + options_.device); }
     return;
   }
   std::string reason = "connection lost";
-  if (rc > 0 && rc < 0x80) reason += std::string(": ") + mosquitto_strerror(rc);
-  if (rc >= 0x80) reason += std::string(": ") + mosquitto_reason_string(rc);
-  c->GoOffline(reason);
+  if (!description.empty()) reason += ": " + description;
+  GoOffline(reason);
 }
 
-void Client::Impl::CbPublish(mosquitto*, void* self, int mid, int reason, const mosquitto_property*) {
-  auto* c = static_cast<Impl*>(self);
-  auto it = c->mid_tokens_.find(mid);
-  if (it == c->mid_tokens_.end()) return;
+void Client::Impl::OnPuback(int mid, int reason) {
+  auto it = mid_tokens_.find(mid);
+  if (it == mid_tokens_.end()) return;
   const uint64_t token = it->second;
-  c->mid_tokens_.erase(it);
+  mid_tokens_.erase(it);
   const detail::PubAck ack = reason < 0x80             ? detail::PubAck::kAccepted
                              : PermanentPuback(reason) ? detail::PubAck::kRefused
                                                        : detail::PubAck::kFailed;
-  c->session_.OnPubAck(token, ack, reason >= 0x80 ? mosquitto_reason_string(reason) : "");
-  c->Apply();
+  session_.OnPubAck(token, ack, reason >= 0x80 ? mosquitto_reason_string(reason) : "");
+  Apply();
 }
 
-void Client::Impl::CbSubscribe(mosquitto*, void* self, int mid, int count, const int* granted,
-                               const mosquitto_property*) {
-  auto* c = static_cast<Impl*>(self);
-  if (c->phase_ != Phase::kSuback || mid != c->sub_mid_) return;
-  for (int i = 0; i < count; ++i) {
-    if (granted[i] >= 0x80) {
-      c->Fail(std::string("subscription refused: ") + mosquitto_reason_string(granted[i]));
+void Client::Impl::OnSuback(int mid, const std::vector<int>& granted) {
+  if (phase_ != Phase::kSuback || mid != sub_mid_) return;
+  for (int g : granted) {
+    if (g >= 0x80) {
+      Fail(std::string("subscription refused: ") + mosquitto_reason_string(g));
       return;
     }
   }
-  c->phase_ = Phase::kOnline;
-  c->online_ = true;
-  c->online_since_ = Clock::now();
-  c->session_.OnSubscribed(c->NowMs());
-  c->Apply();
-  c->Emit(ConnectionState::kOnline);
+  phase_ = Phase::kOnline;
+  online_ = true;
+  online_since_ = Clock::now();
+  session_.OnSubscribed(NowMs());
+  Apply();
+  Emit(ConnectionState::kOnline);
 }
 
-void Client::Impl::CbMessage(mosquitto*, void* self, const mosquitto_message* msg, const mosquitto_property*) {
-  auto* c = static_cast<Impl*>(self);
-  if (c->phase_ != Phase::kOnline || msg->topic == nullptr) return;
-  const char* bytes = static_cast<const char*>(msg->payload);
-  c->session_.OnPublish(msg->topic, std::string(bytes, bytes ? static_cast<size_t>(msg->payloadlen) : 0), c->NowMs());
-  c->Apply();
+void Client::Impl::OnMessage(const std::string& topic, const std::string& payload) {
+  if (phase_ != Phase::kOnline) return;
+  session_.OnPublish(topic, payload, NowMs());
+  Apply();
 }
 
 }  // namespace courier::client

@@ -1,9 +1,10 @@
 // courier::client — a C++ client library for the Courier chat transport
-// (docs/protocol.md), on top of libmosquitto.
+// (docs/protocol.md), on top of libmosquitto (MQTT over TCP or TLS) or its
+// own MQTT v5 over WebSocket (ws:// or wss://; Options::transport).
 //
 // What it does for you, so an application never speaks the wire protocol:
 //  - connects as one device (MQTT client id) of one user (MQTT username),
-//    with optional TLS, and reconnects with exponential backoff when the
+//    over TCP or WebSockets, with optional TLS, and reconnects with exponential backoff when the
 //    connection drops;
 //  - send(): publishes a Message and retries the same id (the server
 //    deduplicates) with backoff while the answer is missing or transient,
@@ -30,9 +31,10 @@
 // destructor (close() from a handler throws std::logic_error). A handler
 // that blocks stalls the connection, so do not wait on a future of this
 // client inside a handler. Exceptions thrown by handlers are caught and
-// dropped. A connection attempt (name lookup, TCP and TLS connect) runs on
-// the network thread as libmosquitto's blocking connect; close() waits for
-// one that is under way.
+// dropped. A connection attempt (name lookup, TCP and TLS connect, and the
+// WebSocket upgrade) runs on the network thread as a blocking connect (at
+// most connect_timeout for WebSockets); close() waits for one that is under
+// way.
 //
 // Delivery guarantee: within one process every stored entry is delivered
 // once, in offset order. Across a restart of the process, an entry can be
@@ -267,12 +269,23 @@ enum class StartFrom {
   kNow,           // only what arrives from now on (the current head)
 };
 
+// How the client reaches the broker.
+enum class Transport {
+  kMqtt,        // MQTT straight over TCP (or TLS when `tls` is set), through
+                // libmosquitto; the broker's default listener
+  kWebSockets,  // MQTT inside WebSocket frames (ws://, or wss:// when `tls`
+                // is set) to a `protocol websockets` listener, for networks
+                // that let only HTTP(S) ports through
+};
+
 struct Options {
   std::string host = "localhost";
-  int port = 1883;
-  std::string user;      // MQTT username = Courier user; required
-  std::string password;  // empty: none
-  std::string device;    // MQTT client id = Courier device; required
+  int port = 1883;  // the websockets listener's port with kWebSockets
+  Transport transport = Transport::kMqtt;
+  std::string ws_path = "/mqtt";  // kWebSockets: the HTTP path of the upgrade request
+  std::string user;               // MQTT username = Courier user; required
+  std::string password;           // empty: none
+  std::string device;             // MQTT client id = Courier device; required
   std::optional<TlsOptions> tls;
   std::string prefix = "msg";  // plugin_opt_topic_prefix of the broker
   int keepalive_s = 30;
