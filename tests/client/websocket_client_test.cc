@@ -118,33 +118,7 @@ TEST_F(WsClientTest, WebSocketsAndTcpClientsTalkBothWaysWithAcks) {
 }
 
 TEST_F(WsClientTest, ReconnectsAfterBrokerRestartAndDeliversOnce) {
-  Recorder ra, rb;
-  Client alice(WsOpts("alice", "alice-browser"), ra.handlers());
-  Client bob(WsOpts("bob", "bob-browser"), rb.handlers());
-  alice.start();
-  bob.start();
-  ASSERT_TRUE(ra.WaitSynced());
-  ASSERT_TRUE(rb.WaitSynced());
-
-  broker().Kill9();
-  ASSERT_TRUE(ra.WaitFor([&] { return ra.Last() == ConnectionState::kOffline; }));
-  auto f = alice.send("bob", "sent while the broker is down");
-  EXPECT_EQ(f.wait_for(300ms), std::future_status::timeout) << "nobody can have accepted it";
-
-  ASSERT_TRUE(broker().Restart());
-  const client::SendResult r = Ready(f);
-  ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
-  EXPECT_EQ(r.offset, 1);
-  ASSERT_TRUE(rb.WaitFor([&] {
-    return std::any_of(rb.messages.begin(), rb.messages.end(), [&](const client::Message& m) { return m.id == r.id; });
-  }));
-  auto bob_head = bob.queryHead();
-  EXPECT_EQ(Ready(bob_head), std::optional<int32_t>(1));
-  auto alice_head = alice.queryHead();
-  EXPECT_EQ(Ready(alice_head), std::optional<int32_t>(1));
-  const auto got = rb.Get(rb.messages);
-  EXPECT_EQ(std::count_if(got.begin(), got.end(), [&](const client::Message& m) { return m.id == r.id; }), 1);
-  EXPECT_TRUE(ra.WaitOnline());
+  SendWhileBrokerDownArrivesOnce(WsOpts("alice", "alice-browser"), WsOpts("bob", "bob-browser"));
 }
 
 // Keepalive: Mosquitto drops a client it has not heard from for 1.5

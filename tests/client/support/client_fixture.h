@@ -6,6 +6,7 @@
 // its mutex; tests wait on it from the main thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -161,6 +162,45 @@ class ClientTest : public ::testing::Test {
       ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
     }
     c.close();
+  }
+
+  // alice sends to bob while the broker is down (killed with SIGKILL): no
+  // one accepts it until the broker is back; then it is accepted once, at
+  // offset 1 of both logs, and bob gets it once. The clients connect with
+  // `alice` and `bob` (any transport).
+  void SendWhileBrokerDownArrivesOnce(const client::Options& alice_opts, const client::Options& bob_opts) {
+    Recorder ra, rb;
+    Client alice(alice_opts, ra.handlers());
+    Client bob(bob_opts, rb.handlers());
+    alice.start();
+    bob.start();
+    ASSERT_TRUE(ra.WaitSynced());
+    ASSERT_TRUE(rb.WaitSynced());
+
+    broker().Kill9();
+    ASSERT_TRUE(ra.WaitFor([&] { return ra.Last() == ConnectionState::kOffline; }));
+    auto f = alice.send("bob", "sent while the broker is down");
+    EXPECT_EQ(f.wait_for(300ms), std::future_status::timeout) << "nobody can have accepted it";
+    EXPECT_EQ(alice.pendingSends(), 1u);
+
+    ASSERT_TRUE(broker().Restart());
+    const client::SendResult r = Ready(f);
+    ASSERT_TRUE(r.ok) << r.error_code << ": " << r.error_detail;
+    EXPECT_EQ(r.offset, 1);
+    EXPECT_GE(r.attempts, 1);
+
+    ASSERT_TRUE(rb.WaitFor([&] {
+      return std::any_of(rb.messages.begin(), rb.messages.end(),
+                         [&](const client::Message& m) { return m.id == r.id; });
+    }));
+    // Exactly one entry in each log, whatever the retries did.
+    auto bob_head = bob.queryHead();
+    EXPECT_EQ(Ready(bob_head), std::optional<int32_t>(1));
+    auto alice_head = alice.queryHead();
+    EXPECT_EQ(Ready(alice_head), std::optional<int32_t>(1));
+    const auto got = rb.Get(rb.messages);
+    EXPECT_EQ(std::count_if(got.begin(), got.end(), [&](const client::Message& m) { return m.id == r.id; }), 1);
+    EXPECT_TRUE(ra.WaitOnline());
   }
 
   it::Broker& broker() { return *broker_; }
