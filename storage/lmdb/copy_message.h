@@ -1,17 +1,15 @@
-// How a stored copy becomes the Message a device receives (schema 2): the
-// body's message with the copy's own offset, type and receipt flags.
-// Pure functions; shared by LmdbStore and LmdbReader.
+// How a stored copy record becomes the Message a device receives: the rule
+// (storage/rules/body_rules.h) over LMDB's CopyRecord. Pure functions;
+// shared by LmdbStore and LmdbReader.
 #pragma once
 
 #include <string>
 
+#include "body_rules.h"
 #include "keys.h"
 #include "store.pb.h"
 
 namespace courier::storage {
-
-// The sender of a body's message: its DEVICE copy is in this user's log.
-const std::string& SenderOf(const courier::store::v1::Body& body);
 
 // The copy as delivered.
 courier::v1::Message MessageOfCopy(const courier::store::v1::Body& body, const keys::CopyRecord& copy);

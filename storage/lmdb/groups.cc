@@ -1,17 +1,13 @@
 #include "groups.h"
 
-#include <algorithm>
-
 #include "counters.h"
+#include "group_rules.h"
 
 namespace courier::storage {
 namespace {
 
 using courier::store::v1::Group;
 using Kind = AdminOp::Kind;
-
-Status Missing(const std::string& group) { return Status::NotFound("group '" + group + "' does not exist"); }
-Status TooMany(uint32_t max) { return Status::Limit("a group has at most " + std::to_string(max) + " members"); }
 
 void WriteGroup(Txn& txn, const Tables& t, const std::string& name, const Group& g) {
   txn.Put(t.groups, name, g.SerializeAsString());
@@ -20,28 +16,16 @@ void WriteGroup(Txn& txn, const Tables& t, const std::string& name, const Group&
 Status CreateGroup(Txn& txn, const Tables& t, const AdminOp& op) {
   if (ReadGroup(txn, t, op.group)) return Status::Invalid("group '" + op.group + "' exists");
   Group g;
-  g.set_created_ms(op.now_ms);
-  for (const auto& m : op.members) {
-    if (std::find(g.members().begin(), g.members().end(), m) == g.members().end()) g.add_members(m);
-  }
-  if (op.max_members > 0 && static_cast<uint32_t>(g.members_size()) > op.max_members) return TooMany(op.max_members);
+  if (Status s = NewGroup(op, &g); !s.ok()) return s;
   WriteGroup(txn, t, op.group, g);
   return Status::Ok();
 }
 
 Status ChangeMember(Txn& txn, const Tables& t, const AdminOp& op) {
   auto g = ReadGroup(txn, t, op.group);
-  if (!g) return Missing(op.group);
-  auto* m = g->mutable_members();
-  auto it = std::find(m->begin(), m->end(), op.user);
-  if (op.kind == Kind::kAddMember) {
-    if (it != m->end()) return Status::Ok();  // already a member: nothing to do
-    if (op.max_members > 0 && static_cast<uint32_t>(m->size()) >= op.max_members) return TooMany(op.max_members);
-    g->add_members(op.user);
-  } else {
-    if (it == m->end()) return Status::NotFound(op.user + " is not a member of '" + op.group + "'");
-    m->erase(it);
-  }
+  if (!g) return GroupMissing(op.group);
+  bool changed = false;
+  if (Status s = ChangeMembership(op, &*g, &changed); !s.ok() || !changed) return s;
   WriteGroup(txn, t, op.group, *g);
   return Status::Ok();
 }
@@ -61,11 +45,7 @@ std::optional<Group> ReadGroup(const Txn& txn, const Tables& t, const std::strin
 
 Status GroupOfMember(const Txn& txn, const Tables& t, const std::string& name, const std::string& user, Group* out) {
   auto group = ReadGroup(txn, t, name);
-  if (!group) return Missing(name);
-  const auto& m = group->members();
-  if (std::find(m.begin(), m.end(), user) == m.end()) {
-    return Status::Forbidden(user + " is not a member of '" + name + "'");
-  }
+  if (Status s = CheckMember(group ? &*group : nullptr, name, user); !s.ok()) return s;
   *out = std::move(*group);
   return Status::Ok();
 }
@@ -82,7 +62,7 @@ AdminOpResult GroupAdmin(Txn& txn, const Tables& t, const AdminOp& op) {
   switch (op.kind) {
     case Kind::kCreateGroup: res.status = CreateGroup(txn, t, op); break;
     case Kind::kDeleteGroup:
-      if (!txn.Del(t.groups, op.group)) res.status = Missing(op.group);
+      if (!txn.Del(t.groups, op.group)) res.status = GroupMissing(op.group);
       break;
     case Kind::kAddMember:
     case Kind::kRemoveMember: res.status = ChangeMember(txn, t, op); break;
@@ -94,7 +74,7 @@ AdminOpResult GroupAdmin(Txn& txn, const Tables& t, const AdminOp& op) {
     case Kind::kGetGroup: {
       auto g = ReadGroup(txn, t, op.group);
       if (!g) {
-        res.status = Missing(op.group);
+        res.status = GroupMissing(op.group);
         break;
       }
       res.names.assign(g->members().begin(), g->members().end());

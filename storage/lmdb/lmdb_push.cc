@@ -1,6 +1,7 @@
 #include "lmdb_push.h"
 
 #include "keys.h"
+#include "tables.h"
 #include "store.pb.h"
 
 namespace courier::storage {
@@ -15,14 +16,6 @@ std::string UserPrefix(std::string_view user) {
 }
 
 std::string RegKey(std::string_view user, std::string_view device) { return UserPrefix(user).append(device); }
-
-std::string DueKey(std::string_view user, std::string_view device, int32_t offset) {
-  std::string k = RegKey(user, device);
-  k.push_back('\0');
-  const auto o = static_cast<uint32_t>(offset);
-  for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>((o >> shift) & 0xff));
-  return k;
-}
 
 template <typename Proto>
 Proto ParseOrThrow(std::string_view bytes, const char* what) {
@@ -43,23 +36,6 @@ std::vector<std::pair<std::string, PushReg>> RegsOf(const Txn& txn, MDB_dbi regs
   return out;
 }
 
-PushDue DueOf(const PushKey& k, const PushReg& reg, const courier::store::v1::PushDue& d) {
-  return PushDue{.user = k.user,
-                 .device = k.device,
-                 .offset = k.offset,
-                 .app = reg.app(),
-                 .token = reg.token(),
-                 .id = d.id(),
-                 .from_user = d.from().user(),
-                 .from_device = d.from().device(),
-                 .group = d.group(),
-                 .user_offset = d.user_offset(),
-                 .priority = d.priority(),
-                 .undelivered = d.undelivered(),
-                 .created_ms = d.created_ms(),
-                 .payload = d.payload()};
-}
-
 // Removes every due push of (user, device).
 void ClearDevice(Txn& txn, MDB_dbi due, const std::string& user, const std::string& device) {
   const std::string prefix = RegKey(user, device) + std::string(1, '\0');
@@ -73,32 +49,11 @@ void ClearDevice(Txn& txn, MDB_dbi due, const std::string& user, const std::stri
 
 }  // namespace
 
-bool ParseDueKey(std::string_view key, PushKey* out) {
-  const auto a = key.find('\0');
-  if (a == std::string_view::npos || key.size() < a + 1 + 1 + 4) return false;
-  const auto b = key.size() - 5;
-  if (key[b] != '\0') return false;
-  out->user = std::string(key.substr(0, a));
-  out->device = std::string(key.substr(a + 1, b - a - 1));
-  uint32_t o = 0;
-  for (size_t i = b + 1; i < key.size(); ++i) o = (o << 8) | static_cast<unsigned char>(key[i]);
-  out->offset = static_cast<int32_t>(o);
-  return true;
-}
-
 void WriteDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset,
                     const courier::v1::Message& m, int32_t undelivered, bool with_payload, std::vector<PushDue>* out) {
   auto regs = RegsOf(txn, t.regs, user);
   if (regs.empty()) return;
-  courier::store::v1::PushDue d;
-  d.set_id(m.id());
-  *d.mutable_from() = m.from();
-  d.set_group(m.to().group());
-  d.set_user_offset(m.user_offset());
-  d.set_priority(m.priority());
-  d.set_undelivered(undelivered);
-  d.set_created_ms(m.server_timestamp());
-  if (with_payload) d.set_payload(m.payload());
+  const courier::store::v1::PushDue d = DueRecord(m, undelivered, with_payload);
   const std::string bytes = d.SerializeAsString();
   for (const auto& [device, reg] : regs) {
     txn.Put(t.due, DueKey(user, device, offset), bytes);
@@ -111,11 +66,7 @@ void ClearDuePushes(Txn& txn, const PushTables& t, const std::string& user, int3
 }
 
 Status RegisterPush(Txn& txn, const PushTables& t, const PushRegisterRequest& r, PushRegisterResult* out) {
-  if (r.user.empty() || r.device.empty() || r.user.find('\0') != std::string::npos ||
-      r.device.find('\0') != std::string::npos ||
-      DueKey(r.user, r.device, 0).size() > static_cast<size_t>(mdb_env_get_maxkeysize(mdb_txn_env(txn.get())))) {
-    return Status::Invalid("user or device cannot be a push key");
-  }
+  if (Status s = CheckPushNames(r.user, r.device, MaxKeySize(txn)); !s.ok()) return s;
   const std::string key = RegKey(r.user, r.device);
   out->existed = txn.Get(t.regs, key).has_value();
   if (r.token.empty()) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lmdb_env.h"
+#include "push_rules.h"  // the push_due key (DueKey, ParseDueKey)
 #include "requests.h"
 
 namespace courier::storage {
@@ -22,8 +23,6 @@ struct PushTables {
 
 // Writes a due push for every registered device of `user` for the RECEIVER
 // copy at `offset` of its log, and appends them to *out.
-// (user, device, offset) of a push_due key; false when it has another shape.
-bool ParseDueKey(std::string_view key, PushKey* out);
 
 void WriteDuePushes(Txn& txn, const PushTables& t, const std::string& user, int32_t offset,
                     const courier::v1::Message& m, int32_t undelivered, bool with_payload, std::vector<PushDue>* out);

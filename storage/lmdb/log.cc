@@ -9,6 +9,9 @@
 #include "lmdb_push.h"
 #include "lmdb_records.h"
 #include "lmdb_replace.h"
+#include "append_rules.h"
+#include "body_rules.h"
+#include "group_rules.h"
 #include "store.pb.h"
 
 namespace courier::storage {
@@ -19,49 +22,6 @@ using courier::v1::Message;
 
 // Expired entries one pull may step over beyond its limit.
 constexpr uint64_t kMaxSkippedPerPull = 10000;
-
-bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
-
-// Checks what an append may refuse before it writes anything: its
-// receivers' names and key sizes, and their quota of undelivered entries.
-Status CheckReceivers(const Txn& txn, const Tables& t, const AppendRequest& r,
-                      const std::vector<std::string>& receivers) {
-  for (const auto& u : receivers) {
-    if (!ValidName(u) || u == r.sender ||
-        !KeysFit(txn, {u.size() + 5, r.expires_ms > 0 ? 8 + keys::kSeqSize + 4 + u.size() : 0})) {
-      return Status::Invalid("bad receiver");
-    }
-  }
-  if (r.max_undelivered > 0) {
-    for (const auto& u : receivers) {
-      const int32_t waiting = ReadCounter(txn, t.undelivered, u);
-      if (waiting >= static_cast<int64_t>(r.max_undelivered)) {
-        return Status::Limit(u + " has " + std::to_string(waiting) + " undelivered entries");
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-// The body of a new message: the request's template with its user_offset,
-// stored once for every copy.
-Body NewBody(const AppendRequest& r, int32_t user_offset, int32_t sender_offset, size_t receivers) {
-  Body body;
-  *body.mutable_message() = r.message;
-  body.mutable_message()->set_user_offset(user_offset);
-  body.mutable_message()->clear_signal_offset();
-  body.mutable_message()->clear_signal_type();
-  body.set_sender_offset(sender_offset);
-  body.set_expires_ms(r.expires_ms > 0 ? r.expires_ms : 0);
-  body.set_copies(static_cast<uint32_t>(1 + receivers));
-  if (r.message.from().user() != r.sender) body.set_sender(r.sender);
-  if (!r.group.empty()) {
-    body.set_recipients(static_cast<uint32_t>(receivers));
-    body.set_received_count(0);
-    body.set_read_count(0);
-  }
-  return body;
-}
 
 // Writes every copy, the body and the dedup record of a checked append.
 void WriteAppend(Txn& txn, const Tables& t, BodySeq& seqs, const AppendRequest& r,
@@ -127,13 +87,7 @@ std::optional<Message> FindSent(const Txn& txn, const Tables& t, const std::stri
 }
 
 Status Append(Txn& txn, const Tables& t, BodySeq& seq, const AppendRequest& r, AppendResult* out) {
-  if (!ValidName(r.sender) || r.message.id().empty() || r.conversation.empty()) {
-    return Status::Invalid("append needs a sender, an id and a conversation");
-  }
-  const std::string dkey = keys::DedupKey(r.sender, r.message.id());
-  if (!KeysFit(txn, {dkey.size(), r.conversation.size(), r.sender.size() + 5})) {
-    return Status::Invalid("names or id too long for the store's keys");
-  }
+  if (Status s = CheckAppendNames(r, MaxKeySize(txn)); !s.ok()) return s;
   if (auto sent = FindSent(txn, t, r.sender, r.message.id())) {
     out->duplicate = true;
     out->device_copy = std::move(*sent);
@@ -145,27 +99,25 @@ Status Append(Txn& txn, const Tables& t, BodySeq& seq, const AppendRequest& r, A
     courier::store::v1::Group group;
     Status s = GroupOfMember(txn, t, r.group, r.sender, &group);
     if (!s.ok()) return s;
-    for (const auto& u : group.members()) {
-      if (u != r.sender) members.push_back(u);
-    }
+    members = OtherMembers(group, r.sender);
     receivers = &members;
   }
   Original original;
   const bool replace = !r.message.replaces().empty();
   if (replace) {
-    const std::string okey = keys::DedupKey(r.sender, r.message.replaces());
-    out->refused = KeysFit(txn, {okey.size()}) ? FindOriginal(txn, t.dedup, t.copies, t.bodies, r, &original)
-                                               : ReplaceRefusal::kUnknownOriginal;
+    out->refused = ReplacedKeyFits(r, MaxKeySize(txn)) ? FindOriginal(txn, t.dedup, t.copies, t.bodies, r, &original)
+                                                       : ReplaceRefusal::kUnknownOriginal;
     if (out->refused != ReplaceRefusal::kNone) return Status::Ok();
   }
-  Status s = CheckReceivers(txn, t, r, *receivers);
+  Status s = CheckReceivers(r, *receivers, MaxKeySize(txn),
+                            [&](const std::string& u) { return ReadCounter(txn, t.undelivered, u); });
   if (!s.ok()) return s;
   WriteAppend(txn, t, seq, r, *receivers, replace ? &original : nullptr, out);
   return Status::Ok();
 }
 
 Status Pull(const Txn& txn, const Tables& t, const PullRequest& r, PullResult* out) {
-  if (!KeysFit(txn, {r.user.size() + 1 + r.device.size(), r.user.size() + 5})) {
+  if (!CursorNamesFit(r.user, r.device, MaxKeySize(txn))) {
     return Status::Invalid("names too long for the store's keys");
   }
   out->head = ReadCounter(txn, t.heads, r.user);

@@ -28,8 +28,10 @@ Tables OpenTables(const Txn& txn, bool create) {
   return t;
 }
 
+size_t MaxKeySize(const Txn& txn) { return static_cast<size_t>(mdb_env_get_maxkeysize(mdb_txn_env(txn.get()))); }
+
 bool KeysFit(const Txn& txn, std::initializer_list<size_t> sizes) {
-  const size_t max = static_cast<size_t>(mdb_env_get_maxkeysize(mdb_txn_env(txn.get())));
+  const size_t max = MaxKeySize(txn);
   for (size_t n : sizes) {
     if (n > max) return false;
   }

@@ -44,5 +44,7 @@ inline constexpr const char* kBodySeqKey = "body_seq";  // the last body sequenc
 // LMDB's key limit (511 bytes in Debian's build). A request whose keys do
 // not fit fails alone, before it writes anything.
 bool KeysFit(const Txn& txn, std::initializer_list<size_t> sizes);
+// The longest key the environment takes, in bytes.
+size_t MaxKeySize(const Txn& txn);
 
 }  // namespace courier::storage

@@ -11,9 +11,6 @@ using courier::store::v1::Group;
 using courier::store::v1::PushReg;
 using courier::v1::Message;
 
-constexpr int kSignalTypeDevice = 2;
-constexpr int kSignalTypeReceiver = 3;
-
 void SortUnique(std::vector<std::string>* v) {
   std::sort(v->begin(), v->end());
   v->erase(std::unique(v->begin(), v->end()), v->end());
@@ -32,22 +29,16 @@ Proto ParseOrThrow(std::string_view bytes, const char* what) {
   return p;
 }
 
-bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
-
 // Adds the keys one request locks: an append's sender, receivers (a
 // group's members) and conversation; a receipt's user.
 void KeysOf(Batch& b, const Request& req, std::vector<std::string>* users, std::vector<std::string>* convs,
             std::vector<std::string>* reg_users, PgArray* dedup_users, PgArray* dedup_ids, int64_t* appends) {
   if (const auto* r = std::get_if<ReceiptRequest>(&req)) {
-    if (r->user.size() + 1 + r->device.size() <= kMaxKey && r->user.size() + 5 <= kMaxKey) users->push_back(r->user);
+    if (CursorNamesFit(r->user, r->device, kMaxKey)) users->push_back(r->user);
     return;
   }
   const auto* r = std::get_if<AppendRequest>(&req);
-  if (!r || !ValidName(r->sender) || r->message.id().empty() || r->conversation.empty() ||
-      r->sender.size() + 1 + r->message.id().size() > kMaxKey || r->conversation.size() > kMaxKey ||
-      r->sender.size() + 5 > kMaxKey) {
-    return;
-  }
+  if (!r || !CheckAppendNames(*r, kMaxKey).ok()) return;
   ++*appends;
   dedup_users->Bytes(r->sender);
   dedup_ids->Bytes(r->message.id());
@@ -99,18 +90,10 @@ void ReadGroups(Batch& b, const std::vector<Request>& batch) {
 }  // namespace
 
 Message MessageOfCopy(Message m, const CopyRow& c) {
-  m.set_signal_offset(c.offset);
-  m.set_signal_type(c.device ? kSignalTypeDevice : kSignalTypeReceiver);
-  if (c.received && !m.signal_ack_state().received()) m.mutable_signal_ack_state()->set_received(true);
-  if (c.read && !m.signal_ack_state().read()) m.mutable_signal_ack_state()->set_read(true);
-  return m;
+  return MessageOfCopy(std::move(m), CopyFlags{c.offset, c.device, c.received, c.read});
 }
 
 Body ParseBody(std::string_view bytes) { return ParseOrThrow<Body>(bytes, "body does not parse"); }
-
-const std::string& BodySender(const Body& body) {
-  return body.sender().empty() ? body.message().from().user() : body.sender();
-}
 
 PgResult Batch::Read(const std::string& sql, const Params& p) {
   FlushWrites();

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "append_rules.h"
+#include "body_rules.h"
 #include "messaging.pb.h"
 #include "pg_conn.h"
 #include "requests.h"
@@ -47,12 +49,10 @@ struct HeadRow {
   bool dirty = false;
 };
 
-// The copy as a client sees it: the body's message with the copy's offset,
-// type and ack flags (what LMDB's MessageOfCopy gives).
+// The copy as a client sees it (the rule in storage/rules/body_rules.h).
 courier::v1::Message MessageOfCopy(courier::v1::Message m, const CopyRow& c);
 // Parses a stored body; throws PgError when it does not parse.
 courier::store::v1::Body ParseBody(std::string_view bytes);
-const std::string& BodySender(const courier::store::v1::Body& body);
 
 class Batch {
  public:

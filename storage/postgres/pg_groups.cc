@@ -1,7 +1,6 @@
 // Groups, like storage/lmdb/groups.cc: read through the batch's cache (the
 // rows were locked at its start), written through at once.
-#include <algorithm>
-
+#include "group_rules.h"
 #include "pg_ops.h"
 
 namespace courier::storage {
@@ -9,9 +8,6 @@ namespace {
 
 using courier::store::v1::Group;
 using Kind = AdminOp::Kind;
-
-Status Missing(const std::string& group) { return Status::NotFound("group '" + group + "' does not exist"); }
-Status TooMany(uint32_t max) { return Status::Limit("a group has at most " + std::to_string(max) + " members"); }
 
 void WriteGroup(Batch& b, const std::string& name, const Group& g) {
   b.Write(
@@ -25,28 +21,16 @@ Status CreateGroup(Batch& b, const AdminOp& op) {
   // LMDB fails its whole batch on a name it cannot store; refuse this op alone.
   if (op.group.empty() || op.group.size() > kMaxKey) return Status::Invalid("bad group name");
   Group g;
-  g.set_created_ms(op.now_ms);
-  for (const auto& m : op.members) {
-    if (std::find(g.members().begin(), g.members().end(), m) == g.members().end()) g.add_members(m);
-  }
-  if (op.max_members > 0 && static_cast<uint32_t>(g.members_size()) > op.max_members) return TooMany(op.max_members);
+  if (Status s = NewGroup(op, &g); !s.ok()) return s;
   WriteGroup(b, op.group, g);
   return Status::Ok();
 }
 
 Status ChangeMember(Batch& b, const AdminOp& op) {
   auto g = b.Group(op.group);
-  if (!g) return Missing(op.group);
-  auto* m = g->mutable_members();
-  auto it = std::find(m->begin(), m->end(), op.user);
-  if (op.kind == Kind::kAddMember) {
-    if (it != m->end()) return Status::Ok();  // already a member: nothing to do
-    if (op.max_members > 0 && static_cast<uint32_t>(m->size()) >= op.max_members) return TooMany(op.max_members);
-    g->add_members(op.user);
-  } else {
-    if (it == m->end()) return Status::NotFound(op.user + " is not a member of '" + op.group + "'");
-    m->erase(it);
-  }
+  if (!g) return GroupMissing(op.group);
+  bool changed = false;
+  if (Status s = ChangeMembership(op, &*g, &changed); !s.ok() || !changed) return s;
   WriteGroup(b, op.group, *g);
   return Status::Ok();
 }
@@ -55,12 +39,8 @@ Status ChangeMember(Batch& b, const AdminOp& op) {
 
 Status Members(Batch& b, const MembersRequest& r, MembersResult* out) {
   const auto& group = b.Group(r.group);
-  if (!group) return Missing(r.group);
-  const auto& m = group->members();
-  if (std::find(m.begin(), m.end(), r.user) == m.end()) {
-    return Status::Forbidden(r.user + " is not a member of '" + r.group + "'");
-  }
-  out->members.assign(m.begin(), m.end());
+  if (Status s = CheckMember(group ? &*group : nullptr, r.group, r.user); !s.ok()) return s;
+  out->members.assign(group->members().begin(), group->members().end());
   return Status::Ok();
 }
 
@@ -70,7 +50,7 @@ AdminOpResult GroupAdmin(Batch& b, const AdminOp& op) {
     case Kind::kCreateGroup: res.status = CreateGroup(b, op); break;
     case Kind::kDeleteGroup:
       if (!b.Group(op.group)) {
-        res.status = Missing(op.group);
+        res.status = GroupMissing(op.group);
         break;
       }
       b.Write("DELETE FROM courier_groups WHERE name = $1", Params().Bytes(op.group));
@@ -86,7 +66,7 @@ AdminOpResult GroupAdmin(Batch& b, const AdminOp& op) {
     case Kind::kGetGroup: {
       const auto& g = b.Group(op.group);
       if (!g) {
-        res.status = Missing(op.group);
+        res.status = GroupMissing(op.group);
         break;
       }
       res.names.assign(g->members().begin(), g->members().end());

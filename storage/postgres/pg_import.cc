@@ -171,7 +171,7 @@ void Importer::CopyEntry(const StoredEntry& e) {
   if (bodies_.insert(e.body_id).second) {
     body_rows_[0].Int8(static_cast<int64_t>(e.body_id));
     body_rows_[1].Bytes(body.SerializeAsString());
-    body_rows_[2].Bytes(BodySender(body));
+    body_rows_[2].Bytes(SenderOf(body));
     body_rows_[3].Int4(body.sender_offset());
     body_rows_[4].Int8(body.expires_ms());
     body_rows_[5].Int8(body.message().server_timestamp());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "group_rules.h"
 #include "pg_ops.h"
 
 namespace courier::storage {
@@ -13,8 +14,6 @@ using courier::v1::Message;
 
 // Expired entries one pull may step over beyond its limit.
 constexpr uint64_t kMaxSkippedPerPull = 10000;
-
-bool ValidName(const std::string& s) { return !s.empty() && s.find('\0') == std::string::npos; }
 
 struct Original {
   int64_t seq = 0;
@@ -47,31 +46,7 @@ ReplaceRefusal FindOriginal(Batch& b, const AppendRequest& r, Original* out) {
   if (row.null(0, 1)) throw PgError("copy points at no body", "");
   out->seq = row.integer(0, 0);
   out->body = ParseBody(row.bytes(0, 1));
-  const Message& orig = out->body.message();
-  if (!orig.replaces().empty()) return ReplaceRefusal::kUnknownOriginal;
-  if (orig.recalled()) return ReplaceRefusal::kAlreadyRecalled;
-  if (orig.to().user() != r.message.to().user() || orig.to().group() != r.message.to().group()) {
-    return ReplaceRefusal::kRecipientChanged;
-  }
-  if (orig.server_timestamp() < r.replace_not_before_ms) return ReplaceRefusal::kWindowClosed;
-  return ReplaceRefusal::kNone;
-}
-
-// Gives `target` the content of `m` (edit) or erases it (recall).
-void Replace(Message* target, const Message& m) {
-  if (m.recall()) {
-    target->clear_payload();
-    target->clear_encryption_type();
-    target->clear_encrypted();
-    target->clear_signature();
-    target->set_recalled(true);
-    return;
-  }
-  target->set_payload(m.payload());
-  target->set_encryption_type(m.encryption_type());
-  target->set_encrypted(m.encrypted());
-  target->set_signature(m.signature());
-  target->set_edited(true);
+  return CheckOriginal(out->body.message(), r);
 }
 
 void WriteBody(Batch& b, int64_t seq, const Body& body) {
@@ -88,49 +63,13 @@ void ApplyReplace(Batch& b, Original& original, const Message& m, int64_t entry_
     for (uint64_t s : original.body.edits()) {
       auto it = found.find(static_cast<int64_t>(s));
       if (it == found.end()) continue;  // retention removed it
-      Replace(it->second.mutable_message(), m);
+      ReplaceContent(it->second.mutable_message(), m);
       WriteBody(b, it->first, it->second);
     }
   }
-  Replace(original.body.mutable_message(), m);
+  ReplaceContent(original.body.mutable_message(), m);
   if (!m.recall()) original.body.add_edits(static_cast<uint64_t>(entry_seq));
   WriteBody(b, original.seq, original.body);
-}
-
-Status CheckReceivers(Batch& b, const AppendRequest& r, const std::vector<std::string>& receivers) {
-  for (const auto& u : receivers) {
-    if (!ValidName(u) || u == r.sender || u.size() + 5 > kMaxKey ||
-        (r.expires_ms > 0 && 8 + 6 + 4 + u.size() > kMaxKey)) {
-      return Status::Invalid("bad receiver");
-    }
-  }
-  if (r.max_undelivered > 0) {
-    for (const auto& u : receivers) {
-      const int32_t waiting = b.PeekHead(u).undelivered;
-      if (waiting >= static_cast<int64_t>(r.max_undelivered)) {
-        return Status::Limit(u + " has " + std::to_string(waiting) + " undelivered entries");
-      }
-    }
-  }
-  return Status::Ok();
-}
-
-Body NewBody(const AppendRequest& r, int32_t user_offset, int32_t sender_offset, size_t receivers) {
-  Body body;
-  *body.mutable_message() = r.message;
-  body.mutable_message()->set_user_offset(user_offset);
-  body.mutable_message()->clear_signal_offset();
-  body.mutable_message()->clear_signal_type();
-  body.set_sender_offset(sender_offset);
-  body.set_expires_ms(r.expires_ms > 0 ? r.expires_ms : 0);
-  body.set_copies(static_cast<uint32_t>(1 + receivers));
-  if (r.message.from().user() != r.sender) body.set_sender(r.sender);
-  if (!r.group.empty()) {
-    body.set_recipients(static_cast<uint32_t>(receivers));
-    body.set_received_count(0);
-    body.set_read_count(0);
-  }
-  return body;
 }
 
 void WriteAppend(Batch& b, const AppendRequest& r, const std::vector<std::string>& receivers, Original* original,
@@ -172,13 +111,7 @@ void WriteAppend(Batch& b, const AppendRequest& r, const std::vector<std::string
 }  // namespace
 
 Status Append(Batch& b, const AppendRequest& r, AppendResult* out) {
-  if (!ValidName(r.sender) || r.message.id().empty() || r.conversation.empty()) {
-    return Status::Invalid("append needs a sender, an id and a conversation");
-  }
-  if (r.sender.size() + 1 + r.message.id().size() > kMaxKey || r.conversation.size() > kMaxKey ||
-      r.sender.size() + 5 > kMaxKey) {
-    return Status::Invalid("names or id too long for the store's keys");
-  }
+  if (Status s = CheckAppendNames(r, kMaxKey); !s.ok()) return s;
   if (b.sent.count({r.sender, r.message.id()})) {
     if (auto sent = FindSent(b, r.sender, r.message.id())) {
       out->duplicate = true;
@@ -190,33 +123,24 @@ Status Append(Batch& b, const AppendRequest& r, AppendResult* out) {
   std::vector<std::string> members;  // of r.group, the sender left out
   if (!r.group.empty()) {
     const auto& group = b.Group(r.group);
-    if (!group) return Status::NotFound("group '" + r.group + "' does not exist");
-    const auto& m = group->members();
-    if (std::find(m.begin(), m.end(), r.sender) == m.end()) {
-      return Status::Forbidden(r.sender + " is not a member of '" + r.group + "'");
-    }
-    for (const auto& u : m) {
-      if (u != r.sender) members.push_back(u);
-    }
+    if (Status s = CheckMember(group ? &*group : nullptr, r.group, r.sender); !s.ok()) return s;
+    members = OtherMembers(*group, r.sender);
     receivers = &members;
   }
   Original original;
   const bool replace = !r.message.replaces().empty();
   if (replace) {
-    out->refused = r.sender.size() + 1 + r.message.replaces().size() <= kMaxKey ? FindOriginal(b, r, &original)
-                                                                                : ReplaceRefusal::kUnknownOriginal;
+    out->refused = ReplacedKeyFits(r, kMaxKey) ? FindOriginal(b, r, &original) : ReplaceRefusal::kUnknownOriginal;
     if (out->refused != ReplaceRefusal::kNone) return Status::Ok();
   }
-  Status s = CheckReceivers(b, r, *receivers);
+  Status s = CheckReceivers(r, *receivers, kMaxKey, [&](const std::string& u) { return b.PeekHead(u).undelivered; });
   if (!s.ok()) return s;
   WriteAppend(b, r, *receivers, replace ? &original : nullptr, out);
   return Status::Ok();
 }
 
 Status Pull(Batch& b, const PullRequest& r, PullResult* out) {
-  if (r.user.size() + 1 + r.device.size() > kMaxKey || r.user.size() + 5 > kMaxKey) {
-    return Status::Invalid("names too long for the store's keys");
-  }
+  if (!CursorNamesFit(r.user, r.device, kMaxKey)) { return Status::Invalid("names too long for the store's keys"); }
   out->head = b.PeekHead(r.user).head;
   int32_t after = r.after;
   if (after < 0) {

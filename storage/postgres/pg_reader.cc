@@ -223,7 +223,7 @@ void PgReader::CopiesOf(const std::string& user, int32_t first, std::vector<Stor
       const CopyRow c{.offset = e.offset, .seq = 0, .device = e.device, .received = e.received, .read = e.read};
       e.message = MessageOfCopy(e.body->message(), c);
       if (!e.device) {
-        e.peer_user = BodySender(*e.body);
+        e.peer_user = SenderOf(*e.body);
         e.peer_offset = e.body->sender_offset();
       }
     }

@@ -1,21 +1,13 @@
 // Delivery receipts, like storage/lmdb/receipts.cc: one read (the copy, its
 // body and the sender's peer copy), then writes that nothing waits for.
 #include "pg_ops.h"
+#include "receipt_rules.h"
 
 namespace courier::storage {
 namespace {
 
 using courier::store::v1::Body;
 using courier::v1::Message;
-
-// Sets the requested flags; returns true when one of them was not set before.
-bool MergeAck(Message* m, bool received, bool read) {
-  auto* s = m->mutable_signal_ack_state();
-  bool changed = (received && !s->received()) || (read && !s->read());
-  if (received) s->set_received(true);
-  if (read) s->set_read(true);
-  return changed;
-}
 
 void WriteFlags(Batch& b, const std::string& user, const CopyRow& c, bool leave_expiry) {
   b.Write(
@@ -33,28 +25,18 @@ struct Peer {
 // Brings the sender's copy up to date: a 1:1 message takes the receipt's
 // flags, a group message counts members and takes a flag once every member
 // has it.
-void UpdatePeer(Batch& b, const ReceiptRequest& r, int64_t seq, Body& body, Peer& peer, bool newly_received,
-                bool newly_read, ReceiptResult* out) {
-  const std::string& sender = BodySender(body);
+void UpdatePeer(Batch& b, const ReceiptRequest& r, int64_t seq, Body& body, Peer& peer, const AckChange& change,
+                ReceiptResult* out) {
+  const std::string& sender = SenderOf(body);
   if (sender.empty()) return;
   out->peer_user = sender;
   if (!peer.found || peer.copy.seq != seq) return;
   Message peer_message = MessageOfCopy(body.message(), peer.copy);
-  bool write = false;
-  if (body.recipients() > 0) {
-    if (newly_received) body.set_received_count(body.received_count() + 1);
-    if (newly_read) body.set_read_count(body.read_count() + 1);
-    if (newly_received || newly_read) {
-      b.Write("UPDATE courier_bodies SET body = $2 WHERE seq = $1", Params().Int8(seq).Bytes(body.SerializeAsString()));
-    }
-    write = MergeAck(&peer_message, body.received_count() >= body.recipients(), body.read_count() >= body.recipients());
-    out->recipients = body.recipients();
-    out->received_count = body.received_count();
-    out->read_count = body.read_count();
-  } else {
-    write = MergeAck(&peer_message, r.received, r.read);
+  const PeerWrites w = UpdatePeerState(body, &peer_message, r, change, out);
+  if (w.body) {
+    b.Write("UPDATE courier_bodies SET body = $2 WHERE seq = $1", Params().Int8(seq).Bytes(body.SerializeAsString()));
   }
-  if (write) {
+  if (w.peer) {
     peer.copy.received = peer_message.signal_ack_state().received();
     peer.copy.read = peer_message.signal_ack_state().read();
     WriteFlags(b, sender, peer.copy, false);
@@ -65,9 +47,7 @@ void UpdatePeer(Batch& b, const ReceiptRequest& r, int64_t seq, Body& body, Peer
 }  // namespace
 
 Status Receipt(Batch& b, const ReceiptRequest& r, ReceiptResult* out) {
-  if (r.user.size() + 1 + r.device.size() > kMaxKey || r.user.size() + 5 > kMaxKey) {
-    return Status::Invalid("names too long for the store's keys");
-  }
+  if (!CursorNamesFit(r.user, r.device, kMaxKey)) { return Status::Invalid("names too long for the store's keys"); }
   PgResult row;
   if (r.offset > 0) {
     row = b.Read(
@@ -103,13 +83,10 @@ Status Receipt(Batch& b, const ReceiptRequest& r, ReceiptResult* out) {
   peer.copy.offset = body.sender_offset();
   Message entry = MessageOfCopy(body.message(), copy);
   if (!copy.device) {  // a receipt on a user's own DEVICE copy moves the cursor only
-    const auto before = entry.signal_ack_state();
-    out->changed = MergeAck(&entry, r.received, r.read);
-    const auto& after = entry.signal_ack_state();
-    const bool newly_received = !before.received() && after.received();
-    const bool newly_read = !before.read() && after.read();
-    if (out->changed) {
-      if (newly_received) {
+    const AckChange change = ApplyAck(&entry, r.received, r.read);
+    out->changed = change.changed;
+    if (change.changed) {
+      if (change.newly_received) {
         HeadRow& h = b.Head(r.user);
         if (h.undelivered > 0) {
           --h.undelivered;
@@ -117,11 +94,11 @@ Status Receipt(Batch& b, const ReceiptRequest& r, ReceiptResult* out) {
         }
         ClearDuePushes(b, r.user, r.offset);
       }
-      copy.received = after.received();
-      copy.read = after.read();
-      WriteFlags(b, r.user, copy, newly_received);
+      copy.received = entry.signal_ack_state().received();
+      copy.read = entry.signal_ack_state().read();
+      WriteFlags(b, r.user, copy, change.newly_received);
     }
-    UpdatePeer(b, r, copy.seq, body, peer, newly_received, newly_read, out);
+    UpdatePeer(b, r, copy.seq, body, peer, change, out);
   }
   out->entry = std::move(entry);
   return Status::Ok();
