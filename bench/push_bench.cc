@@ -15,7 +15,10 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "broker.h"
 #include "histogram.h"
@@ -75,6 +78,65 @@ struct Side {
   }
 };
 
+// A Courier sync full broker with the `extra` config lines; nullptr (and a
+// line on stderr) when it does not start.
+std::unique_ptr<Broker> StartBroker(const std::string& mosquitto_bin, const std::string& plugin,
+                                    std::vector<std::string> extra) {
+  BrokerSpec bs{.kind = BrokerKind::kCourierFull,
+                .mosquitto = mosquitto_bin,
+                .plugin = plugin,
+                .extra = std::move(extra),
+                .pg_conninfo = {},
+                .keep_dir = false};
+  auto b = std::make_unique<Broker>(bs);
+  std::string e;
+  if (!b->Start(&e)) {
+    std::fprintf(stderr, "courier_bench push: %s\n", e.c_str());
+    return std::unique_ptr<Broker>();
+  }
+  return b;
+}
+
+// `reps` rounds of one load run on each side, alternately (a side's runs
+// go to its `runs`).
+void RunAlternately(LoadSpec spec, int reps, Broker& none, Side* a_side, Broker& slow, Side* b_side) {
+  for (int i = 0; i < reps; ++i) {
+    for (auto* pair : {a_side, b_side}) {
+      Broker& b = pair == a_side ? none : slow;
+      spec.port = b.port();
+      spec.broker_pid = b.pid();
+      spec.run_tag = "p" + std::to_string(i);
+      LoadResult r = RunLoad(spec);
+      std::printf("%-50s %s\n", pair->name.c_str(), FormatRun(spec, r).c_str());
+      pair->runs.push_back(std::move(r));
+    }
+  }
+}
+
+// The Markdown of push.md: the setup, the table, the p99 ratio.
+std::string Report(const Side& a_side, const Side& b_side, double rate, int reps, double duration_s, uint64_t calls) {
+  const double ratio = a_side.P99(false) > 0 ? double(b_side.P99(false)) / double(a_side.P99(false)) : 0;
+  std::string md;
+  md += "## Push: a slow gateway and message delivery\n\n";
+  md += "Command: `courier_bench push --out DIR` (in `scripts/bench.sh`). " + std::to_string(kUsers) +
+        " users in pairs, " + std::to_string(int(rate)) + " msg/s offered, " + std::to_string(reps) +
+        " alternating runs of " + std::to_string(int(duration_s)) +
+        " s each; medians. With push, every receiver also has an offline device registered, so every message "
+        "makes a due push; the gateway answers each call after 2 s.\n\n";
+  md += "| configuration | send->deliver p99 | send->ack p99 | lost |\n|---|---|---|---|\n";
+  for (const Side* s : {&a_side, &b_side}) {
+    md += "| " + s->name + " | " + FormatNs(s->P99(false)) + " | " + FormatNs(s->P99(true)) + " | " +
+          std::to_string(s->Lost()) + " |\n";
+  }
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "\nsend->deliver p99 with the slow gateway: %.2fx the run without push. "
+                "Gateway calls received during the runs: %llu.\n",
+                ratio, (unsigned long long)calls);
+  md += line;
+  return md;
+}
+
 }  // namespace
 
 int RunPushBench(const std::vector<std::string>& argv, const std::string& default_plugin,
@@ -102,23 +164,9 @@ int RunPushBench(const std::vector<std::string>& argv, const std::string& defaul
     std::fprintf(stderr, "courier_bench push: gateway: %s\n", err.c_str());
     return 1;
   }
-  auto start = [&](std::vector<std::string> extra) {
-    BrokerSpec bs{.kind = BrokerKind::kCourierFull,
-                  .mosquitto = mosquitto_bin,
-                  .plugin = plugin,
-                  .extra = std::move(extra),
-                  .pg_conninfo = {},
-                  .keep_dir = false};
-    auto b = std::make_unique<Broker>(bs);
-    std::string e;
-    if (!b->Start(&e)) {
-      std::fprintf(stderr, "courier_bench push: %s\n", e.c_str());
-      return std::unique_ptr<Broker>();
-    }
-    return b;
-  };
-  auto none = start({});
-  auto slow = start({"plugin_opt_push_url http://127.0.0.1:" + std::to_string(gateway.port()) + "/push"});
+  auto none = StartBroker(mosquitto_bin, plugin, {});
+  auto slow = StartBroker(mosquitto_bin, plugin,
+                          {"plugin_opt_push_url http://127.0.0.1:" + std::to_string(gateway.port()) + "/push"});
   if (!none || !slow) return 1;
   LoadSpec spec;
   spec.mode = Mode::kCourier;
@@ -134,36 +182,8 @@ int RunPushBench(const std::vector<std::string>& argv, const std::string& defaul
   }
   Side a_side{"(c) Courier sync full, no push", {}}, b_side{"(c) same, push to a gateway answering after 2 s", {}};
   const int reps = quick ? 1 : 3;
-  for (int i = 0; i < reps; ++i) {
-    for (auto* pair : {&a_side, &b_side}) {
-      Broker& b = pair == &a_side ? *none : *slow;
-      spec.port = b.port();
-      spec.broker_pid = b.pid();
-      spec.run_tag = "p" + std::to_string(i);
-      LoadResult r = RunLoad(spec);
-      std::printf("%-50s %s\n", pair->name.c_str(), FormatRun(spec, r).c_str());
-      pair->runs.push_back(std::move(r));
-    }
-  }
-  const double ratio = a_side.P99(false) > 0 ? double(b_side.P99(false)) / double(a_side.P99(false)) : 0;
-  std::string md;
-  md += "## Push: a slow gateway and message delivery\n\n";
-  md += "Command: `courier_bench push --out DIR` (in `scripts/bench.sh`). " + std::to_string(kUsers) +
-        " users in pairs, " + std::to_string(int(rate)) + " msg/s offered, " + std::to_string(reps) +
-        " alternating runs of " + std::to_string(int(spec.duration_s)) +
-        " s each; medians. With push, every receiver also has an offline device registered, so every message "
-        "makes a due push; the gateway answers each call after 2 s.\n\n";
-  md += "| configuration | send->deliver p99 | send->ack p99 | lost |\n|---|---|---|---|\n";
-  for (const Side* s : {&a_side, &b_side}) {
-    md += "| " + s->name + " | " + FormatNs(s->P99(false)) + " | " + FormatNs(s->P99(true)) + " | " +
-          std::to_string(s->Lost()) + " |\n";
-  }
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "\nsend->deliver p99 with the slow gateway: %.2fx the run without push. "
-                "Gateway calls received during the runs: %llu.\n",
-                ratio, (unsigned long long)calls.load());
-  md += line;
+  RunAlternately(spec, reps, *none, &a_side, *slow, &b_side);
+  const std::string md = Report(a_side, b_side, rate, reps, spec.duration_s, calls.load());
   std::ofstream(out + "/push.md") << md;
   std::printf("%s", md.c_str());
   none->Stop();

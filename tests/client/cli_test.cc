@@ -52,6 +52,98 @@ class CliTest : public ::testing::Test {
     broker_.reset();
   }
 
+  // ---- the phases of SendAndListenBetweenTwoUsersThenInspect ----
+  // alice sends m-1 from her phone: bob's listener prints it, alice's laptop
+  // her own copy and then bob's delivered tick.
+  void SendHelloBob(Child& bob, Child& alice) {
+    const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i", "alice-phone",
+                                           "--to", "bob", "--id", "m-1", "hello", "bob"}));
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+    EXPECT_EQ(sent.out, "sent id=m-1 offset=1 user_offset=1\n");
+
+    auto line = bob.WaitForLine("message ");
+    ASSERT_TRUE(line) << Joined(bob.lines());
+    EXPECT_EQ(*line,
+              "message offset=1 user_offset=1 from=alice/alice-phone to=bob kind=RECEIVER id=m-1 "
+              "state=sent \"hello bob\"");
+    // alice's laptop: her own copy, the acknowledgement, then delivered.
+    line = alice.WaitForLine("message ");
+    ASSERT_TRUE(line) << Joined(alice.lines());
+    EXPECT_EQ(*line,
+              "message offset=1 user_offset=1 from=alice/alice-phone to=bob kind=DEVICE id=m-1 "
+              "state=sent \"hello bob\"");
+    line = alice.WaitForLine("kind=RECEIVER");
+    ASSERT_TRUE(line) << Joined(alice.lines());
+    EXPECT_EQ(*line,
+              "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=delivered "
+              "from=bob/bob-phone");
+  }
+
+  // bob reads it on another device: alice sees the read tick.
+  void ReadOnBobsTablet(Child& bob, Child& alice) {
+    const RunResult read =
+        RunProcess(Cli({"read", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-tablet", "1"}));
+    ASSERT_EQ(read.exit_code, 0) << read.err;
+    EXPECT_EQ(read.out, "marked offset=1 state=read\n");
+    auto line = alice.WaitForLine("state=read");
+    ASSERT_TRUE(line) << Joined(alice.lines());
+    EXPECT_EQ(*line,
+              "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=read "
+              "from=bob/bob-tablet");
+    line = bob.WaitForLine("state=read");  // bob's phone hears about its tablet
+    ASSERT_TRUE(line) << Joined(bob.lines());
+    EXPECT_EQ(*line,
+              "signal kind=DEVICE id=m-1 offset=1 user_offset=1 state=read "
+              "from=bob/bob-tablet");
+  }
+
+  // Typing reaches bob's listener.
+  void TypeToBob(Child& bob) {
+    const RunResult typing = RunProcess(Cli({"typing", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "--to", "bob"}));
+    ASSERT_EQ(typing.exit_code, 0) << typing.err;
+    EXPECT_EQ(typing.out, "activity to=bob status=TYPING\n");
+    auto line = bob.WaitForLine("signal activity");
+    ASSERT_TRUE(line);
+    EXPECT_EQ(*line, "signal activity from=alice/alice-cli to=bob status=TYPING");
+  }
+
+  // A later `sync` of a new device prints the backlog and stops at the head.
+  void SyncNewDeviceOfBob() {
+    const RunResult sync =
+        RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-watch", "--from-start"}));
+    ASSERT_EQ(sync.exit_code, 0) << sync.err;
+    EXPECT_TRUE(HasLine(sync.out, "message offset=1 .* id=m-1 state=read \"hello bob\"")) << sync.out;
+    EXPECT_TRUE(HasLine(sync.out, "synced head=1 cursor=1")) << sync.out;
+  }
+
+  // The store, read-only (the broker still runs).
+  void InspectTheStore() {
+    const RunResult inspect = RunProcess(Cli({"inspect", broker_->db_path()}));
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+    const std::string& out = inspect.out;
+    EXPECT_TRUE(HasLine(out, "store path=.* schema=2")) << out;
+    EXPECT_TRUE(HasLine(out, "table name=copies entries=2")) << out;
+    EXPECT_TRUE(HasLine(out, "head user=alice offset=1")) << out;
+    EXPECT_TRUE(HasLine(out, "head user=bob offset=1")) << out;
+    EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-phone offset=1")) << out;
+    EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-tablet offset=1")) << out;
+    EXPECT_TRUE(HasLine(out, "dedup sender=alice id=m-1 offset=1")) << out;
+    EXPECT_TRUE(HasLine(out,
+                        "entry user=alice offset=1 user_offset=1 from=alice/alice-phone to=bob "
+                        "kind=DEVICE id=m-1 state=read peer=bob/1.* \"hello bob\""))
+        << out;
+    EXPECT_TRUE(HasLine(out,
+                        "entry user=bob offset=1 user_offset=1 from=alice/alice-phone to=bob "
+                        "kind=RECEIVER id=m-1 state=read peer=alice/1.* \"hello bob\""))
+        << out;
+
+    const RunResult only_bob = RunProcess(Cli({"inspect", "--user", "bob", "--no-entries", broker_->db_path()}));
+    ASSERT_EQ(only_bob.exit_code, 0);
+    EXPECT_FALSE(HasLine(only_bob.out, "head user=alice.*")) << only_bob.out;
+    EXPECT_FALSE(HasLine(only_bob.out, "entry .*")) << only_bob.out;
+    EXPECT_TRUE(HasLine(only_bob.out, "head user=bob offset=1")) << only_bob.out;
+  }
+
   std::unique_ptr<it::Broker> broker_;
   std::string port_;
 };
@@ -67,51 +159,9 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   ASSERT_TRUE(bob->WaitForLine("synced head=0")) << Joined(bob->lines());
   ASSERT_TRUE(alice->WaitForLine("synced head=0")) << Joined(alice->lines());
 
-  const RunResult sent = RunProcess(Cli({"send", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "-i", "alice-phone",
-                                         "--to", "bob", "--id", "m-1", "hello", "bob"}));
-  ASSERT_EQ(sent.exit_code, 0) << sent.err;
-  EXPECT_EQ(sent.out, "sent id=m-1 offset=1 user_offset=1\n");
-
-  auto line = bob->WaitForLine("message ");
-  ASSERT_TRUE(line) << Joined(bob->lines());
-  EXPECT_EQ(*line,
-            "message offset=1 user_offset=1 from=alice/alice-phone to=bob kind=RECEIVER id=m-1 "
-            "state=sent \"hello bob\"");
-  // alice's laptop: her own copy, the acknowledgement, then delivered.
-  line = alice->WaitForLine("message ");
-  ASSERT_TRUE(line) << Joined(alice->lines());
-  EXPECT_EQ(*line,
-            "message offset=1 user_offset=1 from=alice/alice-phone to=bob kind=DEVICE id=m-1 "
-            "state=sent \"hello bob\"");
-  line = alice->WaitForLine("kind=RECEIVER");
-  ASSERT_TRUE(line) << Joined(alice->lines());
-  EXPECT_EQ(*line,
-            "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=delivered "
-            "from=bob/bob-phone");
-
-  // bob reads it on another device: alice sees the read tick.
-  const RunResult read =
-      RunProcess(Cli({"read", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-tablet", "1"}));
-  ASSERT_EQ(read.exit_code, 0) << read.err;
-  EXPECT_EQ(read.out, "marked offset=1 state=read\n");
-  line = alice->WaitForLine("state=read");
-  ASSERT_TRUE(line) << Joined(alice->lines());
-  EXPECT_EQ(*line,
-            "signal kind=RECEIVER id=m-1 offset=1 user_offset=1 state=read "
-            "from=bob/bob-tablet");
-  line = bob->WaitForLine("state=read");  // bob's phone hears about its tablet
-  ASSERT_TRUE(line) << Joined(bob->lines());
-  EXPECT_EQ(*line,
-            "signal kind=DEVICE id=m-1 offset=1 user_offset=1 state=read "
-            "from=bob/bob-tablet");
-
-  // Typing reaches bob's listener.
-  const RunResult typing = RunProcess(Cli({"typing", "-h", "127.0.0.1", "-p", port_, "-u", "alice", "--to", "bob"}));
-  ASSERT_EQ(typing.exit_code, 0) << typing.err;
-  EXPECT_EQ(typing.out, "activity to=bob status=TYPING\n");
-  line = bob->WaitForLine("signal activity");
-  ASSERT_TRUE(line);
-  EXPECT_EQ(*line, "signal activity from=alice/alice-cli to=bob status=TYPING");
+  ASSERT_NO_FATAL_FAILURE(SendHelloBob(*bob, *alice));
+  ASSERT_NO_FATAL_FAILURE(ReadOnBobsTablet(*bob, *alice));
+  ASSERT_NO_FATAL_FAILURE(TypeToBob(*bob));
 
   // SIGTERM ends a listener cleanly.
   bob->Signal(SIGTERM);
@@ -119,38 +169,8 @@ TEST_F(CliTest, SendAndListenBetweenTwoUsersThenInspect) {
   EXPECT_EQ(bob->Wait(), 0) << bob->err();
   EXPECT_EQ(alice->Wait(), 0) << alice->err();
 
-  // A later `sync` of a new device prints the backlog and stops at the head.
-  const RunResult sync =
-      RunProcess(Cli({"sync", "-h", "127.0.0.1", "-p", port_, "-u", "bob", "-i", "bob-watch", "--from-start"}));
-  ASSERT_EQ(sync.exit_code, 0) << sync.err;
-  EXPECT_TRUE(HasLine(sync.out, "message offset=1 .* id=m-1 state=read \"hello bob\"")) << sync.out;
-  EXPECT_TRUE(HasLine(sync.out, "synced head=1 cursor=1")) << sync.out;
-
-  // The store, read-only (the broker still runs).
-  const RunResult inspect = RunProcess(Cli({"inspect", broker_->db_path()}));
-  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
-  const std::string& out = inspect.out;
-  EXPECT_TRUE(HasLine(out, "store path=.* schema=2")) << out;
-  EXPECT_TRUE(HasLine(out, "table name=copies entries=2")) << out;
-  EXPECT_TRUE(HasLine(out, "head user=alice offset=1")) << out;
-  EXPECT_TRUE(HasLine(out, "head user=bob offset=1")) << out;
-  EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-phone offset=1")) << out;
-  EXPECT_TRUE(HasLine(out, "cursor user=bob device=bob-tablet offset=1")) << out;
-  EXPECT_TRUE(HasLine(out, "dedup sender=alice id=m-1 offset=1")) << out;
-  EXPECT_TRUE(HasLine(out,
-                      "entry user=alice offset=1 user_offset=1 from=alice/alice-phone to=bob "
-                      "kind=DEVICE id=m-1 state=read peer=bob/1.* \"hello bob\""))
-      << out;
-  EXPECT_TRUE(HasLine(out,
-                      "entry user=bob offset=1 user_offset=1 from=alice/alice-phone to=bob "
-                      "kind=RECEIVER id=m-1 state=read peer=alice/1.* \"hello bob\""))
-      << out;
-
-  const RunResult only_bob = RunProcess(Cli({"inspect", "--user", "bob", "--no-entries", broker_->db_path()}));
-  ASSERT_EQ(only_bob.exit_code, 0);
-  EXPECT_FALSE(HasLine(only_bob.out, "head user=alice.*")) << only_bob.out;
-  EXPECT_FALSE(HasLine(only_bob.out, "entry .*")) << only_bob.out;
-  EXPECT_TRUE(HasLine(only_bob.out, "head user=bob offset=1")) << only_bob.out;
+  ASSERT_NO_FATAL_FAILURE(SyncNewDeviceOfBob());
+  InspectTheStore();
 }
 
 // What a listener with --ack printed, a later --pull of the same device does

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,12 @@ using namespace std::chrono_literals;
 
 constexpr const char* kMdbCopy = "mdb_copy";  // Debian: lmdb-utils (scripts/deps.sh)
 
-// A (sender, id) -> SENDER ack map of what `senders` hold acknowledged now.
-std::map<std::pair<std::string, std::string>, v1::Signal> AckedBySenders(
-    const std::vector<std::unique_ptr<LoadSender>>& senders) {
-  std::map<std::pair<std::string, std::string>, v1::Signal> out;
+// (sender, id) -> SENDER ack.
+using Acks = std::map<std::pair<std::string, std::string>, v1::Signal>;
+
+// What `senders` hold acknowledged now.
+Acks AckedBySenders(const std::vector<std::unique_ptr<LoadSender>>& senders) {
+  Acks out;
   for (const auto& s : senders) {
     for (const auto& [id, rec] : s->records()) {
       if (rec.acked) out[{s->user(), id}] = rec.ack;
@@ -56,140 +59,183 @@ int32_t ConversationHead(const std::map<int32_t, v1::Message>& log, const std::s
   return head;
 }
 
-TEST(BackupTest, CopyOfLiveStoreRestoresEverythingAckedBeforeIt) {
-  BrokerOptions options;
-  options.extra_config = {"max_queued_messages 1000000"};
-  Broker broker(options);
-  ASSERT_TRUE(broker.Start());
-
-  std::vector<std::unique_ptr<LoadSender>> senders;
-  std::vector<AsyncDevice*> devices;
-  for (const std::string u : {"alice", "carol"}) {
-    senders.push_back(std::make_unique<LoadSender>(u, u + "-phone", std::vector<std::string>{"bob"}, 16, 256, 2s));
-    devices.push_back(&senders.back()->device());
+// The live-copy scenario runs in phases, each a method of the fixture: load
+// a broker, copy its store while the senders keep sending, let them finish,
+// then start a broker on the copy and check what it holds and does.
+class BackupTest : public ::testing::Test {
+ protected:
+  // ---- load: alice and carol send to bob ----
+  void StartBrokerAndSenders() {
+    BrokerOptions options;
+    options.extra_config = {"max_queued_messages 1000000"};
+    broker_ = std::make_unique<Broker>(options);
+    ASSERT_TRUE(broker_->Start());
+    for (const std::string u : {"alice", "carol"}) {
+      senders_.push_back(std::make_unique<LoadSender>(u, u + "-phone", std::vector<std::string>{"bob"}, 16, 256, 2s));
+      devices_.push_back(&senders_.back()->device());
+    }
   }
-  auto step = [&] {
-    for (auto& s : senders) s->Step(broker.port());
-    PumpAll(devices, 2ms);
-  };
-  auto acked_count = [&] {
+
+  // One round of the senders' work and the network.
+  void Step() {
+    for (auto& s : senders_) s->Step(broker_->port());
+    PumpAll(devices_, 2ms);
+  }
+  size_t AckedCount() const {
     size_t n = 0;
-    for (auto& s : senders) n += s->acked();
+    for (auto& s : senders_) n += s->acked();
     return n;
-  };
+  }
 
   // Traffic first, so the copy has something to be consistent about.
-  const auto warmup_until = Clock::now() + 30s;
-  while (acked_count() < 1000 && Clock::now() < warmup_until) step();
-  ASSERT_GE(acked_count(), 1000u);
-
-  // The copy, while the senders keep sending.
-  const auto before_copy = AckedBySenders(senders);
-  proc::TempDir copy("courier-it-backup-");
-  ASSERT_TRUE(copy.ok()) << copy.error();
-  const std::string copy_dir = copy.path();
-  proc::Process copier;
-  proc::SpawnOptions spawn;
-  spawn.argv = {kMdbCopy, broker.db_path(), copy_dir};
-  spawn.output_file = copy_dir + ".log";
-  std::string spawn_error;
-  ASSERT_TRUE(copier.Spawn(spawn, &spawn_error)) << spawn_error;
-  const size_t acked_at_copy_start = acked_count();
-  const auto copy_until = Clock::now() + 60s;
-  while (!copier.Exited() && Clock::now() < copy_until) step();
-  ASSERT_TRUE(copier.Exited()) << "mdb_copy did not finish in 60 s";
-  const int status = copier.wait_status();
-  const std::string copy_output = ReadWholeFile(copy_dir + ".log");
-  std::filesystem::remove(copy_dir + ".log");
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "mdb_copy failed (wait status " << status << "): " << copy_output;
-  const size_t acked_at_copy_end = acked_count();
-
-  // Keep sending a little after the copy, then let everything finish.
-  const auto after_until = Clock::now() + 300ms;
-  while (Clock::now() < after_until) step();
-  for (auto& s : senders) s->set_generating(false);
-  const auto drain_until = Clock::now() + 30s;
-  while (Clock::now() < drain_until &&
-         !std::all_of(senders.begin(), senders.end(), [](auto& s) { return s->idle(); })) {
-    step();
+  void WarmUp() {
+    const auto warmup_until = Clock::now() + 30s;
+    while (AckedCount() < 1000 && Clock::now() < warmup_until) Step();
+    ASSERT_GE(AckedCount(), 1000u);
   }
-  for (auto& s : senders) {
-    ASSERT_TRUE(s->idle()) << s->user() << " has unacknowledged messages";
-    for (const auto& p : s->problems()) ADD_FAILURE() << s->user() << ": " << p;
-  }
-  const auto all_acked = AckedBySenders(senders);
-  for (auto& s : senders) s->device().Drop();
-  broker.Stop();
 
-  // ---- restore: a broker on the copy ----
-  BrokerOptions restored_options;
-  restored_options.db_path = copy_dir;
-  Broker restored(restored_options);
-  ASSERT_TRUE(restored.Start());
-  CourierDevice b1(restored.port(), "bob", "b1");
-  CourierDevice a1(restored.port(), "alice", "a1");
-  ASSERT_TRUE(b1.Connect());
-  ASSERT_TRUE(a1.Connect());
-  std::map<int32_t, v1::Message> bob_log, alice_log;
-  int32_t bob_head = 0, alice_head = 0;
-  ASSERT_TRUE(PullWholeLog(b1, &bob_log, &bob_head));
-  ASSERT_TRUE(PullWholeLog(a1, &alice_log, &alice_head));
+  // ---- copy: mdb_copy while the senders keep sending ----
+  void CopyWhileSending() {
+    before_copy_ = AckedBySenders(senders_);
+    copy_.emplace("courier-it-backup-");
+    ASSERT_TRUE(copy_->ok()) << copy_->error();
+    const std::string copy_dir = copy_->path();
+    proc::Process copier;
+    proc::SpawnOptions spawn;
+    spawn.argv = {kMdbCopy, broker_->db_path(), copy_dir};
+    spawn.output_file = copy_dir + ".log";
+    std::string spawn_error;
+    ASSERT_TRUE(copier.Spawn(spawn, &spawn_error)) << spawn_error;
+    acked_at_copy_start_ = AckedCount();
+    const auto copy_until = Clock::now() + 60s;
+    while (!copier.Exited() && Clock::now() < copy_until) Step();
+    ASSERT_TRUE(copier.Exited()) << "mdb_copy did not finish in 60 s";
+    const int status = copier.wait_status();
+    const std::string copy_output = ReadWholeFile(copy_dir + ".log");
+    std::filesystem::remove(copy_dir + ".log");
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "mdb_copy failed (wait status " << status << "): " << copy_output;
+    acked_at_copy_end_ = AckedCount();
+  }
+
+  // ---- drain: keep sending a little after the copy, then let everything finish ----
+  void FinishSending() {
+    const auto after_until = Clock::now() + 300ms;
+    while (Clock::now() < after_until) Step();
+    for (auto& s : senders_) s->set_generating(false);
+    const auto drain_until = Clock::now() + 30s;
+    while (Clock::now() < drain_until &&
+           !std::all_of(senders_.begin(), senders_.end(), [](auto& s) { return s->idle(); })) {
+      Step();
+    }
+    for (auto& s : senders_) {
+      ASSERT_TRUE(s->idle()) << s->user() << " has unacknowledged messages";
+      for (const auto& p : s->problems()) ADD_FAILURE() << s->user() << ": " << p;
+    }
+    all_acked_ = AckedBySenders(senders_);
+    for (auto& s : senders_) s->device().Drop();
+    broker_->Stop();
+  }
+
+  // ---- restore: a broker on the copy, and bob's and alice's logs in it ----
+  void StartOnTheCopy() {
+    BrokerOptions restored_options;
+    restored_options.db_path = copy_->path();
+    restored_ = std::make_unique<Broker>(restored_options);
+    ASSERT_TRUE(restored_->Start());
+    b1_ = std::make_unique<CourierDevice>(restored_->port(), "bob", "b1");
+    a1_ = std::make_unique<CourierDevice>(restored_->port(), "alice", "a1");
+    ASSERT_TRUE(b1_->Connect());
+    ASSERT_TRUE(a1_->Connect());
+    ASSERT_TRUE(PullWholeLog(*b1_, &bob_log_, &bob_head_));
+    ASSERT_TRUE(PullWholeLog(*a1_, &alice_log_, &alice_head_));
+  }
 
   // Bob's log in the copy: offsets 1..head, no id twice, everything acked
   // before the copy began, nothing that was never acknowledged.
-  ASSERT_EQ(bob_log.size(), static_cast<size_t>(bob_head));
-  ASSERT_TRUE(bob_log.empty() || bob_log.rbegin()->first == bob_head);
-  std::map<std::pair<std::string, std::string>, int> count;
-  for (const auto& [offset, m] : bob_log) {
-    if (++count[{m.from().user(), m.id()}] == 2) ADD_FAILURE() << "twice in the copy: " << Describe(m);
-    EXPECT_EQ(all_acked.count({m.from().user(), m.id()}), 1u) << "never acknowledged: " << Describe(m);
-  }
-  size_t missing = 0;
-  for (const auto& [key, ack] : before_copy) {
-    if (count.count(key) == 0 && ++missing <= 10) {
-      ADD_FAILURE() << "acked before the copy began but not in it: " << key.first << "/" << key.second;
+  void ExpectBobsLogHoldsWhatWasAckedBeforeTheCopy() {
+    ASSERT_EQ(bob_log_.size(), static_cast<size_t>(bob_head_));
+    ASSERT_TRUE(bob_log_.empty() || bob_log_.rbegin()->first == bob_head_);
+    std::map<std::pair<std::string, std::string>, int> count;
+    for (const auto& [offset, m] : bob_log_) {
+      if (++count[{m.from().user(), m.id()}] == 2) ADD_FAILURE() << "twice in the copy: " << Describe(m);
+      EXPECT_EQ(all_acked_.count({m.from().user(), m.id()}), 1u) << "never acknowledged: " << Describe(m);
     }
+    size_t missing = 0;
+    for (const auto& [key, ack] : before_copy_) {
+      if (count.count(key) == 0 && ++missing <= 10) {
+        ADD_FAILURE() << "acked before the copy began but not in it: " << key.first << "/" << key.second;
+      }
+    }
+    EXPECT_EQ(missing, 0u);
+    std::printf(
+        "[backup] acked before the copy: %zu, when it started: %zu, when it ended: %zu, in all: %zu; "
+        "bob's log in the copy: %d entries\n",
+        before_copy_.size(), acked_at_copy_start_, acked_at_copy_end_, all_acked_.size(), bob_head_);
   }
-  EXPECT_EQ(missing, 0u);
-  std::printf(
-      "[backup] acked before the copy: %zu, when it started: %zu, when it ended: %zu, in all: %zu; "
-      "bob's log in the copy: %d entries\n",
-      before_copy.size(), acked_at_copy_start, acked_at_copy_end, all_acked.size(), bob_head);
 
   // Dedup in the copy: re-sending an id that is in it returns its original ack.
-  const auto& alice_records = senders[0]->records();
-  std::string old_id;  // alice's last id acknowledged before the copy began
-  int32_t old_offset = 0;
-  for (const auto& [key, ack] : before_copy) {
-    if (key.first == "alice" && ack.signal_offset() > old_offset) {
-      old_id = key.second;
-      old_offset = ack.signal_offset();
+  void ExpectResendOfAnIdInTheCopyGetsItsAck() {
+    const auto& alice_records = senders_[0]->records();
+    std::string old_id;  // alice's last id acknowledged before the copy began
+    int32_t old_offset = 0;
+    for (const auto& [key, ack] : before_copy_) {
+      if (key.first == "alice" && ack.signal_offset() > old_offset) {
+        old_id = key.second;
+        old_offset = ack.signal_offset();
+      }
     }
+    ASSERT_FALSE(old_id.empty());
+    auto again = SendAndWaitOutcome(*a1_, alice_records.at(old_id).message);
+    ASSERT_TRUE(Acked(again, *a1_));
+    const auto& original = before_copy_.at({"alice", old_id});
+    EXPECT_EQ(again->signal_offset(), original.signal_offset());
+    EXPECT_EQ(again->user_offset(), original.user_offset());
   }
-  ASSERT_FALSE(old_id.empty());
-  auto again = SendAndWaitOutcome(a1, alice_records.at(old_id).message);
-  ASSERT_TRUE(Acked(again, a1));
-  const auto& original = before_copy.at({"alice", old_id});
-  EXPECT_EQ(again->signal_offset(), original.signal_offset());
-  EXPECT_EQ(again->user_offset(), original.user_offset());
 
   // Offsets continue after the copy's heads, without a gap.
-  b1.DrainInbox();
-  auto fresh = SendAndWaitOutcome(a1, NewMessage("after-restore", "bob", "hello again"));
-  ASSERT_TRUE(Acked(fresh, a1));
-  EXPECT_EQ(fresh->signal_offset(), alice_head + 1);
-  EXPECT_EQ(fresh->user_offset(), ConversationHead(bob_log, "alice") + 1);
-  auto delivered = b1.NextInbox(WithId("after-restore"));
-  ASSERT_TRUE(delivered) << b1.Pending();
-  EXPECT_EQ(delivered->signal_offset(), bob_head + 1);
-  EXPECT_EQ(delivered->user_offset(), fresh->user_offset());
-  a1.Disconnect();
-  b1.Disconnect();
-  restored.Stop();
+  void ExpectOffsetsContinueAfterTheCopy() {
+    b1_->DrainInbox();
+    auto fresh = SendAndWaitOutcome(*a1_, NewMessage("after-restore", "bob", "hello again"));
+    ASSERT_TRUE(Acked(fresh, *a1_));
+    EXPECT_EQ(fresh->signal_offset(), alice_head_ + 1);
+    EXPECT_EQ(fresh->user_offset(), ConversationHead(bob_log_, "alice") + 1);
+    auto delivered = b1_->NextInbox(WithId("after-restore"));
+    ASSERT_TRUE(delivered) << b1_->Pending();
+    EXPECT_EQ(delivered->signal_offset(), bob_head_ + 1);
+    EXPECT_EQ(delivered->user_offset(), fresh->user_offset());
+  }
+
+  // The live broker and its load.
+  std::unique_ptr<Broker> broker_;
+  std::vector<std::unique_ptr<LoadSender>> senders_;
+  std::vector<AsyncDevice*> devices_;
+  // The copy and what the senders held acknowledged around it.
+  std::optional<proc::TempDir> copy_;
+  Acks before_copy_, all_acked_;
+  size_t acked_at_copy_start_ = 0, acked_at_copy_end_ = 0;
+  // The broker on the copy, a device of bob and of alice, and their logs.
+  std::unique_ptr<Broker> restored_;
+  std::unique_ptr<CourierDevice> b1_, a1_;
+  std::map<int32_t, v1::Message> bob_log_, alice_log_;
+  int32_t bob_head_ = 0, alice_head_ = 0;
+};
+
+TEST_F(BackupTest, CopyOfLiveStoreRestoresEverythingAckedBeforeIt) {
+  ASSERT_NO_FATAL_FAILURE(StartBrokerAndSenders());
+  ASSERT_NO_FATAL_FAILURE(WarmUp());
+  ASSERT_NO_FATAL_FAILURE(CopyWhileSending());
+  ASSERT_NO_FATAL_FAILURE(FinishSending());
+  ASSERT_NO_FATAL_FAILURE(StartOnTheCopy());
+  ASSERT_NO_FATAL_FAILURE(ExpectBobsLogHoldsWhatWasAckedBeforeTheCopy());
+  ASSERT_NO_FATAL_FAILURE(ExpectResendOfAnIdInTheCopyGetsItsAck());
+  ASSERT_NO_FATAL_FAILURE(ExpectOffsetsContinueAfterTheCopy());
+  a1_->Disconnect();
+  b1_->Disconnect();
+  restored_->Stop();
 }
 
-TEST(BackupTest, CompactedCopyOfStoppedStoreRestores) {
+TEST_F(BackupTest, CompactedCopyOfStoppedStoreRestores) {
   BrokerOptions fast;
   fast.extra_config = {"set_tcp_nodelay true"};  // one message at a time: no delayed-ACK waits
   Broker broker(fast);

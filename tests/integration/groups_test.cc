@@ -10,50 +10,35 @@
 namespace courier::it {
 namespace {
 
-class GroupsTest : public FeatureTest {};
+class GroupsTest : public FeatureTest {
+ protected:
+  // ---- the phases of OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffsets ----
+  // alice sends g-1 and g-2 to g1, then bob g-3 (after his 1:1 "pre" to
+  // carol). SENDER acks: the sender's own offset, the group's user_offset.
+  void SendThreeToTheGroup(CourierDevice& a1, CourierDevice& b1) {
+    auto ack1 = SendAndWaitAck(a1, GroupMessage("g-1", "g1", "one"));
+    ASSERT_TRUE(ack1) << a1.Pending();
+    auto ack2 = SendAndWaitAck(a1, GroupMessage("g-2", "g1", "two"));
+    ASSERT_TRUE(ack2) << a1.Pending();
+    auto ack3 = SendAndWaitAck(b1, GroupMessage("g-3", "g1", "three"));
+    ASSERT_TRUE(ack3) << b1.Pending();
 
-auto ActivityFrom(std::string user, int status) {
-  return
-      [user = std::move(user), status](const v1::Signal& s) { return s.status() == status && s.from().user() == user; };
-}
-
-TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffsets) {
-  auto* admin = Admin();
-  ASSERT_TRUE(admin);
-  ASSERT_TRUE(admin->CreateGroup("g1", {"alice", "bob", "carol"}));
-  auto* a1 = Online("alice", "a1");
-  auto* b1 = Online("bob", "b1");
-  // Second devices, which see the senders' DEVICE copies live.
-  auto* a2 = Online("alice", "a2");
-  auto* b2 = Online("bob", "b2");
-  ASSERT_TRUE(a1 && b1 && a2 && b2);
-  // carol (offline) and bob each get one 1:1 entry first, so every member's
-  // log offsets differ from the group's user_offsets.
-  ASSERT_TRUE(SendAndWaitAck(*b1, NewMessage("pre", "carol", "hello carol")));
-
-  auto ack1 = SendAndWaitAck(*a1, GroupMessage("g-1", "g1", "one"));
-  ASSERT_TRUE(ack1) << a1->Pending();
-  auto ack2 = SendAndWaitAck(*a1, GroupMessage("g-2", "g1", "two"));
-  ASSERT_TRUE(ack2) << a1->Pending();
-  auto ack3 = SendAndWaitAck(*b1, GroupMessage("g-3", "g1", "three"));
-  ASSERT_TRUE(ack3) << b1->Pending();
-
-  // SENDER acks: the sender's own offset, the group's user_offset.
-  EXPECT_EQ(ack1->signal_offset(), 1) << Describe(*ack1);
-  EXPECT_EQ(ack1->user_offset(), 1) << Describe(*ack1);
-  EXPECT_EQ(ack1->to().group(), "g1") << Describe(*ack1);
-  EXPECT_TRUE(ack1->signal_offset_state());
-  EXPECT_EQ(ack2->signal_offset(), 2) << Describe(*ack2);
-  EXPECT_EQ(ack2->user_offset(), 2) << Describe(*ack2);
-  EXPECT_EQ(ack3->signal_offset(), 4) << "bob: pre=1, g-1=2, g-2=3, g-3=4; " << Describe(*ack3);
-  EXPECT_EQ(ack3->user_offset(), 3) << Describe(*ack3);
+    EXPECT_EQ(ack1->signal_offset(), 1) << Describe(*ack1);
+    EXPECT_EQ(ack1->user_offset(), 1) << Describe(*ack1);
+    EXPECT_EQ(ack1->to().group(), "g1") << Describe(*ack1);
+    EXPECT_TRUE(ack1->signal_offset_state());
+    EXPECT_EQ(ack2->signal_offset(), 2) << Describe(*ack2);
+    EXPECT_EQ(ack2->user_offset(), 2) << Describe(*ack2);
+    EXPECT_EQ(ack3->signal_offset(), 4) << "bob: pre=1, g-1=2, g-2=3, g-3=4; " << Describe(*ack3);
+    EXPECT_EQ(ack3->user_offset(), 3) << Describe(*ack3);
+  }
 
   // Live: alice's inbox holds her two DEVICE copies and bob's message as a
   // RECEIVER copy, and nothing else (a RECEIVER copy of her own message would
   // come before g-3's).
-  {
-    auto got = a2->client().WaitForCount(a2->inbox(), 3);
-    ASSERT_EQ(got.size(), 3u) << a2->Pending();
+  void ExpectAlicesOtherDeviceGotAllThree(CourierDevice& a2) {
+    auto got = a2.client().WaitForCount(a2.inbox(), 3);
+    ASSERT_EQ(got.size(), 3u) << a2.Pending();
     struct Want {
       const char* id;
       int type;
@@ -75,11 +60,12 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
       EXPECT_TRUE(m->to().user().empty()) << Describe(*m);
     }
   }
+
   // bob's inbox: his DEVICE copy of "pre", alice's two as RECEIVER copies at
   // his offsets, his own g-3 as DEVICE copy.
-  {
-    auto got = b2->client().WaitForCount(b2->inbox(), 4);
-    ASSERT_EQ(got.size(), 4u) << b2->Pending();
+  void ExpectBobsOtherDeviceGotHisLog(CourierDevice& b2) {
+    auto got = b2.client().WaitForCount(b2.inbox(), 4);
+    ASSERT_EQ(got.size(), 4u) << b2.Pending();
     struct Want {
       const char* id;
       int type;
@@ -94,16 +80,17 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
       EXPECT_EQ(m->signal_offset(), want[i].offset) << Describe(*m);
     }
   }
+
   // The sending devices get only what others sent: their own DEVICE copies
   // are not echoed back to them.
-  {
-    auto got = a1->client().WaitForCount(a1->inbox(), 1);
-    ASSERT_EQ(got.size(), 1u) << a1->Pending();
+  void ExpectSendingDevicesGotOnlyOthers(CourierDevice& a1, CourierDevice& b1) {
+    auto got = a1.client().WaitForCount(a1.inbox(), 1);
+    ASSERT_EQ(got.size(), 1u) << a1.Pending();
     auto m = ParseMessage(got[0].payload);
     ASSERT_TRUE(m);
     EXPECT_EQ(m->id(), "g-3") << Describe(*m);
-    got = b1->client().WaitForCount(b1->inbox(), 2);
-    ASSERT_EQ(got.size(), 2u) << b1->Pending();
+    got = b1.client().WaitForCount(b1.inbox(), 2);
+    ASSERT_EQ(got.size(), 2u) << b1.Pending();
     for (size_t i = 0; i < 2; ++i) {
       m = ParseMessage(got[i].payload);
       ASSERT_TRUE(m);
@@ -114,33 +101,61 @@ TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffs
 
   // carol comes online and pulls her backlog: in order, her own offsets,
   // the group's user_offsets 1, 2, 3 without gaps.
-  auto* c1 = Online("carol", "c1");
-  ASSERT_TRUE(c1);
-  auto r = Pull(*c1, 0);
-  ASSERT_TRUE(r.response);
-  EXPECT_EQ(r.response->signal_offset(), 4) << "carol's head";
-  EXPECT_EQ(r.response->limit(), 4u);
-  ASSERT_EQ(r.entries.size(), 4u) << c1->Pending();
-  EXPECT_EQ(Ids(r.entries), (std::vector<std::string>{"pre", "g-1", "g-2", "g-3"}));
-  EXPECT_EQ(Offsets(r.entries), (std::vector<int>{1, 2, 3, 4}));
-  EXPECT_EQ(r.entries[0].to().user(), "carol");
-  EXPECT_EQ(r.entries[0].user_offset(), 1) << "the bob-carol conversation";
-  const char* payloads[] = {"one", "two", "three"};
-  const char* senders[] = {"alice", "alice", "bob"};
-  const char* devices[] = {"a1", "a1", "b1"};
-  for (int i = 1; i <= 3; ++i) {
-    const auto& m = r.entries[i];
-    EXPECT_EQ(m.signal_type(), kReceiver) << Describe(m);
-    EXPECT_EQ(m.user_offset(), i) << Describe(m);
-    EXPECT_EQ(m.to().group(), "g1") << Describe(m);
-    EXPECT_TRUE(m.to().user().empty()) << Describe(m);
-    EXPECT_EQ(m.from().user(), senders[i - 1]) << Describe(m);
-    EXPECT_EQ(m.from().device(), devices[i - 1]) << Describe(m);
-    EXPECT_EQ(m.payload(), payloads[i - 1]) << Describe(m);
-    EXPECT_EQ(m.signal_request(), kPull) << Describe(m);
-    EXPECT_TRUE(m.signal_ack_state().send());
-    EXPECT_FALSE(m.signal_ack_state().received());
+  void ExpectCarolPullsTheBacklog() {
+    auto* c1 = Online("carol", "c1");
+    ASSERT_TRUE(c1);
+    auto r = Pull(*c1, 0);
+    ASSERT_TRUE(r.response);
+    EXPECT_EQ(r.response->signal_offset(), 4) << "carol's head";
+    EXPECT_EQ(r.response->limit(), 4u);
+    ASSERT_EQ(r.entries.size(), 4u) << c1->Pending();
+    EXPECT_EQ(Ids(r.entries), (std::vector<std::string>{"pre", "g-1", "g-2", "g-3"}));
+    EXPECT_EQ(Offsets(r.entries), (std::vector<int>{1, 2, 3, 4}));
+    EXPECT_EQ(r.entries[0].to().user(), "carol");
+    EXPECT_EQ(r.entries[0].user_offset(), 1) << "the bob-carol conversation";
+    const char* payloads[] = {"one", "two", "three"};
+    const char* senders[] = {"alice", "alice", "bob"};
+    const char* devices[] = {"a1", "a1", "b1"};
+    for (int i = 1; i <= 3; ++i) {
+      const auto& m = r.entries[i];
+      EXPECT_EQ(m.signal_type(), kReceiver) << Describe(m);
+      EXPECT_EQ(m.user_offset(), i) << Describe(m);
+      EXPECT_EQ(m.to().group(), "g1") << Describe(m);
+      EXPECT_TRUE(m.to().user().empty()) << Describe(m);
+      EXPECT_EQ(m.from().user(), senders[i - 1]) << Describe(m);
+      EXPECT_EQ(m.from().device(), devices[i - 1]) << Describe(m);
+      EXPECT_EQ(m.payload(), payloads[i - 1]) << Describe(m);
+      EXPECT_EQ(m.signal_request(), kPull) << Describe(m);
+      EXPECT_TRUE(m.signal_ack_state().send());
+      EXPECT_FALSE(m.signal_ack_state().received());
+    }
   }
+};
+
+auto ActivityFrom(std::string user, int status) {
+  return
+      [user = std::move(user), status](const v1::Signal& s) { return s.status() == status && s.from().user() == user; };
+}
+
+TEST_F(GroupsTest, OfflineMemberPullsGroupBacklogWithOwnOffsetsAndSharedUserOffsets) {
+  auto* admin = Admin();
+  ASSERT_TRUE(admin);
+  ASSERT_TRUE(admin->CreateGroup("g1", {"alice", "bob", "carol"}));
+  auto* a1 = Online("alice", "a1");
+  auto* b1 = Online("bob", "b1");
+  // Second devices, which see the senders' DEVICE copies live.
+  auto* a2 = Online("alice", "a2");
+  auto* b2 = Online("bob", "b2");
+  ASSERT_TRUE(a1 && b1 && a2 && b2);
+  // carol (offline) and bob each get one 1:1 entry first, so every member's
+  // log offsets differ from the group's user_offsets.
+  ASSERT_TRUE(SendAndWaitAck(*b1, NewMessage("pre", "carol", "hello carol")));
+
+  ASSERT_NO_FATAL_FAILURE(SendThreeToTheGroup(*a1, *b1));
+  ASSERT_NO_FATAL_FAILURE(ExpectAlicesOtherDeviceGotAllThree(*a2));
+  ASSERT_NO_FATAL_FAILURE(ExpectBobsOtherDeviceGotHisLog(*b2));
+  ASSERT_NO_FATAL_FAILURE(ExpectSendingDevicesGotOnlyOthers(*a1, *b1));
+  ExpectCarolPullsTheBacklog();
 }
 
 TEST_F(GroupsTest, MemberReceiptsReachSenderWithGroupCounts) {

@@ -1,6 +1,7 @@
 // The client tests' fixture: one broker per test (tests/integration/support),
 // a Recorder that collects everything a client reports, and small helpers.
-// Shared by client_test.cc and edit_client_test.cc.
+// Shared by the client_*_test.cc files, edit_client_test.cc and
+// websocket_client_test.cc.
 //
 // Threads: Recorder's handlers run on the client's network thread and take
 // its mutex; tests wait on it from the main thread.

@@ -240,6 +240,98 @@ cc::Identity ToIdentity(const json& to) {
   return cc::Identity{.user = to.value("user", ""), .group = to.value("group", "")};
 }
 
+// One trace's replay: the Session, the trace's clock, the values the
+// Matcher captured, and the handles and ids the steps have used.
+class Replayer {
+ public:
+  explicit Replayer(const json& cfg) : now_(cfg.value("startTime", int64_t{1700000000000})), session_(ConfigOf(cfg)) {}
+
+  // Runs one step on the Session; false for a step no trace may have.
+  bool Do(const std::string& what, const json& step) {
+    if (what == "connect") {
+      session_.OnConnected(now_);
+      session_.OnSubscribed(now_);
+    } else if (what == "disconnect") {
+      session_.OnConnectionLost(step.value("reason", "test"), now_);
+    } else if (what == "advance") {
+      now_ += step.at("ms").get<int64_t>();
+      session_.Tick(now_);
+    } else if (what == "receive") {
+      const std::string bytes = Received(step);
+      session_.OnPublish(step.at("topic").get<std::string>(), bytes, now_);
+    } else if (what == "send") {
+      Send(step);
+    } else if (what == "markReceived" || what == "markRead") {
+      session_.Mark(next_handle_++, step.at("offset").get<int32_t>(), what == "markRead", now_, step.value("id", ""));
+    } else if (what == "setActivity") {
+      SetActivity(step);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // Compares what the Session did in the step with its `throws` and `expect`.
+  void Check(const std::string& where, const json& step, std::vector<std::string>* errs) {
+    Seen seen;
+    for (auto& a : session_.TakeActions()) Record(a, &seen);
+    if (step.contains("throws")) CheckRefused(where, step["throws"], seen, errs);
+    if (!step.contains("expect")) return;  // checks nothing
+    const json& want = step["expect"];
+    m_.Match(where + " publish", want.value("publish", json::array()), seen.publishes, errs);
+    m_.Match(where + " subscribe", want.value("subscribe", json::array()), seen.subscribes, errs);
+    m_.Match(where + " events", want.value("events", json::array()), seen.events, errs);
+    if (want.contains("cursor")) {
+      const auto c = session_.cursor();
+      m_.Match(where + " cursor", want["cursor"], c ? json(*c) : json(), errs);
+    }
+    if (want.contains("nextDeadline")) {
+      const auto d = session_.NextDeadline();
+      m_.Match(where + " nextDeadline", want["nextDeadline"], d ? json(*d) : json(), errs);
+    }
+  }
+
+ private:
+  // The bytes of a `receive` step: raw hex, or a message or signal as JSON.
+  std::string Received(const json& step) const {
+    if (step.contains("raw")) return Hex(step["raw"].get<std::string>());
+    if (step.contains("message")) return ProtoBytes<courier::v1::Message>(m_.Resolve(step["message"]));
+    return ProtoBytes<courier::v1::Signal>(m_.Resolve(step.at("signal")));
+  }
+
+  void Send(const json& step) {
+    const json o = step.value("options", json::object());
+    cd::Outgoing out{.to = ToIdentity(step.at("to")),
+                     .payload = step.contains("text") ? step["text"].get<std::string>() : Hex(step.value("hex", "")),
+                     .replaces = o.value("replaces", ""),
+                     .recall = o.value("recall", false)};
+    cc::SendOptions so;
+    so.id = o.contains("id") ? o["id"].get<std::string>() : "id-" + std::to_string(++next_id_);
+    so.type = o.value("type", 0u);
+    so.expiry = o.value("expiry", 0u);
+    so.priority = o.value("priority", 0u);
+    so.transient = o.value("transient", false);
+    so.timestamp = o.value("timestamp", int64_t{0});
+    so.timeout = std::chrono::milliseconds(o.value("timeout", int64_t{0}));
+    session_.Send(next_handle_++, std::move(out), so, now_);
+  }
+
+  void SetActivity(const json& step) {
+    const std::string name = step.at("status").get<std::string>();
+    int status = 0;
+    for (int s = 0; s <= 8; ++s) {
+      if (name == kStatuses[s]) status = s;
+    }
+    session_.SetActivity(next_handle_++, ToIdentity(step.at("to")), static_cast<cc::Status>(status), now_);
+  }
+
+  int64_t now_;
+  cd::Session session_;
+  Matcher m_;
+  cd::Handle next_handle_ = 1;
+  int next_id_ = 0;
+};
+
 }  // namespace
 
 TraceResult ReplayTraceFile(const std::string& path) {
@@ -248,13 +340,7 @@ TraceResult ReplayTraceFile(const std::string& path) {
   const json trace = json::parse(in);
   TraceResult res;
   res.name = trace.value("name", path);
-  const json& cfg = trace.at("session");
-  int64_t now = cfg.value("startTime", int64_t{1700000000000});
-  cd::Session session(ConfigOf(cfg));
-  Matcher m;
-  cd::Handle next_handle = 1;
-  int next_id = 0;
-  auto& errs = res.failures;
+  Replayer replayer(trace.at("session"));
 
   int i = 0;
   for (const json& step : trace.at("steps")) {
@@ -267,73 +353,15 @@ TraceResult ReplayTraceFile(const std::string& path) {
       continue;
     }
     try {
-      if (what == "connect") {
-        session.OnConnected(now);
-        session.OnSubscribed(now);
-      } else if (what == "disconnect") {
-        session.OnConnectionLost(step.value("reason", "test"), now);
-      } else if (what == "advance") {
-        now += step.at("ms").get<int64_t>();
-        session.Tick(now);
-      } else if (what == "receive") {
-        std::string bytes;
-        if (step.contains("raw")) {
-          bytes = Hex(step["raw"].get<std::string>());
-        } else if (step.contains("message")) {
-          bytes = ProtoBytes<courier::v1::Message>(m.Resolve(step["message"]));
-        } else {
-          bytes = ProtoBytes<courier::v1::Signal>(m.Resolve(step.at("signal")));
-        }
-        session.OnPublish(step.at("topic").get<std::string>(), bytes, now);
-      } else if (what == "send") {
-        const json o = step.value("options", json::object());
-        cd::Outgoing out{
-            .to = ToIdentity(step.at("to")),
-            .payload = step.contains("text") ? step["text"].get<std::string>() : Hex(step.value("hex", "")),
-            .replaces = o.value("replaces", ""),
-            .recall = o.value("recall", false)};
-        cc::SendOptions so;
-        so.id = o.contains("id") ? o["id"].get<std::string>() : "id-" + std::to_string(++next_id);
-        so.type = o.value("type", 0u);
-        so.expiry = o.value("expiry", 0u);
-        so.priority = o.value("priority", 0u);
-        so.transient = o.value("transient", false);
-        so.timestamp = o.value("timestamp", int64_t{0});
-        so.timeout = std::chrono::milliseconds(o.value("timeout", int64_t{0}));
-        session.Send(next_handle++, std::move(out), so, now);
-      } else if (what == "markReceived" || what == "markRead") {
-        session.Mark(next_handle++, step.at("offset").get<int32_t>(), what == "markRead", now, step.value("id", ""));
-      } else if (what == "setActivity") {
-        const std::string name = step.at("status").get<std::string>();
-        int status = 0;
-        for (int s = 0; s <= 8; ++s) {
-          if (name == kStatuses[s]) status = s;
-        }
-        session.SetActivity(next_handle++, ToIdentity(step.at("to")), static_cast<cc::Status>(status), now);
-      } else {
-        errs.push_back(where + ": unknown step");
+      if (!replayer.Do(what, step)) {
+        res.failures.push_back(where + ": unknown step");
         continue;
       }
     } catch (const std::exception& e) {
-      errs.push_back(where + ": threw " + e.what());
+      res.failures.push_back(where + ": threw " + e.what());
       continue;
     }
-    Seen seen;
-    for (auto& a : session.TakeActions()) Record(a, &seen);
-    if (step.contains("throws")) CheckRefused(where, step["throws"], seen, &errs);
-    if (!step.contains("expect")) continue;  // checks nothing
-    const json& want = step["expect"];
-    m.Match(where + " publish", want.value("publish", json::array()), seen.publishes, &errs);
-    m.Match(where + " subscribe", want.value("subscribe", json::array()), seen.subscribes, &errs);
-    m.Match(where + " events", want.value("events", json::array()), seen.events, &errs);
-    if (want.contains("cursor")) {
-      const auto c = session.cursor();
-      m.Match(where + " cursor", want["cursor"], c ? json(*c) : json(), &errs);
-    }
-    if (want.contains("nextDeadline")) {
-      const auto d = session.NextDeadline();
-      m.Match(where + " nextDeadline", want["nextDeadline"], d ? json(*d) : json(), &errs);
-    }
+    replayer.Check(where, step, &res.failures);
   }
   return res;
 }
