@@ -161,13 +161,8 @@ TEST_F(WsClientTest, CliSendsOverWebSockets) {
 class WssClientTest : public WsClientTest {
  protected:
   void SetUp() override {
-    const std::string d = dir_.path();
-    const RunResult gen =
-        RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
+    const RunResult gen = MakeLocalhostCertificate(dir_.path());
     ASSERT_EQ(gen.exit_code, 0) << gen.err;
-    ::chmod((d + "/key.pem").c_str(), 0644);
     WsClientTest::SetUp();
   }
   it::BrokerOptions BrokerOpts() const override {

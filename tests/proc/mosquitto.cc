@@ -83,26 +83,11 @@ Launch Mosquitto::StartOnce() {
 }
 
 Launch Mosquitto::Start() {
-  Launch last;
-  last.error = "not started";
-  for (int attempt = 0; attempt < options_.start_attempts; ++attempt) {
-    port_ = PickFreePort();
-    if (port_ == 0) continue;
-    last = LaunchOnPort();
-    if (last.accepting()) break;
-  }
-  return last;
+  return LaunchOnFreePort(options_.start_attempts, &port_, [this] { return LaunchOnPort(); });
 }
 
 Launch Mosquitto::Restart(std::chrono::milliseconds pause) {
-  Launch last;
-  last.error = "not restarted";
-  for (int attempt = 0; attempt < options_.start_attempts; ++attempt) {
-    last = LaunchOnPort();
-    if (last.accepting()) break;
-    std::this_thread::sleep_for(pause);
-  }
-  return last;
+  return RelaunchOnPort(options_.start_attempts, pause, [this] { return LaunchOnPort(); });
 }
 
 std::string Mosquitto::ReadLog() const { return ReadWholeFile(dir() + "/mosquitto.log"); }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +156,15 @@ RunResult RunProcess(const std::vector<std::string>& argv, const std::string& in
 
 TempDir::TempDir() : proc::TempDir("courier-client-") {
   if (!ok()) ADD_FAILURE() << error();
+}
+
+RunResult MakeLocalhostCertificate(const std::string& d) {
+  RunResult gen =
+      RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                  "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                  "-keyout", d + "/key.pem", "-out", d + "/cert.pem"});
+  if (gen.exit_code == 0) ::chmod((d + "/key.pem").c_str(), 0644);  // the broker runs as another user under root
+  return gen;
 }
 
 }  // namespace courier::client_test

@@ -81,6 +81,11 @@ struct RunResult {
 RunResult RunProcess(const std::vector<std::string>& argv, const std::string& input = {},
                      std::chrono::milliseconds timeout = 30s, const std::vector<std::string>& env = {});
 
+// Writes a self-signed certificate for localhost (key.pem, cert.pem, the
+// key readable by the broker) into `dir` with openssl; the result of the
+// openssl run (exit_code 0 when done).
+RunResult MakeLocalhostCertificate(const std::string& dir);
+
 // A fresh directory under /tmp, removed with everything in it by the
 // destructor (proc::TempDir); a failed mkdtemp is a test failure.
 class TempDir : public proc::TempDir {
