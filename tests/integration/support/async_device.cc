@@ -171,14 +171,7 @@ void AsyncDevice::OnSubscribe(struct mosquitto*, void* self, int, int count, con
 
 void AsyncDevice::OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg) {
   auto* d = static_cast<AsyncDevice*>(self);
-  Received r;
-  r.topic = msg->topic != nullptr ? msg->topic : "";
-  if (msg->payload != nullptr && msg->payloadlen > 0) {
-    r.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
-  }
-  r.qos = msg->qos;
-  r.retain = msg->retain;
-  d->received_.push_back(std::move(r));
+  d->received_.push_back(ReceivedOf(msg));
 }
 
 void PumpAll(const std::vector<AsyncDevice*>& devices, std::chrono::milliseconds timeout) {

@@ -274,17 +274,22 @@ void TestClient::OnSubscribe(struct mosquitto*, void* self, int mid, int count, 
   c->cv_.notify_all();
 }
 
+Received ReceivedOf(const struct mosquitto_message* msg) {
+  Received r;
+  r.topic = msg->topic != nullptr ? msg->topic : "";
+  if (msg->payload != nullptr && msg->payloadlen > 0) {
+    r.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
+  }
+  r.qos = msg->qos;
+  r.retain = msg->retain;
+  return r;
+}
+
 void TestClient::OnMessage(struct mosquitto*, void* self, const struct mosquitto_message* msg,
                            const mosquitto_property*) {
   auto* c = static_cast<TestClient*>(self);
   try {
-    Received r;
-    r.topic = msg->topic != nullptr ? msg->topic : "";
-    if (msg->payload != nullptr && msg->payloadlen > 0) {
-      r.payload.assign(static_cast<const char*>(msg->payload), static_cast<size_t>(msg->payloadlen));
-    }
-    r.qos = msg->qos;
-    r.retain = msg->retain;
+    Received r = ReceivedOf(msg);
     std::lock_guard lock(c->mu_);
     c->queue_.push_back(std::move(r));
   } catch (...) {

@@ -61,6 +61,9 @@ struct Received {
   bool retain = false;
 };
 
+// A copy of what libmosquitto hands a message callback.
+Received ReceivedOf(const struct mosquitto_message* msg);
+
 class TestClient {
  public:
   using Predicate = std::function<bool(const Received&)>;
