@@ -1,5 +1,7 @@
 #include "store_stats.h"
 
+#include <memory>
+
 #include "lmdb_reader.h"
 
 namespace courier::bench {
@@ -11,19 +13,36 @@ double BodyLeafFill(const storage::MessageSpace& space) {
   return used / (double(b.size.leaf_pages) * double(b.size.page_size - 16));
 }
 
-double PageBytes(const storage::TableSpace& t) {
-  return double((t.size.leaf_pages + t.size.branch_pages + t.size.overflow_pages) * t.size.page_size);
-}
+int64_t Pages(const storage::TableSize& t) { return t.leaf_pages + t.branch_pages + t.overflow_pages; }
 
-bool ScanStore(const std::string& dir, storage::MessageSpace* out, std::string* error) {
+double PageBytes(const storage::TableSize& t) { return double(Pages(t) * t.page_size); }
+
+namespace {
+
+// Opens the store in dir and runs scan(reader) -> Status.
+template <typename Scan>
+bool ReadStore(const std::string& dir, std::string* error, Scan scan) {
   std::unique_ptr<storage::Reader> reader;
   storage::Status s = storage::OpenLmdbReader(dir, &reader);
-  if (s.ok()) s = reader->ScanMessageSpace(out);
+  if (s.ok()) s = scan(*reader);
   if (!s.ok()) {
     *error = "cannot read the store: " + s.message();
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool ScanStore(const std::string& dir, storage::MessageSpace* out, std::string* error) {
+  return ReadStore(dir, error, [&](storage::Reader& r) { return r.ScanMessageSpace(out); });
+}
+
+bool ScanStorePages(const std::string& dir, storage::PageSpace* out, int64_t* stored_copies, std::string* error) {
+  return ReadStore(dir, error, [&](storage::Reader& r) {
+    *stored_copies = r.StoredCopies();
+    return r.ScanPageSpace(out);
+  });
 }
 
 }  // namespace courier::bench

@@ -78,11 +78,6 @@ struct RestartPoint {
   std::string error;
 };
 
-struct Table {
-  std::string name;
-  int64_t entries = 0, branch = 0, leaf = 0, overflow = 0;
-};
-
 // Writes runs.tsv: one line per run, the columns of suite_tsv.cc.
 void WriteRunsTsv(const std::string& path, const std::vector<Row>& rows);
 
@@ -188,9 +183,8 @@ class Suite {
   int64_t plain_ref_messages_ = 0;
   double fill_rate_ = 0, fill_s_ = 0;
   std::vector<RestartPoint> restarts_;
-  int64_t stored_messages_ = 0, stored_copies_ = 0, du_bytes_ = 0, mdb_pages_used_ = 0;
-  int64_t mdb_free_pages_ = 0, mdb_freelist_tree_ = 0;
-  std::vector<Table> tables_;
+  int64_t stored_messages_ = 0, stored_copies_ = 0, du_bytes_ = 0;
+  storage::PageSpace store_pages_;  // after the fill, the broker running
   storage::MessageSpace store_scan_;
   std::string store_scan_error_;
   int payload_ = 100;

@@ -22,38 +22,40 @@ void Suite::ReportStore(std::ostream& o) {
   o << "\n**Bytes on disk per stored copy** (" << payload_ << " B payload): "
     << Fmt("du of the data directory %.1f MiB / %lld copies = **%.0f B per copy**", double(du_bytes_) / 1048576.0,
            static_cast<long long>(stored_copies_), stored_copies_ ? double(du_bytes_) / double(stored_copies_) : 0.0)
-    << Fmt(" (LMDB pages in use: %lld × 4 KiB).", static_cast<long long>(mdb_pages_used_))
-    << " Per table (mdb_stat):\n\n";
+    << Fmt(" (LMDB pages in use: %lld × %d KiB).", static_cast<long long>(store_pages_.pages_used),
+           store_pages_.page_size / 1024)
+    << " Per table (LMDB's own statistics):\n\n";
   ReportTables(o);
   ReportBodies(o);
   ReportHeap(o);
 }
 
-// Bytes per table (mdb_stat), and the pages no table claims.
+// Bytes per table (LMDB's statistics: storage::PageSpace), and the pages no
+// table claims.
 void Suite::ReportTables(std::ostream& o) {
   o << "| table | entries | branch pages | leaf pages | overflow pages | bytes per entry | bytes per stored copy |\n";
   o << "|---|---:|---:|---:|---:|---:|---:|\n";
-  int64_t counted = 0;
-  for (const auto& t : tables_) {
-    const int64_t bytes = (t.branch + t.leaf + t.overflow) * 4096;
-    counted += t.branch + t.leaf + t.overflow;
-    o << "| " << t.name << " | " << t.entries << " | " << t.branch << " | " << t.leaf << " | " << t.overflow << " | "
-      << (t.entries ? Fmt("%.0f", double(bytes) / double(t.entries)) : std::string("-")) << " | "
-      << (stored_copies_ ? Fmt("%.1f", double(bytes) / double(stored_copies_)) : std::string("-")) << " |\n";
+  const storage::PageSpace& ps = store_pages_;
+  if (ps.pages_used == 0) return;  // the store could not be read
+  auto per_copy = [&](int64_t pages) {
+    return stored_copies_ ? Fmt("%.1f", double(pages) * ps.page_size / double(stored_copies_)) : std::string("-");
+  };
+  std::vector<storage::TableSize> tables = {ps.catalog};
+  tables.insert(tables.end(), ps.tables.begin(), ps.tables.end());
+  for (const auto& t : tables) {
+    const double bytes = PageBytes(t);
+    o << "| " << t.name << " | " << t.records << " | " << t.branch_pages << " | " << t.leaf_pages << " | "
+      << t.overflow_pages << " | " << (t.records ? Fmt("%.0f", bytes / double(t.records)) : std::string("-")) << " | "
+      << per_copy(Pages(t)) << " |\n";
   }
-  if (!tables_.empty() && mdb_pages_used_ > 0) {
-    // mdb_stat counts a MDB_DUPSORT table's main tree only: the pages of the
-    // per-user sub-databases of `copies` (a user's values once they outgrow
-    // a page) are the pages in use that no table and no freelist claims
-    // (2 meta pages aside).
-    const int64_t sub = mdb_pages_used_ - counted - mdb_free_pages_ - mdb_freelist_tree_ - 2;
-    auto row = [&](const std::string& name, int64_t pages) {
-      o << "| " << name << " | | | " << pages << " | | | "
-        << (stored_copies_ ? Fmt("%.1f", double(pages) * 4096 / double(stored_copies_)) : std::string("-")) << " |\n";
-    };
-    row("copies: per-user sub-databases (not in mdb_stat's count)", sub);
-    row("free pages (LMDB freelist, with its own tree)", mdb_free_pages_ + mdb_freelist_tree_);
-  }
+  // LMDB counts a dup-sort table's main tree only: the pages of the
+  // per-user sub-databases of `copies` (a user's values once they outgrow a
+  // page) are a row of their own.
+  auto row = [&](const std::string& name, int64_t pages) {
+    o << "| " << name << " | | | " << pages << " | | | " << per_copy(pages) << " |\n";
+  };
+  row(ps.nested_in + ": per-user sub-databases (not in the table's pages)", ps.nested_pages);
+  row("free pages (LMDB freelist, with its own tree)", ps.free_pages + ps.freelist_pages);
 }
 
 // Where a copy's bytes go, from the scan of the store.
@@ -62,7 +64,7 @@ void Suite::ReportBodies(std::ostream& o) {
     const auto& sc = store_scan_;
     const double bodies = double(sc.bodies.records), copies = double(sc.copies.records);
     const double value = double(sc.bodies.value_bytes) / bodies, payload = double(sc.payload_bytes) / bodies;
-    const double body_pages = PageBytes(sc.bodies), copy_pages = PageBytes(sc.copies);
+    const double body_pages = PageBytes(sc.bodies.size), copy_pages = PageBytes(sc.copies.size);
     o << "\nWhere a copy's bytes go (schema 2: each message's content is stored once in `bodies`, each copy is a "
          "fixed-size record in `copies`): "
       << Fmt("%lld bodies for %lld copies (%.2f copies per body); a body's value %.0f B = payload %.0f B + %.0f B "

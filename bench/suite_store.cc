@@ -3,53 +3,10 @@
 // disk; plain Mosquitto relaying the same traffic is the reference.
 #include <unistd.h>
 
-#include <cstdlib>
-#include <sstream>
-
 #include "report_text.h"
 #include "suite_impl.h"
 
 namespace courier::bench {
-namespace {
-
-// Per-table mdb_stat, the pages in use, and the freelist (free pages and the
-// pages of its own tree).
-std::vector<Table> MdbStat(const std::string& dir, int64_t* pages_used, int64_t* free_pages, int64_t* freelist_tree) {
-  std::vector<Table> out;
-  std::istringstream in(CommandOutput("mdb_stat -e -f -a '" + dir + "' 2>&1"));
-  bool in_freelist = false;
-  std::string line;
-  Table* cur = nullptr;
-  auto num = [](const std::string& l) { return std::strtoll(l.c_str() + l.find(':') + 1, nullptr, 10); };
-  while (std::getline(in, line)) {
-    if (line.rfind("Freelist Status", 0) == 0) {
-      in_freelist = true;
-    } else if (line.rfind("Status of ", 0) == 0) {
-      in_freelist = false;
-      out.push_back(Table{line.substr(10), 0, 0, 0, 0});
-      cur = &out.back();
-    } else if (in_freelist && line.find("Free pages:") != std::string::npos) {
-      *free_pages = num(line);
-    } else if (in_freelist &&
-               (line.find("Branch pages:") != std::string::npos || line.find("Leaf pages:") != std::string::npos ||
-                line.find("Overflow pages:") != std::string::npos)) {
-      *freelist_tree += num(line);
-    } else if (line.find("Number of pages used:") != std::string::npos) {
-      *pages_used = num(line);
-    } else if (cur && line.find("Branch pages:") != std::string::npos) {
-      cur->branch = num(line);
-    } else if (cur && line.find("Leaf pages:") != std::string::npos) {
-      cur->leaf = num(line);
-    } else if (cur && line.find("Overflow pages:") != std::string::npos) {
-      cur->overflow = num(line);
-    } else if (cur && line.find("Entries:") != std::string::npos) {
-      cur->entries = num(line);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 void Suite::Store() {
   // Reference: plain Mosquitto, the same connections and traffic shape.
@@ -69,10 +26,8 @@ void Suite::Store() {
   const int64_t stored = FillCourier(*b, fill);
   stored_messages_ = stored;
   fill_rate_ = fill_s_ > 0 ? double(stored) / fill_s_ : 0;
-  tables_ = MdbStat(b->db_path(), &mdb_pages_used_, &mdb_free_pages_, &mdb_freelist_tree_);
-  for (const auto& t : tables_) {
-    if (t.name == "copies") stored_copies_ = t.entries;  // one value per stored copy (MDB_DUPSORT)
-  }
+  std::string error;
+  if (!ScanStorePages(b->db_path(), &store_pages_, &stored_copies_, &error)) Log("   " + error);
   RestartFull(*b);
   b->Stop();
   du_bytes_ = DiskUsage(b->db_path());

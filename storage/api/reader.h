@@ -37,6 +37,25 @@ struct TableSize {
   int page_size = 0;
 };
 
+// How the store's file is used, page by page: for LMDB what
+// `mdb_stat -e -f -a` shows. Counts are pages of page_size bytes.
+struct PageSpace {
+  int page_size = 0;
+  // Pages of the store's file in use: every page below, and the engine's
+  // own header pages (LMDB: its 2 meta pages).
+  int64_t pages_used = 0;
+  TableSize catalog;              // the table of tables (LMDB: the main database, named "Main DB")
+  std::vector<TableSize> tables;  // as Tables() gives them
+  // Pages of the trees nested in a table's records, which that table's
+  // TableSize does not count (LMDB: the per-key sub-databases of the
+  // MDB_DUPSORT table, the keys whose values outgrew a page), and the
+  // table(s) they belong to (names joined by ", "; empty when none).
+  int64_t nested_pages = 0;
+  std::string nested_in;
+  int64_t free_pages = 0;      // on the freelist: free for later commits to reuse
+  int64_t freelist_pages = 0;  // of the freelist's own tree
+};
+
 // Bytes of one table's records, from a full scan, with its pages.
 struct TableSpace {
   TableSize size;
@@ -117,6 +136,14 @@ class Reader {
   virtual std::vector<TableSize> Tables() = 0;
   // Full scan of the message tables; IoError when they cannot be read.
   virtual Status ScanMessageSpace(MessageSpace* out) = 0;
+  // The pages of the whole store, from the snapshot (no scan of records).
+  // NotFound, with *out untouched, when the engine keeps no pages of its own
+  // (PostgreSQL: its tables' pages are in Tables()); IoError when they
+  // cannot be read.
+  virtual Status ScanPageSpace(PageSpace* out) = 0;
+  // Stored copies: the entries of every user's log (a 1:1 message stores
+  // two). 0 when the store has none or they cannot be read.
+  virtual int64_t StoredCopies() = 0;
 
   // Every user with a log and its head (highest offset), in user order.
   virtual std::vector<Counter> Heads() = 0;

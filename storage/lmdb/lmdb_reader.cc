@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "copy_message.h"
@@ -30,6 +31,8 @@ class LmdbReader final : public Reader {
   std::string schema_version() const override { return schema_; }
   std::vector<TableSize> Tables() override;
   Status ScanMessageSpace(MessageSpace* out) override;
+  Status ScanPageSpace(PageSpace* out) override;
+  int64_t StoredCopies() override;
   std::vector<Counter> Heads() override { return Counters(t_.heads); }
   std::vector<Counter> Conversations() override { return Counters(t_.convs); }
   std::vector<DeviceCursor> Cursors() override;
@@ -66,7 +69,15 @@ class LmdbReader final : public Reader {
   MDB_dbi log_ = kNoTable;          // schema 1
   std::vector<std::string> names_;  // every table, from the main database
   std::string schema_;
+  size_t last_page_ = 0;  // the snapshot's last page number in use
 };
+
+// LMDB's own pages: its freelist is the database handle 0, and every
+// environment starts with 2 meta pages.
+constexpr MDB_dbi kFreelist = 0;
+constexpr int64_t kMetaPages = 2;
+
+int64_t Pages(const TableSize& t) { return t.leaf_pages + t.branch_pages + t.overflow_pages; }
 
 Status LmdbReader::Open(const std::string& path) {
   try {
@@ -75,7 +86,16 @@ Status LmdbReader::Open(const std::string& path) {
     const int rc = mdb_env_open(env_->get(), path.c_str(), MDB_RDONLY | MDB_NOTLS, 0600);
     if (rc == ENOENT) return Status::NotFound(mdb_strerror(rc));
     Check(rc, "mdb_env_open");
-    txn_ = std::make_unique<Txn>(env_->get(), true);
+    // The pages in use are known for the environment's latest commit only
+    // (mdb_env_info): begin again while a writer commits in between, so that
+    // they are the snapshot's.
+    MDB_envinfo info{};
+    for (int tries = 0; tries < 10; ++tries) {
+      txn_ = std::make_unique<Txn>(env_->get(), true);
+      Check(mdb_env_info(env_->get(), &info), "mdb_env_info");
+      if (info.me_last_txnid == mdb_txn_id(txn_->get())) break;
+    }
+    last_page_ = info.me_last_pgno;
     MDB_dbi main;
     Check(mdb_dbi_open(txn_->get(), nullptr, 0, &main), "mdb_dbi_open");
     // The main database's keys are the names of the tables.
@@ -147,6 +167,47 @@ Status LmdbReader::ScanMessageSpace(MessageSpace* out) {
     return true;
   });
   return Status::Ok();
+}
+
+Status LmdbReader::ScanPageSpace(PageSpace* out) {
+  PageSpace p;
+  MDB_dbi main;
+  if (int rc = mdb_dbi_open(txn_->get(), nullptr, 0, &main); rc != MDB_SUCCESS) {
+    return Status::IoError(std::string("mdb_dbi_open: ") + mdb_strerror(rc));
+  }
+  p.catalog = SizeOf("Main DB", main);
+  p.page_size = p.catalog.page_size;
+  p.pages_used = static_cast<int64_t>(last_page_) + 1;
+  p.tables = Tables();
+  p.freelist_pages = Pages(SizeOf("freelist", kFreelist));
+  // Each freelist record is a list of page numbers, its length first.
+  Walk(kFreelist, {}, [&](std::string_view, std::string_view v) {
+    size_t n = 0;
+    if (v.size() >= sizeof n) std::memcpy(&n, v.data(), sizeof n);
+    p.free_pages += static_cast<int64_t>(n);
+    return true;
+  });
+  // LMDB's statistics count a MDB_DUPSORT table's main tree only: its
+  // sub-databases are the pages in use that nothing else claims.
+  int64_t claimed = kMetaPages + Pages(p.catalog) + p.freelist_pages + p.free_pages;
+  for (const auto& t : p.tables) {
+    claimed += Pages(t);
+    MDB_dbi dbi;
+    unsigned flags = 0;
+    if (mdb_dbi_open(txn_->get(), t.name.c_str(), 0, &dbi) == MDB_SUCCESS &&
+        mdb_dbi_flags(txn_->get(), dbi, &flags) == MDB_SUCCESS && (flags & MDB_DUPSORT)) {
+      p.nested_in += (p.nested_in.empty() ? "" : ", ") + t.name;
+    }
+  }
+  p.nested_pages = p.pages_used - claimed;
+  *out = std::move(p);
+  return Status::Ok();
+}
+
+int64_t LmdbReader::StoredCopies() {
+  if (t_.copies != kNoTable && t_.bodies != kNoTable) return SizeOf("copies", t_.copies).records;
+  if (log_ != kNoTable) return SizeOf("log", log_).records;  // schema 1: one log entry per copy
+  return 0;
 }
 
 std::vector<Counter> LmdbReader::Counters(MDB_dbi dbi) const {

@@ -26,6 +26,13 @@ class PgReader final : public Reader {
   std::string schema_version() const override { return schema_; }
   std::vector<TableSize> Tables() override;
   Status ScanMessageSpace(MessageSpace* out) override;
+  Status ScanPageSpace(PageSpace*) override {
+    return Status::NotFound("PostgreSQL keeps no pages of the store's own; its tables' pages are in Tables()");
+  }
+  int64_t StoredCopies() override {
+    PgResult r = Query("SELECT count(*) FROM courier_copies");
+    return r.rows() == 1 ? r.integer(0, 0) : 0;
+  }
   std::vector<Counter> Heads() override {
     return Counters("SELECT usr, head FROM courier_heads WHERE head > 0 ORDER BY usr");
   }

@@ -7,6 +7,8 @@
 // same logical content (body, message as delivered, flags, peers).
 // Tables(): every courier_* table with its row count and pg_class.relpages
 // as leaf pages.
+// ScanPageSpace(): NotFound, nothing read (PostgreSQL's pages are per
+// table, in Tables()). StoredCopies(): the rows of courier_copies.
 // Ownership: owns its connection. Thread: one thread at a time.
 // Failure: Open() returns kInvalid for a malformed conninfo, kIoError when
 // the server cannot be reached, NotFound when the database has no Courier

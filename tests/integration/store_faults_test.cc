@@ -7,10 +7,9 @@
 // Tests that need a small or read-only file system mount a tmpfs: they need
 // root (CI runs them as root) and fail, with a message saying so, without it.
 // This test forges a store from a future build (another schema version), which
-// no storage API may write: it alone writes LMDB directly, and opens the
-// engine itself to create a valid, empty store.
+// no Store request may write, with the LMDB engine's test support
+// (lmdb_testing.h), and opens the engine itself to create a valid, empty store.
 // Label lmdb (LMDB only): map sizes, a full tmpfs and forged LMDB files are faults of the LMDB engine.
-#include <lmdb.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +31,7 @@
 #include "support/durability.h"
 #include "support/fixture.h"
 #include "lmdb_store.h"
+#include "lmdb_testing.h"
 #include "support/traffic.h"
 
 namespace courier::it {
@@ -356,22 +356,8 @@ TEST(StoreStartupTest, UnknownSchemaVersion) {
     std::unique_ptr<storage::LmdbStore> store;  // creates a valid, empty store
     ASSERT_TRUE(storage::LmdbStore::Open({.path = broker.db_path()}, &store).ok());
   }
-  // A store from a future build: meta/schema_version = "999".
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
-  int rc = mdb_env_open(env, broker.db_path().c_str(), 0, 0600);
-  ASSERT_EQ(rc, 0) << mdb_strerror(rc);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi meta;
-  rc = mdb_dbi_open(txn, "meta", 0, &meta);
-  ASSERT_EQ(rc, 0) << mdb_strerror(rc);
-  std::string key = "schema_version", value = "999";
-  MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
-  ASSERT_EQ(mdb_put(txn, meta, &k, &v, 0), 0);
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  // A store from a future build: schema version "999".
+  ASSERT_TRUE(storage::WriteSchemaVersionForTesting(broker.db_path(), "999").ok());
 
   ExpectRefusal(broker, "schema version 999");
 }

@@ -158,7 +158,7 @@ inline void FillSource(Store& s) {
 inline std::string Text(const courier::v1::Message& m) { return "{" + m.ShortDebugString() + "}"; }
 
 // Every Reader call but the engine's own (schema_version, Tables,
-// ScanMessageSpace), as text.
+// ScanMessageSpace, ScanPageSpace), as text.
 inline std::string DumpReader(Reader& r) {
   std::ostringstream o;
   std::vector<std::pair<std::string, int32_t>> users;
@@ -180,6 +180,7 @@ inline std::string DumpReader(Reader& r) {
     }
   }
   o << "body_seq " << r.BodySequence() << "\n";
+  o << "copies " << r.StoredCopies() << "\n";
   for (const auto& e : r.Entries(users)) {
     o << "entry " << e.user << "/" << e.offset << " body=" << e.body_id << " dev=" << e.device << " exp=" << e.expired
       << " rcv=" << e.received << " read=" << e.read << " peer=" << e.peer_user << "/" << e.peer_offset

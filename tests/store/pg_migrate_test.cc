@@ -4,13 +4,12 @@
 // LmdbStore does. On the suite's server (label postgres).
 #include "pg_migrate_fixture.h"
 
-#include <lmdb.h>
-
 #include <chrono>
 #include <cstdio>
 #include <regex>
 
 #include "lmdb_reader.h"
+#include "lmdb_testing.h"
 #include "pg_import.h"
 #include "pg_reader.h"
 
@@ -99,9 +98,7 @@ TEST_F(MigrateTest, TheCopyReadsLikeTheSource) {
   }
   EXPECT_EQ(want.find("entry dan/"), std::string::npos);  // trimmed
   EXPECT_EQ(pg->schema_version(), std::to_string(PgStore::kSchemaVersion));
-  int64_t copies = 0;
-  for (const auto& t : pg->Tables()) copies += t.name == "courier_copies" ? t.records : 0;
-  EXPECT_EQ(copies, static_cast<int64_t>(n.entries));
+  EXPECT_EQ(pg->StoredCopies(), static_cast<int64_t>(n.entries));
   MessageSpace space;
   EXPECT_TRUE(pg->ScanMessageSpace(&space).ok());
   EXPECT_EQ(space.bodies.records, n.bodies);
@@ -202,19 +199,7 @@ TEST(MigrateScaleTest, ThirtyThousandMessagesInBatches) {
 // refused by name after the logs were sent: the transaction goes, nothing
 // stays in the target.
 TEST_F(MigrateTest, ARecordThatDoesNotDecodeIsNamedAndNothingIsWritten) {
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 64);
-  ASSERT_EQ(mdb_env_open(env, dir_.store().c_str(), 0, 0600), 0);
-  MDB_txn* txn = nullptr;
-  MDB_dbi groups;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "groups", 0, &groups), 0);
-  std::string key = "broken", value = "\xff\xff\xff";
-  MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
-  ASSERT_EQ(mdb_put(txn, groups, &k, &v, 0), 0);
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  ASSERT_TRUE(WriteGroupRecordForTesting(dir_.store(), "broken", "\xff\xff\xff").ok());
   ImportCounts n;
   Status s = Migrate(dir_.store(), db_.conninfo(), &n);
   EXPECT_EQ(s.code(), Status::Code::kCorruption);

@@ -1,22 +1,22 @@
 // LmdbStore on a real LMDB environment in a temporary directory: what only
 // the LMDB engine has (schema version in the meta table, opening a path,
-// sync modes, map growth, the copies table's LMDB operations). The Store
-// semantics every engine shares are tested on every engine in tests/store.
+// sync modes, map growth; the copies table's LMDB operations are in
+// lmdb_env_test.cc). The Store semantics every engine shares are tested on
+// every engine in tests/store.
 #include "lmdb_store.h"
 
 #include <gtest/gtest.h>
-#include <lmdb.h>
 
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <sys/stat.h>
 #include <variant>
 
-#include "keys.h"
-#include "lmdb_env.h"
+#include "lmdb_testing.h"
 #include "test_util.h"
 
 namespace courier::storage {
@@ -99,34 +99,10 @@ class StoreTest : public ::testing::Test {
 
 // ---------------------------------------------------------------- opening
 
-// Writes meta[schema_version] = value (or deletes it when value is null) with the raw LMDB C API:
-// it forges a store of another build, which no storage API may write.
-void SetSchemaVersion(const std::string& path, const char* value) {
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), MDB_SUCCESS);
-  ASSERT_EQ(mdb_env_set_maxdbs(env, 8), MDB_SUCCESS);
-  ASSERT_EQ(mdb_env_open(env, path.c_str(), 0, 0600), MDB_SUCCESS);
-  MDB_txn* txn = nullptr;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), MDB_SUCCESS);
-  MDB_dbi meta;
-  ASSERT_EQ(mdb_dbi_open(txn, "meta", 0, &meta), MDB_SUCCESS);
-  std::string key = "schema_version";
-  MDB_val k{key.size(), key.data()};
-  if (value) {
-    std::string v = value;
-    MDB_val val{v.size(), v.data()};
-    ASSERT_EQ(mdb_put(txn, meta, &k, &val, 0), MDB_SUCCESS);
-  } else {
-    ASSERT_EQ(mdb_del(txn, meta, &k, nullptr), MDB_SUCCESS);
-  }
-  ASSERT_EQ(mdb_txn_commit(txn), MDB_SUCCESS);
-  mdb_env_close(env);
-}
-
 TEST_F(StoreTest, RefusesAnotherSchemaVersion) {
   Appended(Append("alice", "bob", "m1"));
   Close();
-  SetSchemaVersion(Options().path, "999");
+  ASSERT_TRUE(WriteSchemaVersionForTesting(Options().path, "999").ok());
   std::unique_ptr<LmdbStore> other;
   Status s = LmdbStore::Open(Options(), &other);
   EXPECT_FALSE(s.ok());
@@ -138,7 +114,7 @@ TEST_F(StoreTest, RefusesAnotherSchemaVersion) {
 TEST_F(StoreTest, RefusesEntriesWithoutASchemaVersion) {
   Appended(Append("alice", "bob", "m1"));
   Close();
-  SetSchemaVersion(Options().path, nullptr);
+  ASSERT_TRUE(WriteSchemaVersionForTesting(Options().path, std::nullopt).ok());
   std::unique_ptr<LmdbStore> other;
   Status s = LmdbStore::Open(Options(), &other);
   EXPECT_FALSE(s.ok());
@@ -322,111 +298,6 @@ TEST(StoreMap, FullStoreFailsTheWholeBatchAndKeepsEarlierData) {
   ASSERT_TRUE(done[0].status.ok());
   EXPECT_EQ(std::get<PullResult>(done[0].result).head, stored);
   EXPECT_EQ(std::get<PullResult>(done[0].result).entries.size(), 1u);
-}
-
-}  // namespace
-}  // namespace courier::storage
-
-// ---------------------------------------------------------------- the copies table's LMDB operations
-
-namespace courier::storage {
-namespace {
-
-// A MDB_DUPSORT | MDB_DUPFIXED table of copy records, as `copies` uses it:
-// appends with MDB_APPENDDUP, seeks by offset, rewrites in place with
-// MDB_CURRENT, deletes one value. Sizes cover a single value, values in a
-// sub-page and values in a sub-database.
-TEST(LmdbDupFixed, AppendSeekRewriteInPlaceAndDelete) {
-  TempDir dir;
-  Env env;
-  ASSERT_EQ(mdb_env_set_maxdbs(env.get(), 4), MDB_SUCCESS);
-  ASSERT_EQ(mdb_env_set_mapsize(env.get(), 64u << 20), MDB_SUCCESS);
-  ASSERT_EQ(mdb_env_open(env.get(), dir.path().c_str(), MDB_NOSYNC, 0600), MDB_SUCCESS);
-  MDB_dbi dbi;
-  const std::vector<int> sizes = {1, 7, 3000};
-  {
-    Txn txn(env.get(), false);
-    ASSERT_EQ(mdb_dbi_open(txn.get(), "copies", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &dbi), MDB_SUCCESS);
-    // Users interleaved, as appends arrive.
-    for (int i = 1; i <= 3000; ++i) {
-      for (int n : sizes) {
-        if (i > n) continue;
-        keys::CopyRecord c{.offset = i, .seq = uint64_t(n) * 100000 + i, .device = (i % 2) == 0};
-        txn.Put(dbi, "u" + std::to_string(n), keys::EncodeCopy(c), MDB_APPENDDUP);
-      }
-    }
-    // An offset that does not grow is refused by MDB_APPENDDUP.
-    try {
-      txn.Put(dbi, "u7", keys::EncodeCopy(keys::CopyRecord{.offset = 3, .seq = 1}), MDB_APPENDDUP);
-      ADD_FAILURE() << "out-of-order append accepted";
-    } catch (const LmdbError& e) { EXPECT_EQ(e.rc(), MDB_KEYEXIST); }
-    txn.Commit();
-  }
-  {
-    Txn txn(env.get(), false);
-    for (int n : sizes) {
-      const std::string user = "u" + std::to_string(n);
-      // Rewrite every third record in place: set received and read.
-      for (int i = 1; i <= n; i += 3) {
-        Cursor cur(txn, dbi);
-        ASSERT_TRUE(cur.SeekDup(user, keys::CopyProbe(i))) << user << " " << i;
-        auto c = keys::DecodeCopy(cur.value());
-        ASSERT_TRUE(c);
-        ASSERT_EQ(c->offset, i);
-        c->received = c->read = true;
-        cur.PutCurrent(keys::EncodeCopy(*c));
-        EXPECT_EQ(keys::DecodeCopy(cur.value())->offset, i) << "the cursor stays on the rewritten value";
-        EXPECT_TRUE(keys::DecodeCopy(cur.value())->read);
-      }
-      Cursor cur(txn, dbi);
-      EXPECT_FALSE(cur.SeekDup(user, keys::CopyProbe(n + 1))) << "nothing after the last offset";
-    }
-    txn.Commit();
-  }
-  MDB_stat st{};
-  {
-    Txn txn(env.get(), false);
-    ASSERT_EQ(mdb_stat(txn.get(), dbi, &st), MDB_SUCCESS);
-    EXPECT_EQ(st.ms_entries, 1u + 7u + 3000u) << "rewrites replaced, they did not add";
-    // Every user's values in offset order, with the rewritten flags.
-    for (int n : sizes) {
-      const std::string user = "u" + std::to_string(n);
-      int expect = 1;
-      Cursor cur(txn, dbi);
-      for (bool ok = cur.SeekDup(user, keys::CopyProbe(1)); ok; ok = cur.NextDup()) {
-        auto c = keys::DecodeCopy(cur.value());
-        ASSERT_TRUE(c);
-        ASSERT_EQ(c->offset, expect) << user;
-        EXPECT_EQ(c->seq, uint64_t(n) * 100000 + expect);
-        EXPECT_EQ(c->device, expect % 2 == 0);
-        EXPECT_EQ(c->received, (expect - 1) % 3 == 0) << user << " " << expect;
-        EXPECT_EQ(c->read, (expect - 1) % 3 == 0);
-        ++expect;
-      }
-      EXPECT_EQ(expect, n + 1) << user;
-    }
-    // Delete one value of a user, then all of the single one's.
-    auto c5 = keys::EncodeCopy(keys::CopyRecord{.offset = 5, .seq = 700005});
-    EXPECT_TRUE(txn.DelDup(dbi, "u7", c5));
-    EXPECT_FALSE(txn.DelDup(dbi, "u7", c5));
-    {
-      Cursor cur(txn, dbi);
-      ASSERT_TRUE(cur.SeekDup("u7", keys::CopyProbe(5)));
-      EXPECT_EQ(keys::DecodeCopy(cur.value())->offset, 6) << "a seek lands on the next offset";
-    }
-    auto c1 = keys::EncodeCopy(keys::CopyRecord{.offset = 1, .seq = 100001, .received = true, .read = true});
-    EXPECT_TRUE(txn.DelDup(dbi, "u1", c1));
-    EXPECT_FALSE(txn.Get(dbi, "u1").has_value());
-    txn.Commit();
-  }
-  // MDB_APPENDDUP fills the pages: 3000 records of 13 bytes take 10 leaf
-  // pages of 4 KiB at most (a middle split would leave them about half full).
-  {
-    Txn txn(env.get(), true);
-    MDB_stat sub{};
-    ASSERT_EQ(mdb_stat(txn.get(), dbi, &sub), MDB_SUCCESS);
-    EXPECT_LE(sub.ms_leaf_pages, 12u) << "leaf pages " << sub.ms_leaf_pages;
-  }
 }
 
 }  // namespace

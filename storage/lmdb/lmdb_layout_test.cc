@@ -235,5 +235,30 @@ TEST_F(StoreLayoutTest, ExpiredFlagIsKeptPerCopy) {
   EXPECT_EQ(Tables()["expiry"], 0);
 }
 
+// The store's pages as the Reader counts them (what `mdb_stat -e -f -a`
+// shows): the main database as the catalog, and the per-user
+// sub-databases of `copies`, which no table's count includes.
+TEST_F(StoreLayoutTest, PageSpaceCountsTheCatalogAndTheSubDatabases) {
+  // 600 copies of 11 bytes each for alice and bob: more than a page each.
+  for (int i = 0; i < 600; ++i) store_->Submit(ToUser("alice", "bob", "m" + std::to_string(i)));
+  for (const auto& c : store_->Flush()) ASSERT_TRUE(c.status.ok()) << c.status.ToString();
+  store_.reset();
+  std::unique_ptr<Reader> reader;
+  ASSERT_TRUE(OpenLmdbReader(dir_.Sub("db"), &reader).ok());
+  EXPECT_EQ(reader->StoredCopies(), 1200);
+  PageSpace p;
+  ASSERT_TRUE(reader->ScanPageSpace(&p).ok());
+  EXPECT_GT(p.page_size, 0);
+  EXPECT_EQ(p.catalog.name, "Main DB");
+  EXPECT_EQ(p.catalog.records, static_cast<int64_t>(p.tables.size())) << "one catalog record per table";
+  ASSERT_EQ(p.tables.size(), reader->Tables().size());
+  EXPECT_EQ(p.nested_in, "copies");
+  // Two sub-databases of 6600 bytes: 2 leaf pages and a branch page each.
+  EXPECT_GE(p.nested_pages, 4);
+  EXPECT_LE(p.nested_pages, 8);
+  EXPECT_GE(p.free_pages, 0);
+  EXPECT_GT(p.pages_used, p.nested_pages + p.free_pages + p.freelist_pages);
+}
+
 }  // namespace
 }  // namespace courier::storage
