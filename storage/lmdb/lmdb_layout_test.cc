@@ -7,17 +7,20 @@
 
 #include "lmdb_reader.h"
 #include "lmdb_store.h"
+#include "store_calls.h"
 #include "test_util.h"
 
 namespace courier::storage {
 namespace {
 
+using courier::storage::testing::Receipt;
 using courier::testing::Ident;
 using courier::testing::TempDir;
 using courier::v1::Message;
 using Kind = AdminOp::Kind;
 
-class StoreFeaturesTest : public ::testing::Test {
+// A fresh LmdbStore in a temporary directory, for FeatureCalls.
+class LmdbFixture : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
@@ -30,71 +33,11 @@ class StoreFeaturesTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  Completion Run(Request r) {
-    store_->Submit(std::move(r));
-    auto done = store_->Flush();
-    EXPECT_EQ(done.size(), 1u);
-    if (done.empty()) return Completion{PullRequest{}, Status::Invalid("none"), std::monostate{}};
-    return std::move(done[0]);
-  }
-  template <typename R>
-  R Ok(Request r) {
-    Completion c = Run(std::move(r));
-    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
-    auto* res = std::get_if<R>(&c.result);
-    return res ? *res : R{};
-  }
-  AdminOpResult Admin(AdminOp op) {
-    AdminRequest req;
-    req.ops.push_back(std::move(op));
-    auto res = Ok<AdminResult>(req);
-    return res.results.empty() ? AdminOpResult{} : res.results[0];
-  }
-  void CreateGroup(const std::string& g, std::vector<std::string> members) {
-    AdminOpResult r = Admin(AdminOp{
-        .kind = Kind::kCreateGroup, .group = g, .user = {}, .members = members, .max_members = 10, .now_ms = 1});
-    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
-  }
-  static AppendRequest ToGroup(const std::string& sender, const std::string& group, const std::string& id,
-                               int64_t ts = 1000) {
-    AppendRequest r;
-    r.sender = sender;
-    r.group = group;
-    r.conversation = "g:" + group;
-    r.message.set_id(id);
-    *r.message.mutable_from() = Ident(sender, "phone");
-    r.message.mutable_to()->set_group(group);
-    r.message.set_payload("hi " + id);
-    r.message.set_server_timestamp(ts);
-    return r;
-  }
-  static AppendRequest ToUser(const std::string& sender, const std::string& to, const std::string& id,
-                              int64_t ts = 1000, int64_t expires_ms = 0) {
-    AppendRequest r;
-    r.sender = sender;
-    r.receivers = {to};
-    r.conversation = "u:" + std::min(sender, to) + "|" + std::max(sender, to);
-    r.message.set_id(id);
-    *r.message.mutable_from() = Ident(sender, "phone");
-    r.message.mutable_to()->set_user(to);
-    r.message.set_payload("hi " + id);
-    r.message.set_server_timestamp(ts);
-    r.expires_ms = expires_ms;
-    return r;
-  }
-  static ReceiptRequest Receipt(const std::string& user, const std::string& device, int32_t offset, bool read) {
-    return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true, .read = read};
-  }
-  std::vector<int32_t> Offsets(const std::string& user, int64_t now_ms = 0) {
-    auto res = Ok<PullResult>(PullRequest{.user = user, .device = "any", .after = 0, .limit = 1000, .now_ms = now_ms});
-    std::vector<int32_t> v;
-    for (const auto& m : res.entries) v.push_back(m.signal_offset());
-    return v;
-  }
-
   TempDir dir_;
   std::unique_ptr<LmdbStore> store_;
 };
+
+class StoreFeaturesTest : public courier::storage::testing::FeatureCalls<LmdbFixture> {};
 
 using V = std::vector<int32_t>;
 

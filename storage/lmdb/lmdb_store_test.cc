@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "lmdb_testing.h"
+#include "store_calls.h"
 #include "test_util.h"
 
 namespace courier::storage {
@@ -25,31 +26,9 @@ namespace {
 using courier::testing::Ident;
 using courier::testing::TempDir;
 
-// Conversation key of a pair of users, as any caller may choose it.
-std::string Conv(std::string a, std::string b) {
-  if (b < a) std::swap(a, b);
-  return "c:" + a + "|" + b;
-}
-
-AppendRequest Append(const std::string& sender, const std::string& to, const std::string& id,
-                     const std::string& payload = "hello", const std::string& device = "phone") {
-  AppendRequest r;
-  r.sender = sender;
-  if (to != sender) r.receivers.push_back(to);
-  r.conversation = Conv(sender, to);
-  r.message.set_id(id);
-  *r.message.mutable_from() = Ident(sender, device);
-  r.message.mutable_to()->set_user(to);
-  r.message.set_payload(payload);
-  r.message.set_server_timestamp(1000);
-  r.message.mutable_signal_ack_state()->set_send(true);
-  r.message.set_signal_offset_state(true);
-  return r;
-}
-
-PullRequest Pull(const std::string& user, const std::string& device, int32_t after, uint32_t limit) {
-  return PullRequest{.user = user, .device = device, .after = after, .limit = limit};
-}
+using courier::storage::testing::Append;
+using courier::storage::testing::Conv;
+using courier::storage::testing::Pull;
 
 class StoreTest : public ::testing::Test {
  protected:

@@ -5,8 +5,8 @@
 //   EngineTest         the site and the store, Open() and Close()
 //   StoreTest          one request at a time (Run, Appended, Receipted,
 //                      Pulled), 1:1 messages keyed "c:<a>|<b>"
-//   StoreFeaturesTest  groups, expiry, retention and admin (Ok<R>, Admin,
-//                      CreateGroup), messages keyed "u:<a>|<b>" and "g:<group>"
+//   StoreFeaturesTest  groups, expiry, retention and admin: FeatureCalls
+//                      (store_calls.h) over EngineTest
 //
 // Ownership: each test owns its site and its store (closed before the site
 // goes). Threads: the test's main thread. Failures: gtest assertions.
@@ -23,19 +23,13 @@
 
 #include "requests.h"
 #include "store.h"
+#include "store_calls.h"
 #include "store_engine.h"
 
 namespace courier::storage::testing {
 
 using courier::v1::Message;
 using V = std::vector<int32_t>;
-
-inline courier::v1::Identity Ident(std::string user, std::string device = "") {
-  courier::v1::Identity id;
-  id.set_user(std::move(user));
-  id.set_device(std::move(device));
-  return id;
-}
 
 class EngineTest : public ::testing::TestWithParam<StoreEngine> {
  protected:
@@ -56,36 +50,6 @@ class EngineTest : public ::testing::TestWithParam<StoreEngine> {
   std::unique_ptr<StoreSite> site_;
   std::unique_ptr<Store> store_;  // declared after site_: closed before the site goes
 };
-
-// Conversation key of a pair of users, as any caller may choose it.
-inline std::string Conv(std::string a, std::string b) {
-  if (b < a) std::swap(a, b);
-  return "c:" + a + "|" + b;
-}
-
-inline AppendRequest Append(const std::string& sender, const std::string& to, const std::string& id,
-                            const std::string& payload = "hello", const std::string& device = "phone") {
-  AppendRequest r;
-  r.sender = sender;
-  if (to != sender) r.receivers.push_back(to);
-  r.conversation = Conv(sender, to);
-  r.message.set_id(id);
-  *r.message.mutable_from() = Ident(sender, device);
-  r.message.mutable_to()->set_user(to);
-  r.message.set_payload(payload);
-  r.message.set_server_timestamp(1000);
-  r.message.mutable_signal_ack_state()->set_send(true);
-  r.message.set_signal_offset_state(true);
-  return r;
-}
-
-inline ReceiptRequest Receipt(const std::string& user, const std::string& device, int32_t offset, bool read) {
-  return ReceiptRequest{.user = user, .device = device, .offset = offset, .received = true, .read = read};
-}
-
-inline PullRequest Pull(const std::string& user, const std::string& device, int32_t after, uint32_t limit) {
-  return PullRequest{.user = user, .device = device, .after = after, .limit = limit};
-}
 
 class StoreTest : public EngineTest {
  protected:
@@ -123,68 +87,6 @@ class StoreTest : public EngineTest {
   }
 };
 
-class StoreFeaturesTest : public EngineTest {
- protected:
-  using Kind = AdminOp::Kind;
-
-  Completion Run(Request r) {
-    store_->Submit(std::move(r));
-    auto done = store_->Flush();
-    EXPECT_EQ(done.size(), 1u);
-    if (done.empty()) return Completion{PullRequest{}, Status::Invalid("none"), std::monostate{}};
-    return std::move(done[0]);
-  }
-  template <typename R>
-  R Ok(Request r) {
-    Completion c = Run(std::move(r));
-    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
-    auto* res = std::get_if<R>(&c.result);
-    return res ? *res : R{};
-  }
-  AdminOpResult Admin(AdminOp op) {
-    AdminRequest req;
-    req.ops.push_back(std::move(op));
-    auto res = Ok<AdminResult>(req);
-    return res.results.empty() ? AdminOpResult{} : res.results[0];
-  }
-  void CreateGroup(const std::string& g, std::vector<std::string> members) {
-    AdminOpResult r = Admin(AdminOp{
-        .kind = Kind::kCreateGroup, .group = g, .user = {}, .members = members, .max_members = 10, .now_ms = 1});
-    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
-  }
-  static AppendRequest ToGroup(const std::string& sender, const std::string& group, const std::string& id,
-                               int64_t ts = 1000) {
-    AppendRequest r;
-    r.sender = sender;
-    r.group = group;
-    r.conversation = "g:" + group;
-    r.message.set_id(id);
-    *r.message.mutable_from() = Ident(sender, "phone");
-    r.message.mutable_to()->set_group(group);
-    r.message.set_payload("hi " + id);
-    r.message.set_server_timestamp(ts);
-    return r;
-  }
-  static AppendRequest ToUser(const std::string& sender, const std::string& to, const std::string& id,
-                              int64_t ts = 1000, int64_t expires_ms = 0) {
-    AppendRequest r;
-    r.sender = sender;
-    r.receivers = {to};
-    r.conversation = "u:" + std::min(sender, to) + "|" + std::max(sender, to);
-    r.message.set_id(id);
-    *r.message.mutable_from() = Ident(sender, "phone");
-    r.message.mutable_to()->set_user(to);
-    r.message.set_payload("hi " + id);
-    r.message.set_server_timestamp(ts);
-    r.expires_ms = expires_ms;
-    return r;
-  }
-  std::vector<int32_t> Offsets(const std::string& user, int64_t now_ms = 0) {
-    auto res = Ok<PullResult>(PullRequest{.user = user, .device = "any", .after = 0, .limit = 1000, .now_ms = now_ms});
-    std::vector<int32_t> v;
-    for (const auto& m : res.entries) v.push_back(m.signal_offset());
-    return v;
-  }
-};
+class StoreFeaturesTest : public FeatureCalls<EngineTest> {};
 
 }  // namespace courier::storage::testing
