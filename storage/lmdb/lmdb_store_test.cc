@@ -30,7 +30,8 @@ using courier::storage::testing::Append;
 using courier::storage::testing::Conv;
 using courier::storage::testing::Pull;
 
-class StoreTest : public ::testing::Test {
+// A fresh LmdbStore in a temporary directory, for RequestCalls.
+class LmdbStoreFixture : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
@@ -51,30 +52,11 @@ class StoreTest : public ::testing::Test {
   void Open() { Open(Options()); }
   void Close() { store_.reset(); }
 
-  // Submits one request, flushes, returns its completion.
-  Completion Run(Request r) {
-    store_->Submit(std::move(r));
-    EXPECT_EQ(store_->pending(), 1u);
-    auto done = store_->Flush();
-    EXPECT_EQ(store_->pending(), 0u);
-    EXPECT_EQ(done.size(), 1u);
-    if (done.empty()) return Completion{PullRequest{}, Status::Invalid("no completion"), std::monostate{}};
-    return std::move(done[0]);
-  }
-  AppendResult Appended(AppendRequest r) {
-    Completion c = Run(std::move(r));
-    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
-    auto* res = std::get_if<AppendResult>(&c.result);
-    if (!res) {
-      ADD_FAILURE() << "no AppendResult";
-      return {};
-    }
-    return *res;
-  }
-
   TempDir dir_;
   std::unique_ptr<LmdbStore> store_;
 };
+
+class StoreTest : public courier::storage::testing::RequestCalls<LmdbStoreFixture> {};
 
 // ---------------------------------------------------------------- opening
 

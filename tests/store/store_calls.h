@@ -3,6 +3,9 @@
 //
 //   Ident, Conv, Append, Receipt, Pull   request builders; 1:1 messages keyed
 //                                        "c:<a>|<b>"
+//   RequestCalls<Fixture>                Run (one request, one completion),
+//                                        Appended, Receipted, Pulled, Log,
+//                                        Offsets over the fixture's `store_`
 //   FeatureCalls<Fixture>                Run, Ok<R>, Admin, CreateGroup,
 //                                        Offsets, ToGroup ("g:<group>"),
 //                                        ToUser ("u:<a>|<b>") over the
@@ -60,6 +63,46 @@ inline ReceiptRequest Receipt(const std::string& user, const std::string& device
 inline PullRequest Pull(const std::string& user, const std::string& device, int32_t after, uint32_t limit) {
   return PullRequest{.user = user, .device = device, .after = after, .limit = limit};
 }
+
+// One request at a time, with its result checked, over Fixture's `store_`.
+template <typename Fixture>
+class RequestCalls : public Fixture {
+ protected:
+  // Submits one request, flushes, returns its completion.
+  Completion Run(Request r) {
+    this->store_->Submit(std::move(r));
+    EXPECT_EQ(this->store_->pending(), 1u);
+    auto done = this->store_->Flush();
+    EXPECT_EQ(this->store_->pending(), 0u);
+    EXPECT_EQ(done.size(), 1u);
+    if (done.empty()) return Completion{PullRequest{}, Status::Invalid("no completion"), std::monostate{}};
+    return std::move(done[0]);
+  }
+  template <typename R>
+  R Result(Request r, const char* what) {
+    Completion c = Run(std::move(r));
+    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
+    auto* res = std::get_if<R>(&c.result);
+    if (!res) {
+      ADD_FAILURE() << "no " << what;
+      return {};
+    }
+    return *res;
+  }
+  AppendResult Appended(AppendRequest r) { return Result<AppendResult>(std::move(r), "AppendResult"); }
+  ReceiptResult Receipted(ReceiptRequest r) { return Result<ReceiptResult>(std::move(r), "ReceiptResult"); }
+  PullResult Pulled(PullRequest r) { return Result<PullResult>(std::move(r), "PullResult"); }
+  // All entries of `user`'s log.
+  std::vector<courier::v1::Message> Log(const std::string& user) {
+    return Pulled(Pull(user, "any", 0, 1'000'000)).entries;
+  }
+
+  static std::vector<int32_t> Offsets(const std::vector<courier::v1::Message>& entries) {
+    std::vector<int32_t> v;
+    for (const auto& m : entries) v.push_back(m.signal_offset());
+    return v;
+  }
+};
 
 // Groups, expiry, retention and admin, one request at a time, over
 // Fixture's `store_` (any pointer to a Store).

@@ -51,41 +51,7 @@ class EngineTest : public ::testing::TestWithParam<StoreEngine> {
   std::unique_ptr<Store> store_;  // declared after site_: closed before the site goes
 };
 
-class StoreTest : public EngineTest {
- protected:
-  // Submits one request, flushes, returns its completion.
-  Completion Run(Request r) {
-    store_->Submit(std::move(r));
-    EXPECT_EQ(store_->pending(), 1u);
-    auto done = store_->Flush();
-    EXPECT_EQ(store_->pending(), 0u);
-    EXPECT_EQ(done.size(), 1u);
-    if (done.empty()) return Completion{PullRequest{}, Status::Invalid("no completion"), std::monostate{}};
-    return std::move(done[0]);
-  }
-  template <typename R>
-  R Result(Request r, const char* what) {
-    Completion c = Run(std::move(r));
-    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
-    auto* res = std::get_if<R>(&c.result);
-    if (!res) {
-      ADD_FAILURE() << "no " << what;
-      return {};
-    }
-    return *res;
-  }
-  AppendResult Appended(AppendRequest r) { return Result<AppendResult>(std::move(r), "AppendResult"); }
-  ReceiptResult Receipted(ReceiptRequest r) { return Result<ReceiptResult>(std::move(r), "ReceiptResult"); }
-  PullResult Pulled(PullRequest r) { return Result<PullResult>(std::move(r), "PullResult"); }
-  // All entries of `user`'s log.
-  std::vector<Message> Log(const std::string& user) { return Pulled(Pull(user, "any", 0, 1'000'000)).entries; }
-
-  static std::vector<int32_t> Offsets(const std::vector<Message>& entries) {
-    std::vector<int32_t> v;
-    for (const auto& m : entries) v.push_back(m.signal_offset());
-    return v;
-  }
-};
+class StoreTest : public RequestCalls<EngineTest> {};
 
 class StoreFeaturesTest : public FeatureCalls<EngineTest> {};
 
